@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from './auth/auth.module';
+import { AppConfig } from './config/app-config';
+import { AppConfigModule } from './config/config.module';
+import { CouponsModule } from './coupons/coupons.module';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { IssuanceModule } from './issuance/issuance.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { UsersModule } from './users/users.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule,
+        MetricsModule,
+        AuthModule,
+        UsersModule,
+        CouponsModule,
+        IssuanceModule,
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
+import { UsersService } from '../users/users.service';
+import { toUserView, UserView } from '../users/user.view';
+import { SignupDto } from './dto/signup.dto';
+import { LoginDto } from './dto/login.dto';
+import { PasswordHasher } from './password-hasher';
+import { TokenService } from './token.service';
+
+export interface AccessToken {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Lifetime in seconds. */
+  expiresIn: number;
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly tokens: TokenService,
+  ) {}
+
+  async signup(dto: SignupDto): Promise<UserView> {
+    const user = await this.users.create({ email: dto.email, passwordHash: await this.hasher.hash(dto.password), name: dto.name });
+    return toUserView(user);
+  }
+
+  async login(dto: LoginDto): Promise<AccessToken> {
+    const user = await this.users.findByEmailWithHash(dto.email);
+    // Verify even for an unknown email (against a decoy hash) so timing does not reveal accounts.
+    const ok = await this.hasher.verify(user?.passwordHash, dto.password);
+    if (!user || !ok) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
+    return { accessToken: this.tokens.sign({ id: user.id, role: user.role }), tokenType: 'Bearer', expiresIn: this.tokens.expiresInSeconds };
+  }
+}

@@ -1,0 +1,140 @@
+import { ConfigError } from './config.error';
+import { parseDurationSeconds } from './duration';
+
+export const ISSUANCE_STRATEGIES = ['pessimistic', 'redis', 'queue'] as const;
+export type IssuanceStrategyName = (typeof ISSUANCE_STRATEGIES)[number];
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface DatabaseConfig {
+  /** Connection URL; for the embedded server it is filled in once that server runs. */
+  url: string;
+  /** True when nothing was configured and an embedded PostgreSQL under `.data/` is used. */
+  embedded: boolean;
+  poolSize: number;
+  acquireTimeoutMs: number;
+  lockTimeoutMs: number;
+  statementTimeoutMs: number;
+  logging: boolean;
+}
+
+/** The whole configuration, validated once at start-up (see loadAppConfig). */
+export abstract class AppConfig {
+  nodeEnv: string;
+  port: number;
+  database: DatabaseConfig;
+  redisUrl?: string;
+  jwt: {
+    /** HS256 secret; undefined in development means "use the one kept under .data/". */
+    secret?: string;
+    expiresInSeconds: number;
+  };
+  strategy: IssuanceStrategyName;
+  runWorker: boolean;
+  admin?: { email: string; password: string };
+  logLevel: LogLevel;
+  bodyLimitBytes: number;
+}
+
+export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres', database: 'coupons' };
+const MIN_PRODUCTION_SECRET_BYTES = 32;
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function databaseUrl(env: Env): { url: string; embedded: boolean } {
+  const url = env.DATABASE_URL?.trim();
+  if (url) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user:pass@host:port/db)');
+    }
+    if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.pathname.slice(1)) {
+      throw new ConfigError('DATABASE_URL', 'must look like postgres://user:pass@host:port/db');
+    }
+    return { url, embedded: false };
+  }
+  if (env.DATABASE_HOST?.trim()) {
+    const port = int(env, 'DATABASE_PORT', 5432, 1, 65535);
+    const user = encodeURIComponent(env.DATABASE_USER ?? 'postgres');
+    const password = env.DATABASE_PASSWORD ? `:${encodeURIComponent(env.DATABASE_PASSWORD)}` : '';
+    const name = encodeURIComponent(env.DATABASE_NAME ?? 'postgres');
+    return { url: `postgres://${user}${password}@${env.DATABASE_HOST.trim()}:${port}/${name}`, embedded: false };
+  }
+  const e = EMBEDDED_PG;
+  return { url: `postgres://${e.user}:${e.password}@127.0.0.1:${e.port}/${e.database}`, embedded: true };
+}
+
+/** Validates the environment; throws ConfigError (one line, naming the variable) on the first problem. */
+export function loadAppConfig(env: Env): AppConfig {
+  const nodeEnv = env.NODE_ENV?.trim() || 'development';
+  const production = nodeEnv === 'production';
+
+  const secret = env.JWT_SECRET_KEY || undefined;
+  if (production && !secret) throw new ConfigError('JWT_SECRET_KEY', 'is required when NODE_ENV=production');
+  if (production && Buffer.byteLength(secret!, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`);
+  }
+  const expiresIn = env.JWT_EXPIRES_IN?.trim() || '1h';
+  const expiresInSeconds = parseDurationSeconds(expiresIn);
+  if (!expiresInSeconds) throw new ConfigError('JWT_EXPIRES_IN', `must be a duration such as 3600, 15m, 1h or 7d, got "${expiresIn}"`);
+
+  const strategy = oneOf(env, 'ISSUANCE_STRATEGY', ISSUANCE_STRATEGIES, 'pessimistic');
+  const redisUrl = env.REDIS_URL?.trim() || undefined;
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must look like redis://host:port[/db]');
+  if (strategy !== 'pessimistic' && !redisUrl) throw new ConfigError('REDIS_URL', `is required by ISSUANCE_STRATEGY=${strategy}`);
+
+  const adminEmail = env.ADMIN_EMAIL?.trim();
+  const adminPassword = env.ADMIN_PASSWORD;
+  if (Boolean(adminEmail) !== Boolean(adminPassword)) {
+    throw new ConfigError(adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'must be set together with the other of ADMIN_EMAIL/ADMIN_PASSWORD');
+  }
+  if (adminPassword && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+
+  return {
+    nodeEnv,
+    port: int(env, 'PORT', 3000, 0, 65535),
+    database: {
+      ...databaseUrl(env),
+      poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+      acquireTimeoutMs: int(env, 'DB_ACQUIRE_TIMEOUT_MS', 3000, 1, 600_000),
+      lockTimeoutMs: int(env, 'DB_LOCK_TIMEOUT_MS', 3000, 1, 600_000),
+      statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 1, 600_000),
+      logging: bool(env, 'DB_LOGGING', false),
+    },
+    redisUrl,
+    jwt: { secret, expiresInSeconds },
+    strategy,
+    runWorker: bool(env, 'RUN_WORKER', true),
+    admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
+  };
+}

@@ -1,0 +1,52 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { RequireRole } from '../common/decorators/auth.decorators';
+import { Page, PageQuery } from '../common/pagination';
+import { IdPipe } from '../common/pipes/id.pipe';
+import { CouponView, toCouponView } from './coupon.view';
+import { CouponsService } from './coupons.service';
+import { CreateCouponDto } from './dto/create-coupon.dto';
+import { UpdateCouponDto } from './dto/update-coupon.dto';
+
+@ApiTags('coupons')
+@ApiBearerAuth()
+@Controller('coupons')
+export class CouponsController {
+  constructor(private readonly coupons: CouponsService) {}
+
+  @Post()
+  @RequireRole('admin')
+  @ApiCreatedResponse({ type: CouponView })
+  @ApiForbiddenResponse({ description: 'FORBIDDEN: admins only' })
+  create(@Body() dto: CreateCouponDto): Promise<CouponView> {
+    return this.coupons.create(dto);
+  }
+
+  @Get()
+  @ApiOkResponse({ description: '{items: Coupon[], nextCursor}' })
+  list(@Query() page: PageQuery): Promise<Page<CouponView>> {
+    return this.coupons.list(page.cursor, page.limit);
+  }
+
+  @Get(':id')
+  @ApiOkResponse({ type: CouponView })
+  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
+  async get(@Param('id', IdPipe) id: number): Promise<CouponView> {
+    return toCouponView(await this.coupons.get(id));
+  }
+
+  @Patch(':id')
+  @RequireRole('admin')
+  @ApiOkResponse({ type: CouponView })
+  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
+  update(@Param('id', IdPipe) id: number, @Body() dto: UpdateCouponDto): Promise<CouponView> {
+    return this.coupons.update(id, dto);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @RequireRole('admin')
+  async remove(@Param('id', IdPipe) id: number): Promise<void> {
+    await this.coupons.remove(id);
+  }
+}

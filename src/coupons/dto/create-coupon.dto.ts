@@ -1,0 +1,30 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { NO_CONTROL_CHARS } from '../../common/validation';
+
+/** Largest campaign accepted; far below the integer column's limit. */
+export const MAX_TOTAL_QUANTITY = 100_000_000;
+
+export class CreateCouponDto {
+  @ApiProperty({ example: 'Black Friday 10% off', maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  name: string;
+
+  @ApiProperty({ example: 100, minimum: 1, maximum: MAX_TOTAL_QUANTITY })
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOTAL_QUANTITY)
+  totalQuantity: number;
+
+  @ApiPropertyOptional({ example: '2026-11-27T00:00:00Z', nullable: true, description: 'opens at; null or absent: open now' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  startsAt?: string | null;
+
+  @ApiPropertyOptional({ example: '2026-11-28T00:00:00Z', nullable: true, description: 'closes at; null or absent: never' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  endsAt?: string | null;
+}

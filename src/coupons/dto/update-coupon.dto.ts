@@ -1,0 +1,36 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { NO_CONTROL_CHARS } from '../../common/validation';
+import { COUPON_STATUSES, CouponStatus } from '../coupon.entity';
+import { MAX_TOTAL_QUANTITY } from './create-coupon.dto';
+
+export class UpdateCouponDto {
+  @ApiPropertyOptional({ maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  name?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_TOTAL_QUANTITY, description: 'never below the issued quantity (409 QUANTITY_BELOW_ISSUED)' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_TOTAL_QUANTITY)
+  totalQuantity?: number;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  startsAt?: string | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  endsAt?: string | null;
+
+  @ApiPropertyOptional({ enum: COUPON_STATUSES })
+  @IsOptional()
+  @IsIn(COUPON_STATUSES)
+  status?: CouponStatus;
+}

@@ -1,0 +1,38 @@
+import { types } from 'pg';
+import type { DataSourceOptions } from 'typeorm';
+import type { DatabaseConfig } from '../config/app-config';
+import { CouponEntity } from '../coupons/coupon.entity';
+import { CouponIssueEntity } from '../issuance/coupon-issue.entity';
+import { UserEntity } from '../users/user.entity';
+import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
+
+// bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
+types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
+
+export const ENTITIES = [UserEntity, CouponEntity, CouponIssueEntity];
+export const MIGRATIONS = [InitialSchema1764000000000];
+
+/**
+ * One place for connection settings. The pool is small on purpose, and every wait is bounded:
+ * acquiring a connection, waiting for a lock, running a statement. Overload thus turns into a
+ * fast 503 instead of a pile of hung requests.
+ */
+export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
+  return {
+    type: 'postgres',
+    url: db.url,
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'migrations',
+    migrationsRun: false,
+    synchronize: false,
+    logging: db.logging ? 'all' : ['error'],
+    extra: {
+      max: db.poolSize,
+      connectionTimeoutMillis: db.acquireTimeoutMs,
+      idleTimeoutMillis: 30_000,
+      application_name: 'coupon-service',
+      options: `-c lock_timeout=${db.lockTimeoutMs} -c statement_timeout=${db.statementTimeoutMs} -c idle_in_transaction_session_timeout=${db.statementTimeoutMs}`,
+    },
+  };
+}

@@ -1,0 +1,80 @@
+import { Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse,
+  ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse,
+} from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import type { AuthUser } from '../auth/token.service';
+import { CurrentUser, RequireRole } from '../common/decorators/auth.decorators';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
+import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
+import { IdPipe } from '../common/pipes/id.pipe';
+import { IssuanceService, IssuanceStats } from './issuance.service';
+import type { CouponIssueHistoryView } from './issue.store';
+import { IssueView } from './issue.view';
+import type { IssueOutcome, IssueState } from './strategies/issuance.strategy';
+
+const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+
+@ApiTags('issuance')
+@ApiBearerAuth()
+@Controller('coupons/:id')
+export class IssuanceController {
+  constructor(private readonly issuance: IssuanceService) {}
+
+  @Post('issue')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
+  @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
+  @ApiAcceptedResponse({ description: '{status: "PENDING", couponId} (queue); poll GET /coupons/:id/issue' })
+  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'SOLD_OUT, ALREADY_ISSUED or NOT_OPEN' })
+  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED' })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: overloaded or a dependency is down; safe to retry' })
+  async issue(
+    @Param('id', IdPipe) couponId: number,
+    @CurrentUser() user: AuthUser,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @Headers('idempotency-key') idempotencyKey?: string,
+  ): Promise<IssueView | { status: 'PENDING'; couponId: number }> {
+    if (idempotencyKey !== undefined && (!idempotencyKey || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+      throw new DomainError(ErrorCode.VALIDATION_FAILED, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+    }
+    const outcome: IssueOutcome = await this.issuance.issue(couponId, user.id, idempotencyKey);
+    if (outcome.status === 'PENDING') {
+      void reply.status(202);
+      return outcome;
+    }
+    void reply.status(201);
+    return outcome.issue;
+  }
+
+  @Get('issue')
+  @ApiOkResponse({ description: '{status: "ISSUED", issue} | {status: "PENDING"} | {status: "REJECTED", reason}' })
+  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND, or NOT_REQUESTED when you never asked' })
+  state(@Param('id', IdPipe) couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
+    return this.issuance.state(couponId, user.id);
+  }
+
+  @Get('issues')
+  @RequireRole('admin')
+  @ApiOkResponse({ description: '{items: [{issueId, userId, code, issuedAt}], nextCursor}, newest first' })
+  async history(@Param('id', IdPipe) couponId: number, @Query() page: PageQuery): Promise<Page<CouponIssueHistoryView>> {
+    return this.issuance.history(couponId, page.cursor, page.limit ?? DEFAULT_PAGE_SIZE);
+  }
+
+  @Get('stats')
+  @RequireRole('admin')
+  @ApiOkResponse({ description: '{totalQuantity, issuedQuantity, issuedRows, remainingQuantity, pending}' })
+  stats(@Param('id', IdPipe) couponId: number): Promise<IssuanceStats> {
+    return this.issuance.stats(couponId);
+  }
+
+  @Post('reconcile')
+  @RequireRole('admin')
+  @ApiOkResponse({ description: 'the stats after rebuilding state kept outside PostgreSQL' })
+  async reconcile(@Param('id', IdPipe) couponId: number, @Res({ passthrough: true }) reply: FastifyReply): Promise<IssuanceStats> {
+    void reply.status(200);
+    return this.issuance.reconcile(couponId);
+  }
+}

@@ -1,0 +1,35 @@
+import { Module, Type } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { AppConfig, IssuanceStrategyName } from '../config/app-config';
+import { CouponsModule } from '../coupons/coupons.module';
+import { IssuanceController } from './issuance.controller';
+import { IssuanceService } from './issuance.service';
+import { IssueStore } from './issue.store';
+import { MyCouponsController } from './my-coupons.controller';
+import { IssuanceStrategy } from './strategies/issuance.strategy';
+import { PessimisticLockStrategy } from './strategies/pessimistic-lock.strategy';
+
+/** Each strategy is one class; adding one is adding a file and a line here. */
+const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> = {
+  pessimistic: PessimisticLockStrategy,
+};
+
+@Module({
+  imports: [CouponsModule],
+  controllers: [IssuanceController, MyCouponsController],
+  providers: [
+    IssueStore,
+    IssuanceService,
+    {
+      provide: IssuanceStrategy,
+      inject: [AppConfig, ModuleRef],
+      useFactory: (config: AppConfig, moduleRef: ModuleRef) => {
+        const strategy = STRATEGIES[config.strategy];
+        if (!strategy) throw new Error(`ISSUANCE_STRATEGY=${config.strategy} is not available in this build`);
+        return moduleRef.create(strategy);
+      },
+    },
+  ],
+  exports: [IssuanceStrategy],
+})
+export class IssuanceModule {}

@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
+import { Page } from '../common/pagination';
+import { CouponsService } from '../coupons/coupons.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { isDomainError, notRequested } from './issuance.errors';
+import { CouponIssueHistoryView, IssueStore } from './issue.store';
+import { IssuanceStrategy, IssueOutcome, IssueState } from './strategies/issuance.strategy';
+
+export interface IssuanceStats {
+  totalQuantity: number;
+  issuedQuantity: number;
+  issuedRows: number;
+  remainingQuantity: number;
+  pending: number;
+}
+
+/** Everything around the chosen strategy that is the same for all of them. */
+@Injectable()
+export class IssuanceService {
+  constructor(
+    private readonly strategy: IssuanceStrategy,
+    private readonly coupons: CouponsService,
+    private readonly issues: IssueStore,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * With an Idempotency-Key, a repeated request whose first attempt issued the coupon gets that
+   * issue again (201) instead of ALREADY_ISSUED, so a client retrying after a lost answer is told yes.
+   */
+  async issue(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
+    const stop = this.metrics.issueDuration.startTimer({ strategy: this.strategy.name });
+    let outcome = 'INTERNAL';
+    try {
+      const result = await this.issueOrReplay(couponId, userId, idempotencyKey);
+      outcome = result.status;
+      return result;
+    } catch (error) {
+      if (error instanceof DomainError) outcome = error.code;
+      throw error;
+    } finally {
+      stop();
+      this.metrics.issueOutcomes.inc({ strategy: this.strategy.name, outcome });
+    }
+  }
+
+  private async issueOrReplay(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
+    try {
+      return await this.strategy.issue(couponId, userId);
+    } catch (error) {
+      if (!idempotencyKey || !isDomainError(error, ErrorCode.ALREADY_ISSUED)) throw error;
+      const state = await this.strategy.state(couponId, userId);
+      if (state?.status === 'ISSUED') return state;
+      if (state?.status === 'PENDING') return { status: 'PENDING', couponId };
+      throw error;
+    }
+  }
+
+  async state(couponId: number, userId: number): Promise<IssueState> {
+    await this.coupons.get(couponId); // 404 COUPON_NOT_FOUND first
+    const state = await this.strategy.state(couponId, userId);
+    if (!state) throw notRequested(couponId);
+    return state;
+  }
+
+  async history(couponId: number, cursor: string | undefined, limit: number): Promise<Page<CouponIssueHistoryView>> {
+    await this.coupons.get(couponId);
+    return this.issues.pageForCoupon(couponId, cursor, limit);
+  }
+
+  async stats(couponId: number): Promise<IssuanceStats> {
+    const coupon = await this.coupons.get(couponId);
+    const [issuedRows, pending] = await Promise.all([this.issues.countRows(couponId), this.strategy.pending(couponId)]);
+    return {
+      totalQuantity: coupon.totalQuantity,
+      issuedQuantity: coupon.issuedQuantity,
+      issuedRows,
+      remainingQuantity: Math.max(0, coupon.totalQuantity - coupon.issuedQuantity),
+      pending,
+    };
+  }
+
+  async reconcile(couponId: number): Promise<IssuanceStats> {
+    await this.coupons.get(couponId);
+    await this.strategy.reconcile(couponId);
+    return this.stats(couponId);
+  }
+}

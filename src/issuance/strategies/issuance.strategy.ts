@@ -1,0 +1,35 @@
+import type { IssuanceStrategyName } from '../../config/app-config';
+import type { IssueView } from '../issue.view';
+
+/** What POST /coupons/:id/issue answers: issued now (201), or accepted and pending (202). */
+export type IssueOutcome = { status: 'ISSUED'; issue: IssueView } | { status: 'PENDING'; couponId: number };
+
+/** What GET /coupons/:id/issue answers; undefined means the user never asked. */
+export type IssueState =
+  | { status: 'ISSUED'; issue: IssueView }
+  | { status: 'PENDING' }
+  | { status: 'REJECTED'; reason: string };
+
+/**
+ * The port every issuance strategy implements; the factory in IssuanceModule picks one from
+ * ISSUANCE_STRATEGY. Each must keep, under any concurrency: rows <= total, one row per
+ * (coupon, user), and the coupon's counter equal to its rows once nothing is in flight.
+ */
+export abstract class IssuanceStrategy {
+  abstract readonly name: IssuanceStrategyName;
+
+  /** Issues (or accepts) a coupon for the user, or throws a coded refusal. */
+  abstract issue(couponId: number, userId: number): Promise<IssueOutcome>;
+
+  /** Where the user's request for this coupon stands. */
+  abstract state(couponId: number, userId: number): Promise<IssueState | undefined>;
+
+  /** Requests accepted but not yet written to the database. */
+  abstract pending(couponId: number): Promise<number>;
+
+  /** Rebuilds any state kept outside PostgreSQL from PostgreSQL's truth. */
+  abstract reconcile(couponId: number): Promise<void>;
+
+  /** Throws when a dependency the strategy needs (besides PostgreSQL) does not answer. */
+  abstract checkHealth(): Promise<void>;
+}

@@ -1,0 +1,38 @@
+import 'reflect-metadata';
+import 'dotenv/config';
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap/create-app';
+import { AppConfig, loadAppConfig } from './config/app-config';
+import { ConfigError } from './config/config.error';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+
+async function main(): Promise<void> {
+  let config: AppConfig;
+  try {
+    config = loadAppConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
+  const app = await createApp(config);
+  await app.listen({ port: config.port, host: '0.0.0.0' });
+  new Logger('Main').log(`listening on :${config.port} with ISSUANCE_STRATEGY=${config.strategy}`);
+  if (stopEmbedded) {
+    const stop = async () => {
+      await app.close();
+      await stopEmbedded();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+}
+
+main().catch((error) => {
+  console.error(`start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
