@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { COUPON_STATUSES, CouponEntity, CouponStatus } from './coupon.entity';
+import { COUPON_STATUSES, type CouponEntity, type CouponStatus } from './coupon.entity';
 
 export class CouponView {
   @ApiProperty() id: number;

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../common/decorators/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
-import { IdPipe } from '../common/pipes/id.pipe';
+import { IdParam } from '../common/decorators/id-param.decorator';
 import { CouponView, toCouponView } from './coupon.view';
 import { CouponsService } from './coupons.service';
 import { CreateCouponDto } from './dto/create-coupon.dto';
@@ -31,7 +31,7 @@ export class CouponsController {
   @Get(':id')
   @ApiOkResponse({ type: CouponView })
   @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
-  async get(@Param('id', IdPipe) id: number): Promise<CouponView> {
+  async get(@IdParam() id: number): Promise<CouponView> {
     return toCouponView(await this.coupons.get(id));
   }
 
@@ -39,14 +39,14 @@ export class CouponsController {
   @RequireRole('admin')
   @ApiOkResponse({ type: CouponView })
   @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
-  update(@Param('id', IdPipe) id: number, @Body() dto: UpdateCouponDto): Promise<CouponView> {
+  update(@IdParam() id: number, @Body() dto: UpdateCouponDto): Promise<CouponView> {
     return this.coupons.update(id, dto);
   }
 
   @Delete(':id')
   @HttpCode(204)
   @RequireRole('admin')
-  async remove(@Param('id', IdPipe) id: number): Promise<void> {
+  async remove(@IdParam() id: number): Promise<void> {
     await this.coupons.remove(id);
   }
 }

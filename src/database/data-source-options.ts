@@ -4,6 +4,7 @@ import type { DatabaseConfig } from '../config/app-config';
 import { CouponEntity } from '../coupons/coupon.entity';
 import { CouponIssueEntity } from '../issuance/coupon-issue.entity';
 import { UserEntity } from '../users/user.entity';
+import { SqlLogger } from './sql-logger';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
@@ -26,7 +27,10 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
     migrationsTableName: 'migrations',
     migrationsRun: false,
     synchronize: false,
-    logging: db.logging ? 'all' : ['error'],
+    // failures reach the error filter, which logs the unexpected ones once, with a request id
+    logger: new SqlLogger(db.logging),
+    logging: true,
+    maxQueryExecutionTime: 1000,
     extra: {
       max: db.poolSize,
       connectionTimeoutMillis: db.acquireTimeoutMs,

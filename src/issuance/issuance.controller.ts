@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse,
   ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse,
@@ -9,7 +9,7 @@ import { CurrentUser, RequireRole } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
-import { IdPipe } from '../common/pipes/id.pipe';
+import { IdParam } from '../common/decorators/id-param.decorator';
 import { IssuanceService, IssuanceStats } from './issuance.service';
 import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
@@ -32,7 +32,7 @@ export class IssuanceController {
   @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED' })
   @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: overloaded or a dependency is down; safe to retry' })
   async issue(
-    @Param('id', IdPipe) couponId: number,
+    @IdParam() couponId: number,
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Headers('idempotency-key') idempotencyKey?: string,
@@ -52,28 +52,28 @@ export class IssuanceController {
   @Get('issue')
   @ApiOkResponse({ description: '{status: "ISSUED", issue} | {status: "PENDING"} | {status: "REJECTED", reason}' })
   @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND, or NOT_REQUESTED when you never asked' })
-  state(@Param('id', IdPipe) couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
+  state(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
     return this.issuance.state(couponId, user.id);
   }
 
   @Get('issues')
   @RequireRole('admin')
   @ApiOkResponse({ description: '{items: [{issueId, userId, code, issuedAt}], nextCursor}, newest first' })
-  async history(@Param('id', IdPipe) couponId: number, @Query() page: PageQuery): Promise<Page<CouponIssueHistoryView>> {
+  async history(@IdParam() couponId: number, @Query() page: PageQuery): Promise<Page<CouponIssueHistoryView>> {
     return this.issuance.history(couponId, page.cursor, page.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get('stats')
   @RequireRole('admin')
   @ApiOkResponse({ description: '{totalQuantity, issuedQuantity, issuedRows, remainingQuantity, pending}' })
-  stats(@Param('id', IdPipe) couponId: number): Promise<IssuanceStats> {
+  stats(@IdParam() couponId: number): Promise<IssuanceStats> {
     return this.issuance.stats(couponId);
   }
 
   @Post('reconcile')
   @RequireRole('admin')
   @ApiOkResponse({ description: 'the stats after rebuilding state kept outside PostgreSQL' })
-  async reconcile(@Param('id', IdPipe) couponId: number, @Res({ passthrough: true }) reply: FastifyReply): Promise<IssuanceStats> {
+  async reconcile(@IdParam() couponId: number, @Res({ passthrough: true }) reply: FastifyReply): Promise<IssuanceStats> {
     void reply.status(200);
     return this.issuance.reconcile(couponId);
   }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { NO_CONTROL_CHARS } from '../../common/validation';
-import { COUPON_STATUSES, CouponStatus } from '../coupon.entity';
+import { COUPON_STATUSES, type CouponStatus } from '../coupon.entity';
 import { MAX_TOTAL_QUANTITY } from './create-coupon.dto';
 
 export class UpdateCouponDto {

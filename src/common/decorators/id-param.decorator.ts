@@ -1,0 +1,21 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { DomainError } from '../errors/domain.error';
+import { ErrorCode } from '../errors/error-code';
+import { PG_INT_MAX } from '../validation';
+
+/** Parses a path id strictly: digits only (no `1e3`, `0x10`, ` 7`), within the integer column's range. */
+export function parseId(raw: unknown): number {
+  const text = String(raw);
+  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > PG_INT_MAX) {
+    throw new DomainError(ErrorCode.VALIDATION_FAILED, `"${text.slice(0, 40)}" is not a valid id`);
+  }
+  return Number(text);
+}
+
+/**
+ * The `:id` path parameter as a number. A decorator rather than a pipe, because the global
+ * ValidationPipe would first coerce the raw text to a number and hide what was sent.
+ */
+export const IdParam = createParamDecorator((_: unknown, ctx: ExecutionContext): number =>
+  parseId(ctx.switchToHttp().getRequest<{ params: Record<string, string> }>().params.id),
+);

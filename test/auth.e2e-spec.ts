@@ -1,0 +1,138 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { signAccessToken } from '../src/auth/token.service';
+import { TEST_JWT_SECRET } from './setup/test-env';
+import { startTestApp, TestApp } from './support/test-app';
+
+const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** Hand-made HS256 tokens, to forge exactly the claims a test needs. */
+function handMadeToken(header: object, claims: object, secret = TEST_JWT_SECRET): string {
+  const body = `${b64url(header)}.${b64url(claims)}`;
+  return `${body}.${createHmac('sha256', secret).update(body).digest('base64url')}`;
+}
+const now = () => Math.floor(Date.now() / 1000);
+
+describe('auth and users (HTTP)', () => {
+  let t: TestApp;
+  const email = `jane-${randomBytes(4).toString('hex')}@Example.test`;
+  const password = 'correct horse battery';
+
+  beforeAll(async () => {
+    t = await startTestApp('pessimistic', { ADMIN_EMAIL: 'boot-admin@example.test', ADMIN_PASSWORD: 'boot-admin-password' });
+  });
+  afterAll(() => t.close());
+
+  describe('POST /auth/signup', () => {
+    it('creates a user (201) with a normalised email and never returns the hash', async () => {
+      const res = await t.http('POST', '/auth/signup', { body: { email, password, name: 'Jane 🎟️' } });
+      expect(res.status).toBe(201);
+      expect(res.body).toEqual({ id: expect.any(Number), email: email.toLowerCase(), name: 'Jane 🎟️', role: 'user' });
+      const { rows } = await t.sql.query('SELECT password_hash FROM users WHERE id = $1', [res.body.id]);
+      expect(rows[0].password_hash).toMatch(/^\$argon2id\$/);
+    });
+
+    it('refuses a taken email with 409 EMAIL_TAKEN (case-insensitively)', async () => {
+      const res = await t.http('POST', '/auth/signup', { body: { email: email.toUpperCase(), password } });
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({ statusCode: 409, code: 'EMAIL_TAKEN', message: expect.any(String) });
+    });
+
+    it.each([
+      ['a bad email', { email: 'not-an-email', password }],
+      ['a short password', { email: 'short@example.test', password: 'short' }],
+      ['a missing password', { email: 'missing@example.test' }],
+      ['a wrong type', { email: 'type@example.test', password: 12345678 }],
+      ['an unknown field (mass assignment)', { email: 'mass@example.test', password, role: 'admin' }],
+      ['a control character in the name', { email: 'ctl@example.test', password, name: 'a\u0000b' }],
+    ])('answers 400 VALIDATION_FAILED for %s and creates nothing', async (_, body) => {
+      const res = await t.http('POST', '/auth/signup', { body });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+      const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM users WHERE email = $1', [(body as { email: string }).email]);
+      expect(rows[0].n).toBe(0);
+    });
+
+    it('answers 400 for malformed JSON and for a JSON array', async () => {
+      const malformed = await t.http('POST', '/auth/signup', { rawBody: '{"email":', headers: { 'content-type': 'application/json' } });
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.code).toBe('VALIDATION_FAILED');
+      const array = await t.http('POST', '/auth/signup', { body: [1, 2] });
+      expect(array.status).toBe(400);
+    });
+
+    it('answers 413 for a huge body', async () => {
+      const res = await t.http('POST', '/auth/signup', { body: { email, password, name: 'x'.repeat(100_000) } });
+      expect(res.status).toBe(413);
+      expect(res.body.code).toBe('PAYLOAD_TOO_LARGE');
+    });
+  });
+
+  describe('POST /auth/login', () => {
+    it('gives a Bearer token whose claims are sub (string id), role, iat and exp', async () => {
+      const res = await t.http('POST', '/auth/login', { body: { email, password } });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
+      const [header, claims] = res.body.accessToken.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      expect(header.alg).toBe('HS256');
+      expect(claims).toEqual({ sub: expect.stringMatching(/^\d+$/), role: 'user', iat: expect.any(Number), exp: expect.any(Number) });
+      expect(claims.exp - claims.iat).toBe(3600);
+    });
+
+    it.each([
+      ['a wrong password', { email, password: 'wrong password' }],
+      ['an unknown email', { email: 'nobody@example.test', password }],
+    ])('answers 401 INVALID_CREDENTIALS for %s', async (_, body) => {
+      const res = await t.http('POST', '/auth/login', { body });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('INVALID_CREDENTIALS');
+    });
+
+    it('logs in the admin bootstrapped from ADMIN_EMAIL/ADMIN_PASSWORD, with the admin role', async () => {
+      const res = await t.http('POST', '/auth/login', { body: { email: 'boot-admin@example.test', password: 'boot-admin-password' } });
+      expect(res.status).toBe(200);
+      const me = await t.http('GET', '/users/me', { token: res.body.accessToken });
+      expect(me.body).toMatchObject({ email: 'boot-admin@example.test', role: 'admin' });
+    });
+  });
+
+  describe('GET /users/me and token checks', () => {
+    let token: string;
+    let userId: number;
+    beforeAll(async () => {
+      token = (await t.http('POST', '/auth/login', { body: { email, password } })).body.accessToken;
+      userId = (await t.http('GET', '/users/me', { token })).body.id;
+    });
+
+    it('returns the caller', async () => {
+      const res = await t.http('GET', '/users/me', { token });
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ id: userId, email: email.toLowerCase(), name: 'Jane 🎟️', role: 'user' });
+    });
+
+    const forged: [string, () => string][] = [
+      ['no token', () => ''],
+      ['a forged signature', () => `${token.split('.').slice(0, 2).join('.')}.${randomBytes(32).toString('base64url')}`],
+      ['another secret', () => signAccessToken('some-other-secret-of-enough-length-0123', { id: userId, role: 'user' }, 60)],
+      ['alg: none', () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}.`],
+      ['an expired token', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() - 120, exp: now() - 60 })],
+      ['no exp claim', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() })],
+      ['HS512 instead of HS256', () => {
+        const body = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}`;
+        return `${body}.${createHmac('sha512', TEST_JWT_SECRET).update(body).digest('base64url')}`;
+      }],
+      ['a non-numeric sub', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', role: 'user', iat: now(), exp: now() + 60 })],
+      ['an unknown role', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'root', iat: now(), exp: now() + 60 })],
+      ['garbage', () => 'not.a.jwt'],
+    ];
+    it.each(forged)('answers 401 UNAUTHORIZED for %s', async (_, make) => {
+      const res = await t.http('GET', '/users/me', { token: make() || undefined });
+      expect(res.status).toBe(401);
+      expect(res.body.code).toBe('UNAUTHORIZED');
+    });
+
+    it('answers 401 for the token of a user that no longer exists', async () => {
+      const ghost = signAccessToken(TEST_JWT_SECRET, { id: 2_000_000_000, role: 'user' }, 60);
+      const res = await t.http('GET', '/users/me', { token: ghost });
+      expect(res.status).toBe(401);
+    });
+  });
+});

@@ -1,0 +1,51 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { loadAppConfig } from '../src/config/app-config';
+
+const strong = 'x'.repeat(32);
+
+describe('configuration', () => {
+  it('has working defaults in development, with the embedded database when none is configured', () => {
+    const config = loadAppConfig({});
+    expect(config).toMatchObject({ port: 3000, strategy: 'pessimistic', runWorker: true, logLevel: 'info' });
+    expect(config.database).toMatchObject({ embedded: true, url: expect.stringContaining('127.0.0.1:54329') });
+    expect(config.jwt.expiresInSeconds).toBe(3600);
+  });
+
+  it('builds the database URL from DATABASE_* parts, and DATABASE_URL wins over them', () => {
+    const parts = loadAppConfig({ DATABASE_HOST: 'db', DATABASE_PORT: '6543', DATABASE_USER: 'app', DATABASE_PASSWORD: 'p@ss', DATABASE_NAME: 'coupons' });
+    expect(parts.database).toMatchObject({ embedded: false, url: 'postgres://app:p%40ss@db:6543/coupons' });
+    const both = loadAppConfig({ DATABASE_HOST: 'db', DATABASE_URL: 'postgres://u@h:1/d' });
+    expect(both.database.url).toBe('postgres://u@h:1/d');
+  });
+
+  it.each([
+    [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET_KEY is required/],
+    [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'short' }, /^Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes/],
+    [{ JWT_EXPIRES_IN: 'forever' }, /^Invalid configuration: JWT_EXPIRES_IN/],
+    [{ ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
+    [{ ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],
+    [{ PORT: 'eighty' }, /^Invalid configuration: PORT must be an integer/],
+    [{ RUN_WORKER: 'maybe' }, /^Invalid configuration: RUN_WORKER must be true or false/],
+    [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL/],
+    [{ DATABASE_URL: 'mysql://x/y' }, /^Invalid configuration: DATABASE_URL/],
+    [{ ADMIN_EMAIL: 'a@b.c' }, /^Invalid configuration: ADMIN_PASSWORD/],
+  ])('refuses %j with one line naming the variable', (env, message) => {
+    expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('accepts a strong secret in production', () => {
+    expect(loadAppConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: strong }).jwt.secret).toBe(strong);
+  });
+
+  it('a real start with a weak production secret exits non-zero, printing one line that names the variable', () => {
+    const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', 'main.ts')], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', JWT_SECRET_KEY: 'weak', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split('\n')).toEqual(['Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes when NODE_ENV=production']);
+    expect(run.stderr + run.stdout).not.toContain('weak');
+  });
+});

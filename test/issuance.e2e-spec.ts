@@ -1,0 +1,150 @@
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('issuance routes (HTTP, pessimistic)', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp('pessimistic', { DB_LOCK_TIMEOUT_MS: '400' });
+    admin = await t.adminToken();
+  });
+  afterAll(() => t.close());
+
+  async function coupon(body: object = {}): Promise<number> {
+    const res = await t.http('POST', '/coupons', { token: admin, body: { name: 'issue e2e', totalQuantity: 2, ...body } });
+    expect(res.status).toBe(201);
+    return res.body.id;
+  }
+  const issue = (id: number, token: string, headers?: Record<string, string>) => t.http('POST', `/coupons/${id}/issue`, { token, headers });
+
+  it('issues (201 Issue), then refuses the same user (409 ALREADY_ISSUED) and a user past the stock (409 SOLD_OUT)', async () => {
+    const id = await coupon({ totalQuantity: 2 });
+    const [a, b, c] = await t.users(3);
+    const first = await issue(id, a.token);
+    expect(first.status).toBe(201);
+    expect(first.body).toEqual({ issueId: expect.any(Number), couponId: id, userId: a.userId, code: expect.stringMatching(/^[\w-]{20}$/), issuedAt: expect.any(String) });
+    expect((await issue(id, a.token)).body).toMatchObject({ statusCode: 409, code: 'ALREADY_ISSUED' });
+    expect((await issue(id, b.token)).status).toBe(201);
+    expect((await issue(id, c.token)).body).toMatchObject({ statusCode: 409, code: 'SOLD_OUT' });
+    const coupons = await t.http('GET', `/coupons/${id}`, { token: c.token });
+    expect(coupons.body).toMatchObject({ issuedQuantity: 2, remainingQuantity: 0 });
+  });
+
+  it('answers a repeated Idempotency-Key with the first issue again (201, same code)', async () => {
+    const id = await coupon();
+    const [u] = await t.users(1);
+    const first = await issue(id, u.token, { 'idempotency-key': 'k-1' });
+    const again = await issue(id, u.token, { 'idempotency-key': 'k-1' });
+    expect(again.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    expect((await issue(id, u.token)).body.code).toBe('ALREADY_ISSUED');
+    expect((await issue(id, u.token, { 'idempotency-key': 'x'.repeat(300) })).status).toBe(400);
+  });
+
+  it.each([
+    ['paused', { status: 'PAUSED' }],
+    ['ended', { status: 'ENDED' }],
+    ['not started yet', { startsAt: '2099-01-01T00:00:00Z' }],
+    ['past its end', { startsAt: '2000-01-01T00:00:00Z', endsAt: '2000-01-02T00:00:00Z' }],
+  ])('refuses a coupon that is %s with 409 NOT_OPEN and issues nothing', async (_, patch) => {
+    const id = await coupon();
+    expect((await t.http('PATCH', `/coupons/${id}`, { token: admin, body: patch })).status).toBe(200);
+    const [u] = await t.users(1);
+    const res = await issue(id, u.token);
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('NOT_OPEN');
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [id])).rows[0].n).toBe(0);
+  });
+
+  it('answers 404 COUPON_NOT_FOUND for a missing coupon, 401 without a token', async () => {
+    const [u] = await t.users(1);
+    expect((await issue(999_999_999, u.token)).body).toMatchObject({ statusCode: 404, code: 'COUPON_NOT_FOUND' });
+    expect((await t.http('POST', '/coupons/1/issue')).status).toBe(401);
+  });
+
+  it('tells the state: ISSUED with the issue, or 404 NOT_REQUESTED', async () => {
+    const id = await coupon();
+    const [u, v] = await t.users(2);
+    const issued = await issue(id, u.token);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'ISSUED', issue: issued.body });
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: v.token })).body).toMatchObject({ statusCode: 404, code: 'NOT_REQUESTED' });
+    expect((await t.http('GET', '/coupons/999999999/issue', { token: v.token })).body.code).toBe('COUPON_NOT_FOUND');
+  });
+
+  it('lists only the caller\'s own coupons, newest first, with paging', async () => {
+    const ids = [await coupon({ name: 'mine A' }), await coupon({ name: 'mine B' }), await coupon({ name: 'mine C' })];
+    const [me, other] = await t.users(2);
+    for (const id of ids) expect((await issue(id, me.token)).status).toBe(201);
+    expect((await issue(ids[0], other.token)).status).toBe(201);
+
+    const page1 = await t.http('GET', '/users/me/coupons?limit=2', { token: me.token });
+    expect(page1.status).toBe(200);
+    expect(page1.body.items).toEqual([
+      { issueId: expect.any(Number), couponId: ids[2], couponName: 'mine C', code: expect.any(String), issuedAt: expect.any(String) },
+      expect.objectContaining({ couponId: ids[1], couponName: 'mine B' }),
+    ]);
+    const page2 = await t.http('GET', `/users/me/coupons?limit=2&cursor=${page1.body.nextCursor}`, { token: me.token });
+    expect(page2.body).toEqual({ items: [expect.objectContaining({ couponId: ids[0] })], nextCursor: null });
+    const theirs = await t.http('GET', '/users/me/coupons', { token: other.token });
+    expect(theirs.body.items.map((i: { couponId: number }) => i.couponId)).toEqual([ids[0]]);
+    expect((await t.http('GET', '/users/me/coupons?cursor=abc', { token: me.token })).status).toBe(400);
+  });
+
+  it('gives admins the issue history and stats; users get 403; missing coupons 404', async () => {
+    const id = await coupon({ totalQuantity: 5 });
+    const users = await t.users(3);
+    for (const u of users) await issue(id, u.token);
+
+    const history = await t.http('GET', `/coupons/${id}/issues?limit=2`, { token: admin });
+    expect(history.status).toBe(200);
+    expect(history.body.items).toHaveLength(2);
+    expect(history.body.items[0]).toEqual({ issueId: expect.any(Number), userId: users[2].userId, code: expect.any(String), issuedAt: expect.any(String) });
+    const rest = await t.http('GET', `/coupons/${id}/issues?cursor=${history.body.nextCursor}`, { token: admin });
+    expect(rest.body.items.map((i: { userId: number }) => i.userId)).toEqual([users[0].userId]);
+
+    const stats = await t.http('GET', `/coupons/${id}/stats`, { token: admin });
+    expect(stats.body).toEqual({ totalQuantity: 5, issuedQuantity: 3, issuedRows: 3, remainingQuantity: 2, pending: 0 });
+    const reconciled = await t.http('POST', `/coupons/${id}/reconcile`, { token: admin });
+    expect(reconciled.status).toBe(200);
+    expect(reconciled.body).toEqual(stats.body);
+
+    for (const path of [`/coupons/${id}/issues`, `/coupons/${id}/stats`]) {
+      expect((await t.http('GET', path, { token: users[0].token })).body.code).toBe('FORBIDDEN');
+    }
+    expect((await t.http('POST', `/coupons/${id}/reconcile`, { token: users[0].token })).status).toBe(403);
+    expect((await t.http('GET', '/coupons/999999999/stats', { token: admin })).body.code).toBe('COUPON_NOT_FOUND');
+    expect((await t.http('GET', '/coupons/999999999/issues', { token: admin })).body.code).toBe('COUPON_NOT_FOUND');
+  });
+
+  it('answers a fast 503 UNAVAILABLE while another session holds the coupon row, writes nothing, then recovers', async () => {
+    const id = await coupon();
+    const [u] = await t.users(1);
+    const blocker = await t.sql.connect();
+    try {
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT 1 FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+      const blocked = await issue(id, u.token);
+      expect(blocked.status).toBe(503);
+      expect(blocked.body.code).toBe('UNAVAILABLE');
+      expect(blocked.ms).toBeLessThan(5000); // bounded by lock_timeout, not a hang
+    } finally {
+      await blocker.query('ROLLBACK');
+      blocker.release();
+    }
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [id])).rows[0].n).toBe(0);
+    expect((await issue(id, u.token)).status).toBe(201);
+  });
+
+  it('serves health, metrics with issue outcomes, and the OpenAPI document', async () => {
+    expect((await t.http('GET', '/health')).body).toEqual({ status: 'ok', strategy: 'pessimistic' });
+    const metrics = await t.http('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/coupon_issue_requests_total\{strategy="pessimistic",outcome="ISSUED"\} \d+/);
+    expect(metrics.body).toMatch(/coupon_issue_requests_total\{strategy="pessimistic",outcome="SOLD_OUT"\} \d+/);
+    const doc = await t.http('GET', '/docs-json');
+    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/auth/signup', '/coupons/{id}/issue', '/coupons/{id}/stats', '/users/me/coupons']));
+    const ui = await t.http('GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(String(ui.body)).toContain('swagger');
+  });
+});
