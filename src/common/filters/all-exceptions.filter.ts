@@ -1,6 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DomainError } from '../errors/domain.error';
 import { ERROR_STATUS, ErrorCode } from '../errors/error-code';
 import { toDomainError } from '../errors/to-domain-error';
 
@@ -25,10 +24,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
     const error = toDomainError(exception);
-    if (error.code === ErrorCode.INTERNAL || (error.code === ErrorCode.UNAVAILABLE && !(exception instanceof DomainError))) {
-      this.logger.error(
-        { msg: 'request failed', requestId: request.id, method: request.method, url: request.url, err: describe(exception) },
-      );
+    const context = { requestId: request.id, method: request.method, url: request.url };
+    if (error.code === ErrorCode.INTERNAL) {
+      this.logger.error({ msg: 'request failed', ...context, err: describe(exception) });
+    } else if (error.code === ErrorCode.UNAVAILABLE) {
+      // overload or an outage: worth a line for operators, not a stack trace per request
+      this.logger.warn({ msg: 'answered 503', ...context, cause: exception instanceof Error ? exception.message : String(exception) });
     }
     const body: ErrorBody = { statusCode: ERROR_STATUS[error.code], code: error.code, message: error.message, requestId: request.id };
     if (error.headers) void reply.headers(error.headers);
