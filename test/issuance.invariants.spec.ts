@@ -7,7 +7,7 @@ import { startTestApp, TestApp } from './support/test-app';
  * then the truth read in SQL. rows <= total, counter = rows, nobody holds two, every user told
  * yes holds a coupon and nobody else does.
  */
-const STRATEGIES: IssuanceStrategyName[] = ['pessimistic'];
+const STRATEGIES: IssuanceStrategyName[] = ['pessimistic', 'redis'];
 
 describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy) => {
   let t: TestApp;

@@ -10,8 +10,13 @@ import { CouponView, toCouponView } from './coupon.view';
 import { CreateCouponDto } from './dto/create-coupon.dto';
 import { UpdateCouponDto } from './dto/update-coupon.dto';
 
+/** What changed; `coupon` is the committed row, absent once deleted. */
+export type CouponChange =
+  | { kind: 'created' | 'updated'; couponId: number; coupon: CouponEntity }
+  | { kind: 'deleted'; couponId: number };
+
 /** Reacts after a coupon changed (committed), e.g. to keep a cache or Redis stock in step. */
-export type CouponChangeListener = (event: { couponId: number; coupon: CouponEntity | null }) => Promise<void>;
+export type CouponChangeListener = (change: CouponChange) => Promise<void>;
 
 const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
 
@@ -37,7 +42,7 @@ export class CouponsService {
     const endsAt = toDate(dto.endsAt) ?? null;
     assertWindow(startsAt, endsAt);
     const coupon = await this.coupons.save(this.coupons.create({ name: dto.name, totalQuantity: dto.totalQuantity, startsAt, endsAt }));
-    await this.notify(coupon.id, coupon);
+    await this.notify({ kind: 'created', couponId: coupon.id, coupon });
     return toCouponView(coupon);
   }
 
@@ -80,7 +85,7 @@ export class CouponsService {
       }
       return em.save(next);
     });
-    await this.notify(id, coupon);
+    await this.notify({ kind: 'updated', couponId: id, coupon });
     return toCouponView(coupon);
   }
 
@@ -88,7 +93,7 @@ export class CouponsService {
   async remove(id: number): Promise<void> {
     try {
       const { affected } = await this.coupons.delete({ id, issuedQuantity: 0 });
-      if (affected) return void (await this.notify(id, null));
+      if (affected) return void (await this.notify({ kind: 'deleted', couponId: id }));
     } catch (error) {
       if (pgCode(error) !== PgCode.FOREIGN_KEY_VIOLATION) throw error;
     }
@@ -96,7 +101,7 @@ export class CouponsService {
     throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${id} has issued coupons and cannot be deleted`);
   }
 
-  private async notify(couponId: number, coupon: CouponEntity | null): Promise<void> {
-    for (const listener of this.listeners) await listener({ couponId, coupon });
+  private async notify(change: CouponChange): Promise<void> {
+    for (const listener of this.listeners) await listener(change);
   }
 }

@@ -44,3 +44,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   const message = error instanceof Error ? error.message : '';
   return /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error/i.test(message);
 }
+
+/**
+ * True when a failed statement surely changed nothing: PostgreSQL reported an error (the
+ * statement, and an implicit transaction, rolled back), or it was never sent (no connection from
+ * the pool). A dropped connection mid-statement is *not* such a case: the commit may have landed.
+ */
+export function surelyNotCommitted(error: unknown): boolean {
+  const code = pgCode(error);
+  if (code && /^[0-9A-Z]{5}$/.test(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /timeout exceeded when trying to connect/i.test(message);
+}

@@ -7,11 +7,15 @@ import { IssuanceService } from './issuance.service';
 import { IssueStore } from './issue.store';
 import { MyCouponsController } from './my-coupons.controller';
 import { IssuanceStrategy } from './strategies/issuance.strategy';
+import { IssueWriter } from './issue-writer';
+import { ReservationStore } from './reservation/reservation.store';
 import { PessimisticLockStrategy } from './strategies/pessimistic-lock.strategy';
+import { RedisReservationStrategy } from './strategies/redis-reservation.strategy';
 
 /** Each strategy is one class; adding one is adding a file and a line here. */
 const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> = {
   pessimistic: PessimisticLockStrategy,
+  redis: RedisReservationStrategy,
 };
 
 @Module({
@@ -19,6 +23,8 @@ const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> 
   controllers: [IssuanceController, MyCouponsController],
   providers: [
     IssueStore,
+    IssueWriter,
+    ReservationStore,
     IssuanceService,
     {
       provide: IssuanceStrategy,

@@ -6,15 +6,14 @@ import { CouponsService } from '../coupons/coupons.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isDomainError, notRequested } from './issuance.errors';
 import { CouponIssueHistoryView, IssueStore } from './issue.store';
-import { IssuanceStrategy, IssueOutcome, IssueState } from './strategies/issuance.strategy';
+import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './strategies/issuance.strategy';
 
-export interface IssuanceStats {
+export type IssuanceStats = {
   totalQuantity: number;
   issuedQuantity: number;
   issuedRows: number;
   remainingQuantity: number;
-  pending: number;
-}
+} & StrategyStats;
 
 /** Everything around the chosen strategy that is the same for all of them. */
 @Injectable()
@@ -72,13 +71,13 @@ export class IssuanceService {
 
   async stats(couponId: number): Promise<IssuanceStats> {
     const coupon = await this.coupons.get(couponId);
-    const [issuedRows, pending] = await Promise.all([this.issues.countRows(couponId), this.strategy.pending(couponId)]);
+    const issuedRows = await this.issues.countRows(couponId);
     return {
       totalQuantity: coupon.totalQuantity,
       issuedQuantity: coupon.issuedQuantity,
       issuedRows,
       remainingQuantity: Math.max(0, coupon.totalQuantity - coupon.issuedQuantity),
-      pending,
+      ...(await this.strategy.stats(couponId, issuedRows)),
     };
   }
 

@@ -1,10 +1,11 @@
 import { Logger } from '@nestjs/common';
+import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrationsExclusively } from '../../src/database/run-migrations';
-import { assertTestDatabase, TEST_DATABASE_URL } from './test-env';
+import { assertTestDatabase, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
 
-/** Once per run: an empty schema, migrated exactly as production migrates it. */
+/** Once per run: an empty schema, migrated exactly as production migrates it, and an empty Redis database. */
 export default async function globalSetup(): Promise<void> {
   assertTestDatabase(TEST_DATABASE_URL);
   Logger.overrideLogger(['error']);
@@ -18,5 +19,12 @@ export default async function globalSetup(): Promise<void> {
     await runMigrationsExclusively(ds);
   } finally {
     await ds.destroy();
+  }
+  // Coupon ids restart with the schema: stale Redis state of an earlier run must not meet them.
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
   }
 }

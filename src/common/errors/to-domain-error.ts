@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../../database/postgres-errors';
+import { isRedisUnavailable } from '../../redis/redis-errors';
 import { DomainError } from './domain.error';
 import { ErrorCode } from './error-code';
 
@@ -22,7 +23,7 @@ export function toDomainError(exception: unknown): DomainError {
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION_FAILED);
     return new DomainError(code, status >= 500 ? 'Internal error' : exception.message);
   }
-  if (isDatabaseUnavailable(exception)) return new DomainError(ErrorCode.UNAVAILABLE, 'Service temporarily unavailable, try again');
+  if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception)) return new DomainError(ErrorCode.UNAVAILABLE, 'Service temporarily unavailable, try again');
   // Fastify's own errors (malformed JSON, body too large, bad content type) carry a 4xx statusCode.
   const status = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

@@ -10,6 +10,8 @@ export type IssueState =
   | { status: 'PENDING' }
   | { status: 'REJECTED'; reason: string };
 
+export type StrategyStats = { pending: number } & Record<string, number | null>;
+
 /**
  * The port every issuance strategy implements; the factory in IssuanceModule picks one from
  * ISSUANCE_STRATEGY. Each must keep, under any concurrency: rows <= total, one row per
@@ -24,8 +26,11 @@ export abstract class IssuanceStrategy {
   /** Where the user's request for this coupon stands. */
   abstract state(couponId: number, userId: number): Promise<IssueState | undefined>;
 
-  /** Requests accepted but not yet written to the database. */
-  abstract pending(couponId: number): Promise<number>;
+  /**
+   * The strategy's own figures for GET /coupons/:id/stats. `pending`: accepted but not yet
+   * written to PostgreSQL (`issuedRows` is what PostgreSQL holds now).
+   */
+  abstract stats(couponId: number, issuedRows: number): Promise<StrategyStats>;
 
   /** Rebuilds any state kept outside PostgreSQL from PostgreSQL's truth. */
   abstract reconcile(couponId: number): Promise<void>;

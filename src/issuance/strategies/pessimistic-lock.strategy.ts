@@ -6,11 +6,10 @@ import { ItemResult, KeyedBatcher } from '../../common/keyed-batcher';
 import { isUniqueViolation } from '../../database/postgres-errors';
 import { retryTransaction } from '../../database/retry-transaction';
 import { CouponStateRow, decideBatch } from '../issuable';
-import { alreadyIssued } from '../issuance.errors';
-import { newIssueCode } from '../issue-code';
+import { IssueWriter, writeRefusal } from '../issue-writer';
 import { IssueStore } from '../issue.store';
-import { IssueRow, IssueView, toIssueView } from '../issue.view';
-import { IssuanceStrategy, IssueOutcome, IssueState } from './issuance.strategy';
+import type { IssueView } from '../issue.view';
+import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** First key of the two-key advisory lock that queues issuers of one coupon (second key: coupon id). */
 const ISSUE_LOCK_SPACE = 727_002;
@@ -22,22 +21,6 @@ const LOCK_COUPON_SQL = `
     FROM coupons c
    WHERE c.id = $1
      FOR UPDATE OF c`;
-
-/**
- * Inserts the granted issues and counts them in one statement. ON CONFLICT makes a duplicate a
- * no-op rather than an aborted transaction, and the counter moves by exactly the rows inserted.
- */
-const INSERT_ISSUES_SQL = `
-  WITH issued AS (
-    INSERT INTO coupon_issues (coupon_id, user_id, code)
-    SELECT $1, g.user_id, g.code FROM unnest($2::int[], $3::text[]) AS g(user_id, code)
-    ON CONFLICT (coupon_id, user_id) DO NOTHING
-    RETURNING id, coupon_id, user_id, code, issued_at
-  ), counted AS (
-    UPDATE coupons SET issued_quantity = issued_quantity + (SELECT count(*) FROM issued), updated_at = now()
-     WHERE id = $1
-  )
-  SELECT * FROM issued`;
 
 /** Per-process bounds: one flush decides at most this many requests; more waiting gets 503 at once. */
 const MAX_BATCH = 500;
@@ -71,6 +54,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly issues: IssueStore,
+    private readonly writer: IssueWriter,
   ) {
     super();
   }
@@ -107,16 +91,12 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     const [coupon] = await tx.query<(CouponStateRow & { held: number[] })[]>(LOCK_COUPON_SQL, [couponId, userIds]);
     const decisions = decideBatch(couponId, coupon, userIds, new Set(coupon?.held));
     const granted = userIds.filter((_, i) => decisions[i].grant);
-    const issued = new Map<number, IssueView>();
-    if (granted.length) {
-      const rows = await tx.query<IssueRow[]>(INSERT_ISSUES_SQL, [couponId, granted, granted.map(newIssueCode)]);
-      for (const row of rows) issued.set(row.user_id, toIssueView(row));
-    }
-    return userIds.map((userId, i): ItemResult<IssueView> => {
-      const decision = decisions[i];
+    const written = granted.length ? await this.writer.write(couponId, granted, tx) : [];
+    let next = 0;
+    return decisions.map((decision): ItemResult<IssueView> => {
       if (!decision.grant) return { ok: false, error: decision.error };
-      const issue = issued.get(userId);
-      return issue ? { ok: true, value: issue } : { ok: false, error: alreadyIssued(couponId) };
+      const result = written[next++];
+      return result.kind === 'issued' ? { ok: true, value: result.issue } : { ok: false, error: writeRefusal(couponId, result) };
     });
   }
 
@@ -125,8 +105,8 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     return issue && { status: 'ISSUED', issue };
   }
 
-  async pending(): Promise<number> {
-    return 0;
+  async stats(): Promise<StrategyStats> {
+    return { pending: 0 };
   }
 
   async reconcile(): Promise<void> {

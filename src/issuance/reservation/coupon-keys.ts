@@ -1,0 +1,17 @@
+/**
+ * Redis keys of one coupon. The `{id}` hash tag puts them all in one Redis Cluster slot, which
+ * multi-key scripts require.
+ */
+export function couponKeys(couponId: number) {
+  const tag = `coupon:{${couponId}}`;
+  return {
+    /** hash: total, status, starts (ms or ''), ends (ms or ''), taken (= SCARD holders) */
+    meta: `${tag}:meta`,
+    /** set: user ids holding or reserving this coupon */
+    holders: `${tag}:holders`,
+    /** set: holders being loaded by a rebuild, swapped in by install-state.lua */
+    staged: (nonce: string) => `${tag}:staged:${nonce}`,
+    /** string: the cached Coupon view served by GET /coupons/:id */
+    view: `${tag}:view`,
+  };
+}

@@ -1,0 +1,23 @@
+-- Installs a coupon's state rebuilt from PostgreSQL. The holders were loaded into KEYS[3] first
+-- (in chunks, since a campaign may have millions); this swaps them in with the meta in one step.
+-- KEYS[1] meta   KEYS[2] holders   KEYS[3] staged holders
+-- ARGV[1] mode: 'if-missing' (lazy rebuild: keep a state another process installed meanwhile)
+--               or 'replace' (reconcile: PostgreSQL's truth wins)
+-- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''
+-- Returns 1 when installed, 0 when kept.
+if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
+  local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
+  if redis.call('SCARD', KEYS[2]) == taken then
+    redis.call('DEL', KEYS[3])
+    return 0
+  end
+end
+if redis.call('EXISTS', KEYS[3]) == 1 then
+  redis.call('RENAME', KEYS[3], KEYS[2])
+else
+  redis.call('DEL', KEYS[2])
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'total', ARGV[2], 'status', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5],
+  'taken', redis.call('SCARD', KEYS[2]))
+return 1

@@ -1,0 +1,19 @@
+-- Atomically decides one request against a coupon's Redis state (Redis runs a script alone, so
+-- no other command interleaves between the checks and the SADD).
+-- KEYS[1] meta hash {total, status, starts, ends, taken}   KEYS[2] holders set
+-- ARGV[1] user id   ARGV[2] now (ms since epoch)
+-- Returns OK (reserved), ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the state is absent
+-- or torn (then the caller rebuilds it from PostgreSQL: fail closed, never guess).
+local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', 'taken')
+if not meta[1] then return 'MISSING' end
+local taken = tonumber(meta[5])
+if redis.call('SCARD', KEYS[2]) ~= taken then return 'MISSING' end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end
+if meta[2] ~= 'ACTIVE' then return 'NOT_OPEN' end
+local now = tonumber(ARGV[2])
+if meta[3] ~= '' and now < tonumber(meta[3]) then return 'NOT_OPEN' end
+if meta[4] ~= '' and now >= tonumber(meta[4]) then return 'NOT_OPEN' end
+if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('HINCRBY', KEYS[1], 'taken', 1)
+return 'OK'

@@ -1,0 +1,128 @@
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { DomainError, unavailable } from '../../common/errors/domain.error';
+import { KeyedBatcher } from '../../common/keyed-batcher';
+import { CouponChange, CouponsService } from '../../coupons/coupons.service';
+import { surelyNotCommitted } from '../../database/postgres-errors';
+import { REDIS } from '../../redis/redis.module';
+import { alreadyIssued, notOpen, soldOut } from '../issuance.errors';
+import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
+import { IssueStore } from '../issue.store';
+import { ReservationStore, Verdict } from '../reservation/reservation.store';
+import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
+
+/** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
+const MAX_BATCH = 1000;
+const MAX_QUEUED_PER_COUPON = 50_000;
+
+function verdictRefusal(couponId: number, verdict: Exclude<Verdict, 'OK'>): DomainError {
+  switch (verdict) {
+    case 'ALREADY_ISSUED':
+      return alreadyIssued(couponId);
+    case 'NOT_OPEN':
+      return notOpen(couponId, 'the campaign is not open');
+    case 'SOLD_OUT':
+      return soldOut(couponId);
+  }
+}
+
+/**
+ * `redis`: Redis decides, PostgreSQL records. One Lua script checks, atomically, that the campaign
+ * is open, that the user holds none, and that stock is left, then reserves. Only a reserved request
+ * reaches PostgreSQL, which therefore sees at most `total` writers per coupon instead of the whole
+ * crowd. The write holds no lock while it waits, and makes no Redis call inside its statement.
+ *
+ * The write is group-committed: the requests of one coupon that arrive while its previous write
+ * is in flight go into the next write together, as one multi-row insert and one counter update.
+ * The hot counter row is then updated once per batch, not once per issue, so committed issues per
+ * second are not capped by per-commit latency. The counter still moves in the same statement as
+ * the rows, so `issued_quantity = count(rows)` holds at every commit.
+ *
+ * PostgreSQL stays the last guard (UNIQUE, the CHECK on the total, the open-window test in the
+ * insert). When it refuses, or surely wrote nothing, the reservation is given back. When the
+ * outcome is unknown (connection lost mid-commit), the reservation is kept: that may hold back
+ * one unit of stock until reconcile, but it never sells one twice. 201 is answered only after commit.
+ */
+@Injectable()
+export class RedisReservationStrategy extends IssuanceStrategy implements OnModuleInit {
+  readonly name = 'redis' as const;
+  private readonly logger = new Logger(RedisReservationStrategy.name);
+  private readonly batcher = new KeyedBatcher<number, number, WriteResult>(
+    async (couponId, userIds) => (await this.writer.write(couponId, userIds)).map((value) => ({ ok: true, value })),
+    { maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON, overflow: () => unavailable('too many writes waiting for this coupon') },
+  );
+
+  constructor(
+    private readonly reservations: ReservationStore,
+    private readonly writer: IssueWriter,
+    private readonly issues: IssueStore,
+    private readonly coupons: CouponsService,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.coupons.onChange((change) => this.follow(change));
+  }
+
+  async issue(couponId: number, userId: number): Promise<IssueOutcome> {
+    const verdict = await this.reservations.reserve(couponId, userId);
+    if (verdict !== 'OK') throw verdictRefusal(couponId, verdict);
+    let result: WriteResult;
+    try {
+      result = await this.batcher.submit(couponId, userId);
+    } catch (error) {
+      if (surelyNotCommitted(error) || error instanceof DomainError) await this.giveBack(couponId, userId);
+      throw error;
+    }
+    if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
+    // 'held': PostgreSQL already has this user's row, so the reservation is right and stays
+    if (result.kind !== 'held') await this.giveBack(couponId, userId);
+    throw writeRefusal(couponId, result);
+  }
+
+  private async giveBack(couponId: number, userId: number): Promise<void> {
+    try {
+      await this.reservations.release(couponId, userId);
+    } catch (error) {
+      // Stock held back, never oversold: POST /coupons/:id/reconcile returns it.
+      this.logger.warn(`could not release the reservation of user ${userId} on coupon ${couponId}: ${(error as Error).message}`);
+    }
+  }
+
+  async state(couponId: number, userId: number): Promise<IssueState | undefined> {
+    const issue = await this.issues.findHeld(couponId, userId);
+    if (issue) return { status: 'ISSUED', issue };
+    return (await this.reservations.isHolder(couponId, userId)) ? { status: 'PENDING' } : undefined;
+  }
+
+  async stats(couponId: number, issuedRows: number): Promise<StrategyStats> {
+    const taken = await this.reservations.taken(couponId);
+    return { pending: Math.max(0, (taken ?? issuedRows) - issuedRows), redisReserved: taken };
+  }
+
+  async reconcile(couponId: number): Promise<void> {
+    await this.reservations.rebuild(couponId, 'replace');
+  }
+
+  async checkHealth(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  /**
+   * Keeps Redis in step with an admin change. If Redis cannot follow, the state is dropped so
+   * the next request rebuilds it from PostgreSQL; if even that fails, PostgreSQL's own checks
+   * (open window, total) still refuse what the stale state would allow.
+   */
+  private async follow(change: CouponChange): Promise<void> {
+    try {
+      if (change.kind === 'deleted') await this.reservations.remove(change.couponId);
+      else if (change.kind === 'created') await this.reservations.rebuild(change.couponId, 'replace');
+      else await this.reservations.updateCampaign(change.coupon);
+    } catch (error) {
+      this.logger.warn(`could not bring coupon ${change.couponId} into Redis: ${(error as Error).message}`);
+      await this.reservations.remove(change.couponId).catch(() => undefined);
+    }
+  }
+}

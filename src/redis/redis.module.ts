@@ -1,0 +1,78 @@
+import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+
+/**
+ * Injection token of the shared ioredis client; `null` for the pessimistic strategy, which needs
+ * nothing but PostgreSQL (its rate limits are then kept per process).
+ */
+export const REDIS = Symbol('REDIS');
+
+const COMMAND_TIMEOUT_MS = 2000;
+
+/**
+ * Commands fail at once while disconnected (no offline queue) and time out after 2 s, so a Redis
+ * outage is a fast 503, never a pile of hung requests; the client keeps reconnecting meanwhile.
+ * Auto-pipelining sends the commands of one event-loop tick in one write.
+ */
+export function createRedisClient(url: string, name: string): Redis {
+  return new Redis(url, {
+    connectionName: name,
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    enableAutoPipelining: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: COMMAND_TIMEOUT_MS,
+    connectTimeout: 5000,
+    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+  });
+}
+
+/**
+ * An evicted key would make a campaign look fresher than it is. The strategies fail closed when
+ * state is missing, but eviction under load would turn every request into a rebuild: refuse it.
+ */
+export async function assertNoEviction(redis: Redis, logger: Logger): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch {
+    logger.warn('cannot read maxmemory-policy (CONFIG disabled?): make sure it is noeviction');
+    return;
+  }
+  if (policy !== 'noeviction') {
+    throw new Error(`Redis maxmemory-policy is "${policy}"; the redis and queue strategies need "noeviction"`);
+  }
+}
+
+@Injectable()
+class RedisShutdown implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis?.quit().catch(() => this.redis?.disconnect());
+  }
+}
+
+@Global()
+@Module({
+  providers: [
+    {
+      provide: REDIS,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig): Promise<Redis | null> => {
+        if (config.strategy === 'pessimistic' || !config.redisUrl) return null;
+        const logger = new Logger('Redis');
+        const redis = createRedisClient(config.redisUrl, 'coupon-api');
+        redis.on('error', (error) => logger.warn(`redis: ${error.message}`));
+        await redis.connect();
+        await assertNoEviction(redis, logger);
+        return redis;
+      },
+    },
+    RedisShutdown,
+  ],
+  exports: [REDIS],
+})
+export class RedisModule {}
