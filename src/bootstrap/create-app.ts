@@ -30,6 +30,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: createLogger(config.logLevel),
     bufferLogs: false,
+    abortOnError: false, // throw start-up errors to the caller (main prints one line) instead of exiting
   });
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(

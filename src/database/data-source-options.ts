@@ -35,6 +35,8 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
       max: db.poolSize,
       connectionTimeoutMillis: db.acquireTimeoutMs,
       idleTimeoutMillis: 30_000,
+      // idle pooled connections alone do not keep a process alive (scripts, a failed start-up)
+      allowExitOnIdle: true,
       application_name: 'coupon-service',
       options: `-c lock_timeout=${db.lockTimeoutMs} -c statement_timeout=${db.statementTimeoutMs} -c idle_in_transaction_session_timeout=${db.statementTimeoutMs}`,
     },

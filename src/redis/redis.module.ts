@@ -66,8 +66,13 @@ class RedisShutdown implements OnApplicationShutdown {
         const logger = new Logger('Redis');
         const redis = createRedisClient(config.redisUrl, 'coupon-api');
         redis.on('error', (error) => logger.warn(`redis: ${error.message}`));
-        await redis.connect();
-        await assertNoEviction(redis, logger);
+        try {
+          await redis.connect();
+          await assertNoEviction(redis, logger);
+        } catch (error) {
+          redis.disconnect(); // stop reconnecting: this start-up is over
+          throw error;
+        }
         return redis;
       },
     },

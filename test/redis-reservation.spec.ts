@@ -1,0 +1,146 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import Redis from 'ioredis';
+import { couponKeys } from '../src/issuance/reservation/coupon-keys';
+import { TEST_REDIS_URL } from './setup/test-env';
+import { countStatuses, couponFacts } from './support/invariants';
+import { PrivateRedis } from './support/private-redis';
+import { startTestApp, TestApp } from './support/test-app';
+
+describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
+  let t: TestApp;
+  let admin: string;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    t = await startTestApp('redis');
+    admin = await t.adminToken();
+    redis = new Redis(TEST_REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await t.close();
+  });
+
+  const create = async (totalQuantity: number) =>
+    (await t.http('POST', '/coupons', { token: admin, body: { name: 'redis faults', totalQuantity } })).body.id as number;
+  const burst = (id: number, users: { userId: number; token: string }[]) =>
+    Promise.all(users.map(async (u) => ({ userId: u.userId, ...(await t.http('POST', `/coupons/${id}/issue`, { token: u.token })) })));
+  const stats = async (id: number) => (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
+
+  it('Redis flushed in the middle of a campaign: the state is rebuilt from PostgreSQL, nothing is oversold', async () => {
+    const id = await create(100);
+    const users = await t.users(200);
+    expect(countStatuses(await burst(id, users.slice(0, 60)))).toEqual({ 201: 60 });
+
+    await redis.flushdb();
+    const second = await burst(id, users.slice(40)); // 20 who hold one already, 140 new
+    expect(countStatuses(second)).toEqual({ 201: 40, 409: 120 });
+    expect(second.filter((r) => users.slice(40, 60).some((u) => u.userId === r.userId)).every((r) => r.body.code === 'ALREADY_ISSUED')).toBe(true);
+    const facts = await couponFacts(t.sql, id);
+    expect(facts).toMatchObject({ rows: 100, counter: 100, duplicateHolders: 0 });
+    expect(await stats(id)).toMatchObject({ issuedRows: 100, redisReserved: 100, pending: 0 });
+  });
+
+  it('a torn state (holders gone, meta kept) is treated as missing, never as fresh stock', async () => {
+    const id = await create(3);
+    const users = await t.users(6);
+    expect(countStatuses(await burst(id, users.slice(0, 3)))).toEqual({ 201: 3 });
+    await redis.del(couponKeys(id).holders);
+    expect(countStatuses(await burst(id, users.slice(3)))).toEqual({ 409: 3 });
+    expect((await couponFacts(t.sql, id)).rows).toBe(3);
+  });
+
+  it('a leaked reservation (process died between reserve and write) holds stock back until reconcile', async () => {
+    const id = await create(2);
+    const [a, b, c] = await t.users(3);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: a.token })).status).toBe(201);
+    // what a crash right after the Lua reservation leaves behind
+    await redis.sadd(couponKeys(id).holders, '999999');
+    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+    expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 2, pending: 1 });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).body.code).toBe('SOLD_OUT');
+
+    const reconciled = await t.http('POST', `/coupons/${id}/reconcile`, { token: admin });
+    expect(reconciled.body).toMatchObject({ issuedRows: 1, redisReserved: 1, pending: 0 });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).status).toBe(201);
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
+  });
+
+  it('a database write that fails after the reservation gives the stock back', async () => {
+    const id = await create(1);
+    const [a, b] = await t.users(2);
+    await t.sql.query(`
+      CREATE FUNCTION refuse_issue() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$;
+      CREATE TRIGGER refuse_issue BEFORE INSERT ON coupon_issues FOR EACH ROW WHEN (NEW.coupon_id = ${id}) EXECUTE FUNCTION refuse_issue();`);
+    try {
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: a.token })).status).toBe(500);
+    } finally {
+      await t.sql.query('DROP TRIGGER refuse_issue ON coupon_issues; DROP FUNCTION refuse_issue();');
+    }
+    expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 0, pending: 0 });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
+  });
+
+  it('admin changes reach Redis: pause, more stock after a sell-out, delete', async () => {
+    const id = await create(1);
+    const [a, b, c] = await t.users(3);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: a.token })).status).toBe(201);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).body.code).toBe('SOLD_OUT');
+    await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { totalQuantity: 2, status: 'PAUSED' } });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).body.code).toBe('NOT_OPEN');
+    await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { status: 'ACTIVE' } });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).body.code).toBe('SOLD_OUT');
+
+    const fresh = await create(5);
+    expect(await redis.exists(couponKeys(fresh).meta)).toBe(1);
+    expect((await t.http('DELETE', `/coupons/${fresh}`, { token: admin })).status).toBe(204);
+    expect(await redis.exists(couponKeys(fresh).meta)).toBe(0);
+    expect((await t.http('POST', `/coupons/${fresh}/issue`, { token: c.token })).body.code).toBe('COUPON_NOT_FOUND');
+  });
+});
+
+describe('redis strategy with its own Redis server', () => {
+  it('refuses to start unless maxmemory-policy is noeviction', async () => {
+    const evicting = new PrivateRedis(['--maxmemory-policy', 'allkeys-lru']);
+    await evicting.start();
+    try {
+      await expect(startTestApp('redis', { REDIS_URL: evicting.url })).rejects.toThrow(/maxmemory-policy is "allkeys-lru"/);
+    } finally {
+      await evicting.kill();
+    }
+  });
+
+  it('Redis killed: fast 503 UNAVAILABLE and a failing /health, no oversell; restarted from its append-only file: serves again', async () => {
+    const own = new PrivateRedis();
+    await own.start();
+    const t = await startTestApp('redis', { REDIS_URL: own.url });
+    try {
+      const admin = await t.adminToken();
+      const id = (await t.http('POST', '/coupons', { token: admin, body: { name: 'outage', totalQuantity: 3 } })).body.id;
+      const users = await t.users(5);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: users[0].token })).status).toBe(201);
+
+      await own.kill();
+      const down = await t.http('POST', `/coupons/${id}/issue`, { token: users[1].token });
+      expect(down.status).toBe(503);
+      expect(down.body.code).toBe('UNAVAILABLE');
+      expect(down.ms).toBeLessThan(3000); // failed fast, not hung
+      expect((await t.http('GET', '/health')).status).toBe(503);
+
+      await own.start();
+      let health = 0;
+      for (let i = 0; i < 50 && health !== 200; i++) {
+        health = (await t.http('GET', '/health')).status;
+        if (health !== 200) await sleep(100);
+      }
+      expect(health).toBe(200);
+      const after = await Promise.all(users.slice(1).map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })));
+      expect(countStatuses(after)).toEqual({ 201: 2, 409: 2 });
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 3, counter: 3, duplicateHolders: 0 });
+    } finally {
+      await t.close();
+      await own.kill();
+    }
+  });
+});
