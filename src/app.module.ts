@@ -7,6 +7,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 import { UsersModule } from './users/users.module';
 
@@ -20,6 +21,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         MetricsModule,
+        RateLimitModule,
         AuthModule,
         UsersModule,
         CouponsModule,

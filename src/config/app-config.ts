@@ -34,6 +34,12 @@ export abstract class AppConfig {
   admin?: { email: string; password: string };
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  rateLimit: {
+    /** Issue requests per user per second; 0 turns the limit off. */
+    issuePerSecond: number;
+    /** /auth/* requests per client IP per minute; 0 turns the limit off. */
+    authPerMinute: number;
+  };
 }
 
 export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres', database: 'coupons' };
@@ -136,5 +142,9 @@ export function loadAppConfig(env: Env): AppConfig {
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
+    rateLimit: {
+      issuePerSecond: int(env, 'RATE_LIMIT_ISSUE_PER_SECOND', 10, 0, 1_000_000),
+      authPerMinute: int(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 60, 0, 1_000_000),
+    },
   };
 }

@@ -10,6 +10,7 @@ import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
+import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
 import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
@@ -24,6 +25,7 @@ export class IssuanceController {
   constructor(private readonly issuance: IssuanceService) {}
 
   @Post('issue')
+  @IssueRateLimit()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
   @ApiAcceptedResponse({ description: '{status: "PENDING", couponId} (queue); poll GET /coupons/:id/issue' })

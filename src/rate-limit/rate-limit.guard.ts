@@ -1,0 +1,21 @@
+import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
+import type { AuthUser } from '../auth/token.service';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
+
+/**
+ * Counts per user where the route is authenticated (the global AuthGuard ran first), per client IP
+ * otherwise, and answers 429 RATE_LIMITED with Retry-After in seconds.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  protected async getTracker(req: { user?: AuthUser; ip: string }): Promise<string> {
+    return req.user ? `user:${req.user.id}` : `ip:${req.ip}`;
+  }
+
+  protected async throwThrottlingException(_: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
+    const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
+    throw new DomainError(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${seconds} s`, { 'Retry-After': String(seconds) });
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import { AUTH_LIMIT, ISSUE_LIMIT } from './rate-limit.decorators';
+
+/**
+ * Rate limits kept in Redis when the strategy has Redis, so every instance shares one count;
+ * in the process otherwise (pessimistic needs nothing but PostgreSQL).
+ */
+@Module({
+  imports: [
+    ThrottlerModule.forRootAsync({
+      inject: [AppConfig, REDIS],
+      useFactory: (config: AppConfig, redis: Redis | null) => ({
+        throttlers: [
+          { name: ISSUE_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
+          { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },
+        ],
+        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        setHeaders: false,
+      }),
+    }),
+  ],
+})
+export class RateLimitModule {}
