@@ -5,12 +5,13 @@ import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
+import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 
 @Module({
   imports: [UsersModule],
-  controllers: [AuthController],
+  controllers: [AuthController, SessionController],
   providers: [AuthService, PasswordHasher, TokenService, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenService],
 })

@@ -11,6 +11,7 @@ import { IssueWriter } from './issue-writer';
 import { ReservationStore } from './reservation/reservation.store';
 import { PessimisticLockStrategy } from './strategies/pessimistic-lock.strategy';
 import { RedisReservationStrategy } from './strategies/redis-reservation.strategy';
+import { STRATEGY_OVERRIDE, StrategyOverride } from './strategies/strategy-override';
 
 /** Each strategy is one class; adding one is adding a file and a line here. */
 const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> = {
@@ -28,8 +29,9 @@ const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> 
     IssuanceService,
     {
       provide: IssuanceStrategy,
-      inject: [AppConfig, ModuleRef],
-      useFactory: (config: AppConfig, moduleRef: ModuleRef) => {
+      inject: [AppConfig, ModuleRef, { token: STRATEGY_OVERRIDE, optional: true }],
+      useFactory: (config: AppConfig, moduleRef: ModuleRef, override?: StrategyOverride) => {
+        if (override) return override(moduleRef);
         const strategy = STRATEGIES[config.strategy];
         if (!strategy) throw new Error(`ISSUANCE_STRATEGY=${config.strategy} is not available in this build`);
         return moduleRef.create(strategy);

@@ -14,6 +14,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     return req.user ? `user:${req.user.id}` : `ip:${req.ip}`;
   }
 
+  /** A plain key (the default hashes route and tracker with sha256 on every request). */
+  protected generateKey(_: ExecutionContext, tracker: string, throttlerName: string): string {
+    return `${throttlerName}:${tracker}`;
+  }
+
   protected async throwThrottlingException(_: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const seconds = Math.max(1, Math.ceil(detail.timeToBlockExpire));
     throw new DomainError(ErrorCode.RATE_LIMITED, `Too many requests; retry in ${seconds} s`, { 'Retry-After': String(seconds) });

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import { AUTH_LIMIT, ISSUE_LIMIT } from './rate-limit.decorators';
+import { RedisRateLimitStorage } from './redis-rate-limit.storage';
 
 /**
  * Rate limits kept in Redis when the strategy has Redis, so every instance shares one count;
@@ -19,7 +19,7 @@ import { AUTH_LIMIT, ISSUE_LIMIT } from './rate-limit.decorators';
           { name: ISSUE_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
           { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },
         ],
-        storage: redis ? new ThrottlerStorageRedisService(redis) : undefined,
+        storage: redis ? new RedisRateLimitStorage(redis) : undefined,
         setHeaders: false,
       }),
     }),

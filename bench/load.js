@@ -1,0 +1,95 @@
+// Load generators for the benchmark: an open-loop burst (requests fired on a schedule, whatever
+// the answers) and a closed-loop saturation run (autocannon: N connections, each sending its next
+// request as soon as the previous answer arrives). Every request carries its own user's JWT.
+'use strict';
+const autocannon = require('autocannon');
+const { Agent, request } = require('undici');
+
+function summarize(latencies, statuses, wallMs) {
+  const sorted = Float64Array.from(latencies).sort();
+  const q = (p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : 0);
+  return {
+    requests: sorted.length,
+    statuses,
+    wallMs: Math.round(wallMs),
+    throughput: Math.round((sorted.length / wallMs) * 1000),
+    p50: +q(0.5).toFixed(1),
+    p95: +q(0.95).toFixed(1),
+    p99: +q(0.99).toFixed(1),
+    max: +(sorted.length ? sorted[sorted.length - 1] : 0).toFixed(1),
+  };
+}
+
+/** Fires one request per token, spread evenly over `spreadMs` (0: all at one instant). */
+async function burst({ url, method = 'POST', tokens, spreadMs }) {
+  const agent = new Agent({ connections: tokens.length, pipelining: 0, keepAliveTimeout: 10_000 });
+  const latencies = [];
+  const statuses = {};
+  const t0 = performance.now();
+  const fire = async (token) => {
+    const started = performance.now();
+    let status = 0;
+    try {
+      const res = await request(url, { method, dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+      status = res.statusCode;
+      await res.body.dump();
+    } catch {
+      status = 0;
+    }
+    latencies.push(performance.now() - started);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
+  await Promise.all(
+    tokens.map((token, i) => {
+      const at = spreadMs ? (i * spreadMs) / tokens.length : 0;
+      return at ? new Promise((resolve) => setTimeout(() => fire(token).then(resolve), at)) : fire(token);
+    }),
+  );
+  const wall = performance.now() - t0;
+  await agent.close();
+  return summarize(latencies, statuses, wall);
+}
+
+/**
+ * Saturates the service: `connections` concurrent keep-alive connections, each user's token used
+ * once, until `durationS` passes or `amount` requests were sent, whichever comes first.
+ */
+function saturate({ url, method = 'POST', tokens, connections, durationS, amount }) {
+  let next = 0;
+  const latencies = [];
+  const statuses = {};
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const instance = autocannon(
+      {
+        url,
+        connections,
+        ...(amount ? { amount } : { duration: durationS }),
+        timeout: 30,
+        requests: [{
+          method,
+          setupRequest: (req) => {
+            const token = tokens[next++ % tokens.length];
+            return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+          },
+        }],
+        setupClient: (client) => {
+          client.on('response', (status, _bytes, ms) => {
+            latencies.push(ms);
+            statuses[status] = (statuses[status] ?? 0) + 1;
+          });
+        },
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        const summary = summarize(latencies, statuses, performance.now() - t0);
+        summary.errors = result.errors + result.timeouts;
+        summary.tokensUsed = Math.min(next, tokens.length);
+        summary.tokensWrapped = next > tokens.length;
+        resolve(summary);
+      },
+    );
+  });
+}
+
+module.exports = { burst, saturate };

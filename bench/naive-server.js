@@ -1,0 +1,66 @@
+// The original design's V1, reproduced for the benchmark only: read, check, write, with no lock
+// and no transaction. It is the same service in every other respect (HTTP stack, auth, schema),
+// started by bench/run.js in place of dist/main.js. No configuration reaches this code.
+'use strict';
+require('reflect-metadata');
+const { getDataSourceToken } = require('@nestjs/typeorm');
+const { createApp } = require('../dist/bootstrap/create-app');
+const { loadAppConfig } = require('../dist/config/app-config');
+const { couponNotFound } = require('../dist/common/errors/domain.error');
+const { alreadyIssued, soldOut } = require('../dist/issuance/issuance.errors');
+const { IssuanceStrategy } = require('../dist/issuance/strategies/issuance.strategy');
+const { STRATEGY_OVERRIDE } = require('../dist/issuance/strategies/strategy-override');
+const { newIssueCode } = require('../dist/issuance/issue-code');
+const { toIssueView } = require('../dist/issuance/issue.view');
+const { isUniqueViolation } = require('../dist/database/postgres-errors');
+
+class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
+  constructor(moduleRef) {
+    super();
+    this.name = 'naive';
+    this.moduleRef = moduleRef;
+  }
+
+  get db() { // resolved on first use: the strategy is built before the DataSource exists
+    return (this.dataSource ??= this.moduleRef.get(getDataSourceToken(), { strict: false }));
+  }
+
+  async issue(couponId, userId) {
+    const [coupon] = await this.db.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = $1', [couponId]);
+    if (!coupon) throw couponNotFound(couponId);
+    const held = await this.db.query('SELECT 1 FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2', [couponId, userId]);
+    if (held.length) throw alreadyIssued(couponId);
+    if (coupon.issued_quantity >= coupon.total_quantity) throw soldOut(couponId); // the check, on a stale read
+    let row;
+    try {
+      [row] = await this.db.query(
+        'INSERT INTO coupon_issues (coupon_id, user_id, code) VALUES ($1, $2, $3) RETURNING id, coupon_id, user_id, code, issued_at',
+        [couponId, userId, newIssueCode()],
+      );
+    } catch (error) {
+      if (isUniqueViolation(error)) throw alreadyIssued(couponId);
+      throw error;
+    }
+    // the lost update: writes back what it read plus one
+    await this.db.query('UPDATE coupons SET issued_quantity = $2 WHERE id = $1', [couponId, coupon.issued_quantity + 1]);
+    return { status: 'ISSUED', issue: toIssueView(row) };
+  }
+
+  async state() { return undefined; }
+  async stats() { return { pending: 0 }; }
+  async reconcile() {}
+  async checkHealth() {}
+}
+
+async function main() {
+  const config = loadAppConfig(process.env);
+  const app = await createApp(config, [
+    { provide: STRATEGY_OVERRIDE, useValue: (moduleRef) => new NaiveReadCheckWriteStrategy(moduleRef) },
+  ]);
+  await app.listen({ port: config.port, host: '127.0.0.1' });
+}
+
+main().catch((error) => {
+  console.error(`naive server failed: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,216 @@
+#!/usr/bin/env node
+// `npm run bench`: every issuance strategy on the same workloads in one run, side by side.
+// Each strategy gets the compiled service started afresh, on a fresh copy of one database (with
+// the same load-test users) and an emptied private Redis; after each workload the invariants are
+// checked in SQL. Writes bench/results/<date>.{json,md,svg} and prints the table.
+//   npm run bench -- --strategies naive,pessimistic,redis --duration 10 --connections 64
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const { mkdtempSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { tmpdir, cpus, totalmem } = require('node:os');
+const { join } = require('node:path');
+const { parseArgs } = require('node:util');
+const { randomBytes } = require('node:crypto');
+const { Client } = require('pg');
+const { burst, saturate } = require('./load');
+const { renderMarkdown, renderSvg } = require('./report');
+
+const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
+const { values: opt } = parseArgs({
+  options: {
+    strategies: { type: 'string', default: ALL.join(',') },
+    duration: { type: 'string', default: '10' }, // seconds of each saturation run
+    connections: { type: 'string', default: '64' },
+    users: { type: 'string', default: '150000' }, // distinct users for the sustained run
+    'sellout-users': { type: 'string', default: '20000' },
+    'sellout-total': { type: 'string', default: '1000' },
+    pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
+  },
+});
+const strategies = opt.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+for (const s of strategies) if (!ALL.includes(s)) throw new Error(`unknown strategy ${s} (known: ${ALL.join(', ')})`);
+const DURATION = Number(opt.duration);
+const CONNECTIONS = Number(opt.connections);
+const USERS = Number(opt.users);
+const SELLOUT_USERS = Number(opt['sellout-users']);
+const SELLOUT_TOTAL = Number(opt['sellout-total']);
+const root = join(__dirname, '..');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const t0 = Date.now();
+const progress = (msg) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
+const children = [];
+process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch {} });
+
+async function sql(db, text, params) {
+  const client = new Client({ connectionString: `${opt.pg}/${db}` });
+  await client.connect();
+  try { return (await client.query(text, params)).rows; } finally { await client.end(); }
+}
+
+// ---- one Redis of the bench's own: noeviction, append-only (fsync every second, as docker-compose runs it)
+const redisPort = 46000 + Math.floor(Math.random() * 4000);
+const redisDir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+children.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '',
+  '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' }));
+const REDIS_URL = `redis://127.0.0.1:${redisPort}`;
+const flushRedis = () => execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
+
+const JWT_SECRET = randomBytes(32).toString('hex');
+const ADMIN = { email: 'bench-admin@example.test', password: 'bench-admin-password' };
+
+/** Migrated template database holding every load-test user; each strategy runs on a copy. */
+async function prepareTemplate() {
+  const template = `bench_tmpl_${process.pid}`;
+  await sql('postgres', `DROP DATABASE IF EXISTS ${template}`);
+  await sql('postgres', `CREATE DATABASE ${template}`);
+  require('reflect-metadata');
+  require('@nestjs/common').Logger.overrideLogger(['error']);
+  const { DataSource } = require('typeorm');
+  const { dataSourceOptions } = require('../dist/database/data-source-options');
+  const { runMigrationsExclusively } = require('../dist/database/run-migrations');
+  const ds = new DataSource(dataSourceOptions({ url: `${opt.pg}/${template}`, embedded: false, poolSize: 2, acquireTimeoutMs: 10000, lockTimeoutMs: 10000, statementTimeoutMs: 120000, logging: false }));
+  await ds.initialize();
+  await runMigrationsExclusively(ds);
+  await ds.destroy();
+  const { ensureLoadTestUsers } = require('../dist/loadtest/load-test-users');
+  const need = Math.max(USERS, SELLOUT_USERS, 300);
+  const users = await ensureLoadTestUsers(`${opt.pg}/${template}`, { secret: JWT_SECRET, expiresInSeconds: 6 * 3600 }, need);
+  return { template, tokens: users.map((u) => u.token) };
+}
+
+function startService(strategy, db, port) {
+  const script = strategy === 'naive' ? join(__dirname, 'naive-server.js') : join(root, 'dist', 'main.js');
+  const env = {
+    ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `${opt.pg}/${db}`, REDIS_URL,
+    JWT_SECRET_KEY: JWT_SECRET, JWT_EXPIRES_IN: '6h', ISSUANCE_STRATEGY: strategy === 'naive' ? 'pessimistic' : strategy,
+    ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error', RUN_WORKER: 'true',
+  };
+  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+/** Peak resident set size of a process, in MiB (VmHWM: the high-water mark). */
+function peakRssMiB(pid) {
+  try {
+    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    return Math.round(kb / 1024);
+  } catch { return null; }
+}
+
+async function waitHealthy(base) {
+  for (let i = 0; i < 300; i++) {
+    try { if ((await fetch(`${base}/health`)).status === 200) return; } catch {}
+    await sleep(100);
+  }
+  throw new Error(`${base} never became healthy`);
+}
+
+async function http(base, method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, body: await res.json().catch(() => ({})) };
+}
+
+/** Waits until nothing is pending (queued strategies), then reads the coupon's facts in SQL. */
+async function settleAndCheck(base, admin, db, couponId, startedAt) {
+  let drainedAt = Date.now();
+  for (let i = 0; i < 600; i++) {
+    const stats = (await http(base, 'GET', `/coupons/${couponId}/stats`, admin)).body;
+    if (!stats.pending) { drainedAt = Date.now(); break; }
+    await sleep(50);
+  }
+  // a counter folded in asynchronously may trail its rows by up to a second
+  let facts;
+  for (let i = 0; i < 40; i++) {
+    [facts] = await sql(db, `SELECT c.total_quantity AS total, c.issued_quantity AS counter,
+        (SELECT count(*)::int FROM coupon_issues i WHERE i.coupon_id = c.id) AS rows,
+        (SELECT count(*)::int FROM (SELECT user_id FROM coupon_issues i WHERE i.coupon_id = c.id GROUP BY user_id HAVING count(*) > 1) d) AS dups
+        FROM coupons c WHERE c.id = $1`, [couponId]);
+    if (facts.counter === facts.rows) break;
+    await sleep(50);
+  }
+  return {
+    issued: facts.rows, oversell: Math.max(0, facts.rows - facts.total), duplicates: facts.dups,
+    counterMismatch: facts.counter - facts.rows, drainMs: drainedAt - startedAt,
+  };
+}
+
+async function runStrategy(strategy, template, tokens) {
+  const db = `bench_${strategy}_${process.pid}`;
+  await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
+  await sql('postgres', `CREATE DATABASE ${db} TEMPLATE ${template}`);
+  flushRedis();
+  const port = 31000 + Math.floor(Math.random() * 9000);
+  const base = `http://127.0.0.1:${port}`;
+  const child = startService(strategy, db, port);
+  try {
+    await waitHealthy(base);
+    const admin = (await http(base, 'POST', '/auth/login', null, ADMIN)).body.accessToken;
+    const coupon = async (total) => (await http(base, 'POST', '/coupons', admin, { name: `bench ${strategy}`, totalQuantity: total })).body.id;
+    const issueUrl = (id) => `${base}/coupons/${id}/issue`;
+    const result = { strategy, workloads: {} };
+    const record = async (name, id, run) => {
+      const startedAt = Date.now();
+      const load = await run();
+      const facts = id ? await settleAndCheck(base, admin, db, id, startedAt) : {};
+      result.workloads[name] = { ...load, ...facts };
+      const w = result.workloads[name];
+      progress(`${strategy.padEnd(11)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}${id ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : ''}`);
+    };
+    // warm-up: JIT and connection pools, on a coupon of its own
+    const warm = await coupon(1_000_000);
+    await saturate({ url: issueUrl(warm), tokens: tokens.slice(-5000), connections: CONNECTIONS, amount: 3000 });
+
+    let id = await coupon(100);
+    await record('burst-1s', id, () => burst({ url: issueUrl(id), tokens: tokens.slice(0, 300), spreadMs: 1000 }));
+    await sleep(1200); // let the per-user rate-limit window pass before the same users ask again
+    id = await coupon(100);
+    await record('burst-instant', id, () => burst({ url: issueUrl(id), tokens: tokens.slice(0, 300), spreadMs: 0 }));
+    id = await coupon(100_000_000);
+    await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
+    id = await coupon(SELLOUT_TOTAL);
+    await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
+    await record('ceiling', null, () => saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }));
+    result.peakRssMiB = peakRssMiB(child.pid);
+    return result;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    await sql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+  }
+}
+
+async function main() {
+  await sleep(300);
+  progress(`preparing ${Math.max(USERS, SELLOUT_USERS)} users and tokens`);
+  const { template, tokens } = await prepareTemplate();
+  const results = [];
+  try {
+    for (const strategy of strategies) {
+      progress(`${strategy}: starting the service`);
+      results.push(await runStrategy(strategy, template, tokens));
+    }
+  } finally {
+    await sql('postgres', `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
+  }
+  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+  const run = { date: new Date().toISOString(), machine, options: { duration: DURATION, connections: CONNECTIONS, users: USERS, selloutUsers: SELLOUT_USERS, selloutTotal: SELLOUT_TOTAL }, results };
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  const base = join(__dirname, 'results', stamp);
+  writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
+  const md = renderMarkdown(run);
+  writeFileSync(`${base}.md`, md);
+  writeFileSync(`${base}.svg`, renderSvg(run));
+  writeFileSync(join(__dirname, 'results', 'latest.md'), md);
+  writeFileSync(join(__dirname, 'results', 'latest.svg'), renderSvg(run));
+  console.log(`\n${md}\nwritten: ${base}.json, .md, .svg (and results/latest.md, latest.svg)`);
+}
+
+main().then(() => process.exit(0), (error) => {
+  console.error(`bench failed: ${error.stack ?? error}`);
+  process.exit(1);
+});

@@ -1,0 +1,19 @@
+import { Controller, Get } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { CurrentUser } from '../common/decorators/auth.decorators';
+import type { AuthUser } from './token.service';
+
+/**
+ * What the presented token says, without touching any store: lets a client check its token, and
+ * is the benchmark's ceiling (an authenticated request with no I/O behind it).
+ */
+@ApiTags('auth')
+@ApiBearerAuth()
+@Controller('auth/session')
+export class SessionController {
+  @Get()
+  @ApiOkResponse({ description: '{userId, role}' })
+  session(@CurrentUser() user: AuthUser): { userId: number; role: string } {
+    return { userId: user.id, role: user.role };
+  }
+}
