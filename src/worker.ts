@@ -1,21 +1,53 @@
 import 'reflect-metadata';
 import 'dotenv/config';
-import { loadAppConfig } from './config/app-config';
+import { Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { DataSource } from 'typeorm';
+import { AppModule } from './app.module';
+import { createLogger } from './bootstrap/logger';
+import { AppConfig, loadAppConfig } from './config/app-config';
 import { ConfigError } from './config/config.error';
+import { dataSourceOptions } from './database/data-source-options';
+import { runMigrationsExclusively } from './database/run-migrations';
 
 /**
- * `npm run start:worker`: a process without HTTP that consumes the issuance queue. Only the
- * `queue` strategy has a queue; with the others there is nothing to consume.
+ * `npm run start:worker`: a process without HTTP that consumes the issuance queue (and sweeps
+ * accepted requests that lost their job). Start any number of them beside API processes run with
+ * RUN_WORKER=false. SIGTERM finishes the jobs in hand before exiting.
  */
-function main(): void {
+async function main(): Promise<void> {
+  let config: AppConfig;
   try {
-    const config = loadAppConfig(process.env);
-    console.error(`ISSUANCE_STRATEGY=${config.strategy} has no queue to consume; a worker is for the queue strategy`);
-    process.exit(config.strategy === 'queue' ? 1 : 0);
+    config = loadAppConfig(process.env);
   } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : `worker failed: ${String(error)}`);
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+  if (config.strategy !== 'queue') {
+    console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.strategy}, which has no queue)`);
     process.exit(1);
   }
+  // The context initialises everything at creation, so the schema must exist first (a worker may
+  // start before any API instance has migrated).
+  const migrator = new DataSource(dataSourceOptions(config.database));
+  await migrator.initialize();
+  try {
+    await runMigrationsExclusively(migrator);
+  } finally {
+    await migrator.destroy();
+  }
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }), {
+    logger: createLogger(config.logLevel),
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  new Logger('Worker').log(`consuming the issue queue (concurrency ${config.workerConcurrency})`);
 }
 
-main();
+main().catch((error) => {
+  console.error(`worker start-up failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -7,7 +7,7 @@ import { startTestApp, TestApp } from './support/test-app';
  * then the truth read in SQL. rows <= total, counter = rows, nobody holds two, every user told
  * yes holds a coupon and nobody else does.
  */
-const STRATEGIES: IssuanceStrategyName[] = ['pessimistic', 'redis'];
+const STRATEGIES: IssuanceStrategyName[] = ['pessimistic', 'redis', 'queue'];
 
 describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy) => {
   let t: TestApp;
@@ -25,12 +25,30 @@ describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy
     return res.body.id;
   }
 
-  /** Fires every request at once and waits for all answers (and, for queued strategies, their outcome). */
+  /**
+   * Fires every request at once and waits for all answers. An accepted request (202, queue) is then
+   * polled until it settles, and counts as a yes (status 201 here) only if it ended ISSUED.
+   */
   async function burst(couponId: number, tokens: { userId: number; token: string }[]) {
     const results = await Promise.all(
-      tokens.map(async ({ userId, token }) => ({ userId, ...(await t.http('POST', `/coupons/${couponId}/issue`, { token })) })),
+      tokens.map(async ({ userId, token }) => ({ userId, token, ...(await t.http('POST', `/coupons/${couponId}/issue`, { token })) })),
     );
+    for (const r of results.filter((x) => x.status === 202)) {
+      expect(r.body).toEqual({ status: 'PENDING', couponId });
+      const settled = await settle(couponId, r.token);
+      expect(settled.status).toBe('ISSUED'); // a 202 is a promise: nothing here may end REJECTED
+      Object.assign(r, { status: 201, body: settled.issue });
+    }
     return results;
+  }
+
+  async function settle(couponId: number, token: string) {
+    for (let i = 0; i < 600; i++) {
+      const { body } = await t.http('GET', `/coupons/${couponId}/issue`, { token });
+      if (body.status !== 'PENDING') return body;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('still PENDING after 30 s');
   }
 
   async function expectInvariants(couponId: number, winners: Set<number>) {

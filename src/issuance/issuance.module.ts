@@ -10,13 +10,15 @@ import { IssuanceStrategy } from './strategies/issuance.strategy';
 import { IssueWriter } from './issue-writer';
 import { ReservationStore } from './reservation/reservation.store';
 import { PessimisticLockStrategy } from './strategies/pessimistic-lock.strategy';
+import { QueuedStrategy } from './strategies/queued.strategy';
 import { RedisReservationStrategy } from './strategies/redis-reservation.strategy';
 import { STRATEGY_OVERRIDE, StrategyOverride } from './strategies/strategy-override';
 
 /** Each strategy is one class; adding one is adding a file and a line here. */
-const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> = {
+const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
   pessimistic: PessimisticLockStrategy,
   redis: RedisReservationStrategy,
+  queue: QueuedStrategy,
 };
 
 @Module({
@@ -32,9 +34,7 @@ const STRATEGIES: Partial<Record<IssuanceStrategyName, Type<IssuanceStrategy>>> 
       inject: [AppConfig, ModuleRef, { token: STRATEGY_OVERRIDE, optional: true }],
       useFactory: (config: AppConfig, moduleRef: ModuleRef, override?: StrategyOverride) => {
         if (override) return override(moduleRef);
-        const strategy = STRATEGIES[config.strategy];
-        if (!strategy) throw new Error(`ISSUANCE_STRATEGY=${config.strategy} is not available in this build`);
-        return moduleRef.create(strategy);
+        return moduleRef.create(STRATEGIES[config.strategy]);
       },
     },
   ],

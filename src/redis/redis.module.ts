@@ -9,6 +9,25 @@ import { AppConfig } from '../config/app-config';
 export const REDIS = Symbol('REDIS');
 
 const COMMAND_TIMEOUT_MS = 2000;
+/** How long start-up waits for Redis to come up (it may be starting beside the service). */
+const STARTUP_WAIT_MS = 30_000;
+
+/** Connects, letting the client's own retries run for up to `withinMs`, then gives up. */
+export async function connectWithin(redis: Redis, withinMs: number): Promise<void> {
+  redis.connect().catch(() => undefined); // a first refusal is not final: the client retries
+  if (redis.status === 'ready') return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      redis.off('ready', onReady);
+      reject(new Error(`Redis did not answer within ${withinMs / 1000} s`));
+    }, withinMs);
+    const onReady = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    redis.once('ready', onReady);
+  });
+}
 
 /**
  * Commands fail at once while disconnected (no offline queue) and time out after 2 s, so a Redis
@@ -67,7 +86,7 @@ class RedisShutdown implements OnApplicationShutdown {
         const redis = createRedisClient(config.redisUrl, 'coupon-api');
         redis.on('error', (error) => logger.warn(`redis: ${error.message}`));
         try {
-          await redis.connect();
+          await connectWithin(redis, STARTUP_WAIT_MS);
           await assertNoEviction(redis, logger);
         } catch (error) {
           redis.disconnect(); // stop reconnecting: this start-up is over

@@ -11,7 +11,9 @@ export function couponKeys(couponId: number) {
     holders: `${tag}:holders`,
     /** set: holders being loaded by a rebuild, swapped in by install-state.lua */
     staged: (nonce: string) => `${tag}:staged:${nonce}`,
-    /** string: the cached Coupon view served by GET /coupons/:id */
-    view: `${tag}:view`,
+    /** hash: user id -> accepted-at ms, for requests accepted (202) but not yet settled (queue) */
+    pending: `${tag}:pending`,
+    /** hash: user id -> reason, for accepted requests that ended REJECTED (queue; expires in a day) */
+    rejected: `${tag}:rejected`,
   };
 }

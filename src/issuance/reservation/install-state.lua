@@ -1,7 +1,9 @@
 -- Installs a coupon's state rebuilt from PostgreSQL. The holders were loaded into KEYS[3] first
 -- (in chunks, since a campaign may have millions); this swaps them in with the meta in one step.
--- KEYS[1] meta   KEYS[2] holders   KEYS[3] staged holders
--- ARGV[1] mode: 'if-missing' (lazy rebuild: keep a state another process installed meanwhile)
+-- Requests still pending (accepted, not yet written: KEYS[4]) stay holders, so a rebuild never
+-- hands their units to someone else.
+-- KEYS[1] meta   KEYS[2] holders   KEYS[3] staged holders   KEYS[4] pending hash
+-- ARGV[1] mode: 'if-missing' (lazy rebuild: keep a sound state another process installed meanwhile)
 --               or 'replace' (reconcile: PostgreSQL's truth wins)
 -- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''
 -- Returns 1 when installed, 0 when kept.
@@ -11,6 +13,10 @@ if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('DEL', KEYS[3])
     return 0
   end
+end
+local pending = redis.call('HKEYS', KEYS[4])
+for i = 1, #pending, 5000 do
+  redis.call('SADD', KEYS[3], unpack(pending, i, math.min(i + 4999, #pending)))
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('RENAME', KEYS[3], KEYS[2])

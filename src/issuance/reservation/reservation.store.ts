@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { couponNotFound, unavailable } from '../../common/errors/domain.error';
 import type { CouponEntity } from '../../coupons/coupon.entity';
+import type { CouponChange } from '../../coupons/coupons.service';
 import { REDIS } from '../../redis/redis.module';
 import { couponKeys } from './coupon-keys';
 
@@ -17,10 +18,11 @@ const lua = (name: string) => readFileSync(join(__dirname, name), 'utf8');
 /** Holders are staged in chunks this big (SADD arguments per command). */
 const STAGE_CHUNK = 5000;
 
+/** The scripts as ioredis commands; reserve and release take their key count first (optional keys). */
 interface ReservationScripts {
-  couponReserve(meta: string, holders: string, userId: number, nowMs: number): Promise<ScriptReply>;
-  couponRelease(meta: string, holders: string, userId: number): Promise<number>;
-  couponInstall(meta: string, holders: string, staged: string, mode: string, ...fields: string[]): Promise<number>;
+  couponReserve(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
+  couponRelease(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
+  couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fields: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
 }
 
@@ -32,10 +34,12 @@ const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'star
 /**
  * A coupon's stock and holders in Redis, decided atomically by Lua scripts (loaded once; ioredis
  * calls them by EVALSHA). PostgreSQL stays the truth: the state is built from it, rebuilt when
- * missing or torn (fail closed: a missing state is never read as stock), and replaced by reconcile.
+ * missing or torn (fail closed: a missing state is never read as stock), and replaced by reconcile
+ * (which keeps requests still pending, so their units are not handed to someone else).
  */
 @Injectable()
 export class ReservationStore {
+  private readonly logger = new Logger(ReservationStore.name);
   private readonly scripts: ReservationScripts;
 
   constructor(
@@ -45,9 +49,9 @@ export class ReservationStore {
     this.scripts = client as unknown as ReservationScripts;
     if (!client) return; // inert for the pessimistic strategy, which has no Redis
     const redis = client;
-    redis.defineCommand('couponReserve', { numberOfKeys: 2, lua: lua('reserve.lua') });
-    redis.defineCommand('couponRelease', { numberOfKeys: 2, lua: lua('release.lua') });
-    redis.defineCommand('couponInstall', { numberOfKeys: 3, lua: lua('install-state.lua') });
+    redis.defineCommand('couponReserve', { lua: lua('reserve.lua') });
+    redis.defineCommand('couponRelease', { lua: lua('release.lua') });
+    redis.defineCommand('couponInstall', { numberOfKeys: 4, lua: lua('install-state.lua') });
     redis.defineCommand('couponUpdateMeta', { numberOfKeys: 1, lua: lua('update-meta.lua') });
   }
 
@@ -56,22 +60,57 @@ export class ReservationStore {
     return this.client;
   }
 
-  /** Reserves one for the user, or says why not; rebuilds a missing state from PostgreSQL first. */
-  async reserve(couponId: number, userId: number): Promise<Verdict> {
-    const { meta, holders } = couponKeys(couponId);
-    let reply = await this.scripts.couponReserve(meta, holders, userId, Date.now());
+  /**
+   * Reserves one for the user, or says why not; rebuilds a missing state from PostgreSQL first.
+   * With `recordPending`, the reservation is also recorded as pending in the same atomic step.
+   */
+  async reserve(couponId: number, userId: number, { recordPending = false } = {}): Promise<Verdict> {
+    const k = couponKeys(couponId);
+    const keys = recordPending ? [k.meta, k.holders, k.pending] : [k.meta, k.holders];
+    const run = () => this.scripts.couponReserve(keys.length, ...keys, userId, Date.now());
+    let reply = await run();
     if (reply === 'MISSING') {
       await this.rebuild(couponId, 'if-missing');
-      reply = await this.scripts.couponReserve(meta, holders, userId, Date.now());
+      reply = await run();
     }
     if (reply === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
     return reply;
   }
 
-  /** Gives the user's reservation back; true when there was one. */
-  async release(couponId: number, userId: number): Promise<boolean> {
-    const { meta, holders } = couponKeys(couponId);
-    return (await this.scripts.couponRelease(meta, holders, userId)) === 1;
+  /**
+   * Gives the user's reservation back; true when there was one. For an accepted (queued) request,
+   * `settle` also ends its pending record, and records why it was rejected.
+   */
+  async release(couponId: number, userId: number, settle?: { rejectedBecause: string }): Promise<boolean> {
+    const k = couponKeys(couponId);
+    const reply = settle
+      ? await this.scripts.couponRelease(4, k.meta, k.holders, k.pending, k.rejected, userId, settle.rejectedBecause)
+      : await this.scripts.couponRelease(2, k.meta, k.holders, userId);
+    return reply === 1;
+  }
+
+  /** An accepted request was written to PostgreSQL: it is no longer pending (its unit stays taken). */
+  async settleIssued(couponId: number, userId: number): Promise<void> {
+    await this.redis.hdel(couponKeys(couponId).pending, String(userId));
+  }
+
+  /** Accepted requests not yet settled: user id -> accepted-at (ms). */
+  async pending(couponId: number): Promise<Map<number, number>> {
+    const all = await this.redis.hgetall(couponKeys(couponId).pending);
+    return new Map(Object.entries(all).map(([user, at]) => [Number(user), Number(at)]));
+  }
+
+  async pendingCount(couponId: number): Promise<number> {
+    return this.redis.hlen(couponKeys(couponId).pending);
+  }
+
+  async isPending(couponId: number, userId: number): Promise<boolean> {
+    return (await this.redis.hexists(couponKeys(couponId).pending, String(userId))) === 1;
+  }
+
+  /** Why the user's accepted request was rejected, if it was (kept a day). */
+  async rejection(couponId: number, userId: number): Promise<string | null> {
+    return this.redis.hget(couponKeys(couponId).rejected, String(userId));
   }
 
   async isHolder(couponId: number, userId: number): Promise<boolean> {
@@ -107,7 +146,7 @@ export class ReservationStore {
     for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
       await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
     }
-    await this.scripts.couponInstall(keys.meta, keys.holders, staged, mode, ...campaignFields(coupon));
+    await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon));
   }
 
   /** After an admin change: the campaign fields follow; a state not installed stays absent. */
@@ -115,8 +154,24 @@ export class ReservationStore {
     await this.scripts.couponUpdateMeta(couponKeys(coupon.id).meta, ...campaignFields(coupon));
   }
 
+  /**
+   * Keeps Redis in step with an admin change. If Redis cannot follow, the state is dropped so
+   * the next request rebuilds it from PostgreSQL; if even that fails, PostgreSQL's own checks
+   * (open window, total) still refuse what the stale state would allow.
+   */
+  async follow(change: CouponChange): Promise<void> {
+    try {
+      if (change.kind === 'deleted') await this.remove(change.couponId);
+      else if (change.kind === 'created') await this.rebuild(change.couponId, 'replace');
+      else await this.updateCampaign(change.coupon);
+    } catch (error) {
+      this.logger.warn(`could not bring coupon ${change.couponId} into Redis: ${(error as Error).message}`);
+      await this.remove(change.couponId).catch(() => undefined);
+    }
+  }
+
   async remove(couponId: number): Promise<void> {
     const keys = couponKeys(couponId);
-    await this.redis.del(keys.meta, keys.holders, keys.view);
+    await this.redis.del(keys.meta, keys.holders, keys.pending, keys.rejected);
   }
 }

@@ -2,29 +2,18 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { DomainError, unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
-import { CouponChange, CouponsService } from '../../coupons/coupons.service';
+import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS } from '../../redis/redis.module';
-import { alreadyIssued, notOpen, soldOut } from '../issuance.errors';
 import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
 import { IssueStore } from '../issue.store';
-import { ReservationStore, Verdict } from '../reservation/reservation.store';
+import { ReservationStore } from '../reservation/reservation.store';
+import { verdictRefusal } from '../reservation/verdict';
 import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
 const MAX_BATCH = 1000;
 const MAX_QUEUED_PER_COUPON = 50_000;
-
-function verdictRefusal(couponId: number, verdict: Exclude<Verdict, 'OK'>): DomainError {
-  switch (verdict) {
-    case 'ALREADY_ISSUED':
-      return alreadyIssued(couponId);
-    case 'NOT_OPEN':
-      return notOpen(couponId, 'the campaign is not open');
-    case 'SOLD_OUT':
-      return soldOut(couponId);
-  }
-}
 
 /**
  * `redis`: Redis decides, PostgreSQL records. One Lua script checks, atomically, that the campaign
@@ -63,7 +52,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   onModuleInit(): void {
-    this.coupons.onChange((change) => this.follow(change));
+    this.coupons.onChange((change) => this.reservations.follow(change));
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
@@ -108,21 +97,5 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
 
   async checkHealth(): Promise<void> {
     await this.redis.ping();
-  }
-
-  /**
-   * Keeps Redis in step with an admin change. If Redis cannot follow, the state is dropped so
-   * the next request rebuilds it from PostgreSQL; if even that fails, PostgreSQL's own checks
-   * (open window, total) still refuse what the stale state would allow.
-   */
-  private async follow(change: CouponChange): Promise<void> {
-    try {
-      if (change.kind === 'deleted') await this.reservations.remove(change.couponId);
-      else if (change.kind === 'created') await this.reservations.rebuild(change.couponId, 'replace');
-      else await this.reservations.updateCampaign(change.coupon);
-    } catch (error) {
-      this.logger.warn(`could not bring coupon ${change.couponId} into Redis: ${(error as Error).message}`);
-      await this.reservations.remove(change.couponId).catch(() => undefined);
-    }
   }
 }

@@ -1,0 +1,145 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { couponKeys } from '../src/issuance/reservation/coupon-keys';
+import { IssueWriter } from '../src/issuance/issue-writer';
+import { ISSUE_QUEUE, QUEUE_PREFIX } from '../src/issuance/queue/issue-queue';
+import { IssuanceStrategy } from '../src/issuance/strategies/issuance.strategy';
+import type { QueuedStrategy } from '../src/issuance/strategies/queued.strategy';
+import { TEST_REDIS_URL } from './setup/test-env';
+import { countStatuses, couponFacts } from './support/invariants';
+import { startTestApp, TestApp } from './support/test-app';
+import { kill, startWorkerProcess } from './support/worker-process';
+
+const idle = async (t: TestApp, admin: string, couponId: number, withinMs = 60_000) => {
+  for (const started = Date.now(); Date.now() - started < withinMs; await sleep(100)) {
+    const stats = (await t.http('GET', `/coupons/${couponId}/stats`, { token: admin })).body;
+    if (stats.pending === 0 && stats.issuedQuantity === stats.issuedRows) return stats;
+  }
+  throw new Error(`coupon ${couponId} still has pending requests after ${withinMs} ms`);
+};
+
+describe('queue strategy: accepted requests always settle', () => {
+  let t: TestApp;
+  let admin: string;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    t = await startTestApp('queue');
+    admin = await t.adminToken();
+    redis = new Redis(TEST_REDIS_URL);
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await t.close();
+  });
+
+  const create = async (totalQuantity: number) =>
+    (await t.http('POST', '/coupons', { token: admin, body: { name: 'queue', totalQuantity } })).body.id as number;
+  const strategy = () => t.app.get(IssuanceStrategy) as QueuedStrategy;
+
+  it('answers 202 PENDING, then ISSUED; stats show pending while in flight and the queue depth', async () => {
+    const id = await create(5);
+    const [u] = await t.users(1);
+    const res = await t.http('POST', `/coupons/${id}/issue`, { token: u.token });
+    expect(res.status).toBe(202);
+    expect(res.body).toEqual({ status: 'PENDING', couponId: id });
+    await idle(t, admin, id);
+    const state = await t.http('GET', `/coupons/${id}/issue`, { token: u.token });
+    expect(state.body).toMatchObject({ status: 'ISSUED', issue: { couponId: id, userId: u.userId } });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, queueDepth: expect.any(Number) });
+  });
+
+  it('an API that died between reserving and enqueueing: the sweeper finds the pending request and it is issued', async () => {
+    const id = await create(2);
+    const [u] = await t.users(1);
+    // exactly what the reservation script leaves when the process dies before the job is added
+    await redis.sadd(couponKeys(id).holders, String(u.userId));
+    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'PENDING' });
+
+    expect(await strategy().sweepNow()).toBeGreaterThanOrEqual(1);
+    await idle(t, admin, id);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
+  });
+
+  it('a job redelivered after its commit (worker died before settling) settles ISSUED without a second row', async () => {
+    const id = await create(2);
+    const [u] = await t.users(1);
+    await redis.sadd(couponKeys(id).holders, String(u.userId));
+    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    const [first] = await t.app.get(IssueWriter).write(id, [u.userId]); // the commit that happened
+    expect(first.kind).toBe('issued');
+
+    await strategy().sweepNow();
+    await idle(t, admin, id);
+    const state = (await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body;
+    expect(state).toEqual({ status: 'ISSUED', issue: first.kind === 'issued' ? first.issue : undefined });
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+  });
+
+  it('a request PostgreSQL refuses when its job runs ends REJECTED with its unit given back', async () => {
+    const id = await create(1);
+    const [u, v] = await t.users(2);
+    await redis.sadd(couponKeys(id).holders, String(u.userId));
+    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    // the campaign is paused behind Redis' back (the state was not told): PostgreSQL's check refuses
+    await t.sql.query(`UPDATE coupons SET status = 'PAUSED' WHERE id = $1`, [id]);
+    await strategy().sweepNow();
+    await idle(t, admin, id);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'REJECTED', reason: 'NOT_OPEN' });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0 });
+
+    await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { status: 'ACTIVE' } });
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: v.token })).status).toBe(202);
+    await idle(t, admin, id);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: v.token })).body.status).toBe('ISSUED');
+  });
+});
+
+/** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
+async function untilWorkersConnected(n: number): Promise<void> {
+  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix: QUEUE_PREFIX });
+  try {
+    for (let i = 0; i < 600 && (await queue.getWorkers()).length < n; i++) await sleep(100);
+    expect((await queue.getWorkers()).length).toBeGreaterThanOrEqual(n);
+  } finally {
+    await queue.close();
+    (await queue.client).disconnect();
+  }
+}
+
+describe('queue strategy with real worker processes', () => {
+  it('two APIs and two workers; one worker SIGKILLed mid-burst and replaced: every 202 ends ISSUED, once', async () => {
+    const [a, b] = [await startTestApp('queue', { RUN_WORKER: 'false' }), await startTestApp('queue', { RUN_WORKER: 'false' })];
+    const workers = [startWorkerProcess(), startWorkerProcess()];
+    try {
+      const admin = await a.adminToken();
+      const id = (await a.http('POST', '/coupons', { token: admin, body: { name: 'kill a worker', totalQuantity: 250 } })).body.id;
+      const users = await a.users(400);
+      await untilWorkersConnected(2);
+      const sent = Promise.all(users.map((u, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: u.token }).then((r) => ({ ...r, u }))));
+      // kill one worker while rows are being written: whatever it held, committed or not, is redelivered
+      for (let rows = 0; rows < 20; await sleep(5)) rows = (await couponFacts(a.sql, id)).rows;
+      await kill(workers[0]);
+      workers[0] = startWorkerProcess();
+      const results = await sent;
+      expect(countStatuses(results)).toEqual({ 202: 250, 409: 150 });
+
+      await idle(a, admin, id, 90_000);
+      const facts = await couponFacts(a.sql, id);
+      expect(facts).toMatchObject({ rows: 250, counter: 250, duplicateHolders: 0 });
+      const accepted = results.filter((r) => r.status === 202).map((r) => r.u.userId).sort();
+      expect([...facts.holders].sort()).toEqual(accepted);
+    } finally {
+      await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));
+      await a.close();
+      await b.close();
+    }
+  });
+});
