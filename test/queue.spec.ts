@@ -48,6 +48,7 @@ describe('queue strategy: accepted requests always settle', () => {
     const state = await t.http('GET', `/coupons/${id}/issue`, { token: u.token });
     expect(state.body).toMatchObject({ status: 'ISSUED', issue: { couponId: id, userId: u.userId } });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, queueDepth: expect.any(Number) });
+    expect((await t.http('GET', '/metrics')).body).toMatch(/coupon_issue_queue_depth \d+/);
   });
 
   it('an API that died between reserving and enqueueing: the sweeper finds the pending request and it is issued', async () => {

@@ -1,9 +1,11 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
+import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { CouponsService } from '../../coupons/coupons.service';
+import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS } from '../../redis/redis.module';
 import { IssueWriter } from '../issue-writer';
 import { IssueStore } from '../issue.store';
@@ -46,6 +48,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     @InjectDataSource() private readonly db: DataSource,
+    private readonly metrics: MetricsService,
   ) {
     super();
   }
@@ -53,6 +56,15 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   onModuleInit(): void {
     this.queue = new IssueQueue(this.redis);
     this.coupons.onChange((change) => this.reservations.follow(change));
+    const queue = this.queue;
+    new Gauge({
+      name: 'coupon_issue_queue_depth',
+      help: 'Issue jobs not finished yet (waiting, active, delayed)',
+      registers: [this.metrics.registry],
+      async collect() {
+        this.set(await queue.depth().catch(() => -1));
+      },
+    });
   }
 
   /** Consumes the queue in this process when RUN_WORKER (always, in a worker process). */
