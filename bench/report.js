@@ -42,6 +42,12 @@ function renderMarkdown(run) {
     const ofCeiling = s && c ? `${Math.round((s.throughput / c.throughput) * 100)}%` : '';
     lines.push(`| ${r.strategy} | ${fmt(s?.throughput)} | ${fmt(issuedPerSecond(s))} | ${ratio} | ${ofCeiling} | ${fmt(c?.throughput)} | ${fmt(r.peakRssMiB)} |`);
   }
+  for (const r of run.results.filter((x) => x.drain)) {
+    const d = r.drain;
+    lines.push('');
+    lines.push(`Queue drain (${r.strategy}): a backlog of ${fmt(d.accepted)} accepted requests written by one worker process in ${fmt(d.ms)} ms, ` +
+      `**${fmt(d.rowsPerSecond)} rows/s** into PostgreSQL (worker start-up included); oversell ${d.oversell}, duplicates ${d.duplicates}, counter gap ${d.counterMismatch}.`);
+  }
   return lines.join('\n') + '\n';
 }
 

@@ -79,16 +79,27 @@ async function prepareTemplate() {
   return { template, tokens: users.map((u) => u.token) };
 }
 
+const envOf = new Map();
+const startEnvOf = (child) => envOf.get(child);
+
+/**
+ * The service as it is deployed: for `queue`, an API that only accepts (RUN_WORKER=false) and
+ * one worker process beside it; for the others, the API alone. Returns [api, ...others].
+ */
 function startService(strategy, db, port) {
   const script = strategy === 'naive' ? join(__dirname, 'naive-server.js') : join(root, 'dist', 'main.js');
   const env = {
     ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `${opt.pg}/${db}`, REDIS_URL,
     JWT_SECRET_KEY: JWT_SECRET, JWT_EXPIRES_IN: '6h', ISSUANCE_STRATEGY: strategy === 'naive' ? 'pessimistic' : strategy,
-    ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error', RUN_WORKER: 'true',
+    ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error', RUN_WORKER: strategy === 'queue' ? 'false' : 'true',
   };
-  const child = spawn(process.execPath, [script], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(child);
-  return child;
+  const start = (file) => {
+    const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    envOf.set(child, env);
+    children.push(child);
+    return child;
+  };
+  return strategy === 'queue' ? [start(script), start(join(root, 'dist', 'worker.js'))] : [start(script)];
 }
 
 /** Peak resident set size of a process, in MiB (VmHWM: the high-water mark). */
@@ -118,7 +129,7 @@ async function http(base, method, path, token, body) {
 /** Waits until nothing is pending (queued strategies), then reads the coupon's facts in SQL. */
 async function settleAndCheck(base, admin, db, couponId, startedAt) {
   let drainedAt = Date.now();
-  for (let i = 0; i < 600; i++) {
+  for (let i = 0; i < 2400; i++) {
     const stats = (await http(base, 'GET', `/coupons/${couponId}/stats`, admin)).body;
     if (!stats.pending) { drainedAt = Date.now(); break; }
     await sleep(50);
@@ -139,6 +150,26 @@ async function settleAndCheck(base, admin, db, couponId, startedAt) {
   };
 }
 
+/**
+ * Queue drain: with the worker stopped, accept a backlog, then start one worker and time how fast
+ * it writes the backlog into PostgreSQL (rows/s), from its start-up to nothing pending.
+ */
+async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) {
+  const worker = helpers[0];
+  worker.kill('SIGTERM');
+  await new Promise((r) => (worker.exitCode !== null ? r() : worker.once('exit', r)));
+  const id = await coupon(100_000_000);
+  const backlog = Math.min(tokens.length, 50_000);
+  const accepted = await saturate({ url: issueUrl(id), tokens: tokens.slice(0, backlog), connections: CONNECTIONS, amount: backlog });
+  const started = Date.now();
+  helpers[0] = spawn(process.execPath, [join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(helpers[0]);
+  const facts = await settleAndCheck(base, admin, db, id, started);
+  const drain = { accepted: accepted.statuses[202] ?? 0, rows: facts.issued, ms: facts.drainMs, rowsPerSecond: Math.round((facts.issued / facts.drainMs) * 1000), oversell: facts.oversell, duplicates: facts.duplicates, counterMismatch: facts.counterMismatch };
+  progress(`queue       drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`);
+  return drain;
+}
+
 async function runStrategy(strategy, template, tokens) {
   const db = `bench_${strategy}_${process.pid}`;
   await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
@@ -146,7 +177,7 @@ async function runStrategy(strategy, template, tokens) {
   flushRedis();
   const port = 31000 + Math.floor(Math.random() * 9000);
   const base = `http://127.0.0.1:${port}`;
-  const child = startService(strategy, db, port);
+  const [child, ...helpers] = startService(strategy, db, port);
   try {
     await waitHealthy(base);
     const admin = (await http(base, 'POST', '/auth/login', null, ADMIN)).body.accessToken;
@@ -175,11 +206,15 @@ async function runStrategy(strategy, template, tokens) {
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
     await record('ceiling', null, () => saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }));
+    if (strategy === 'queue') result.drain = await measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens);
     result.peakRssMiB = peakRssMiB(child.pid);
+    if (helpers.length) result.workerPeakRssMiB = peakRssMiB(helpers[0].pid);
     return result;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    for (const c of [child, ...helpers]) {
+      c.kill('SIGTERM');
+      await new Promise((r) => (c.exitCode !== null ? r() : c.once('exit', r)));
+    }
     await sql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
   }
 }

@@ -31,7 +31,7 @@ export abstract class AppConfig {
   };
   strategy: IssuanceStrategyName;
   runWorker: boolean;
-  /** Jobs one worker process writes at once (queue strategy). */
+  /** Jobs (each a batch of accepted requests) one worker process handles at once (queue strategy). */
   workerConcurrency: number;
   admin?: { email: string; password: string };
   logLevel: LogLevel;
@@ -141,7 +141,7 @@ export function loadAppConfig(env: Env): AppConfig {
     jwt: { secret, expiresInSeconds },
     strategy,
     runWorker: bool(env, 'RUN_WORKER', true),
-    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 500, 1, 10_000),
+    workerConcurrency: int(env, 'WORKER_CONCURRENCY', 50, 1, 10_000),
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),

@@ -1,20 +1,19 @@
+import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
+import { ReservationStore } from '../reservation/reservation.store';
 
 export const ISSUE_QUEUE = 'coupon-issue';
 /** A hash tag keeps all of BullMQ's keys in one Redis Cluster slot, which its scripts need. */
 export const QUEUE_PREFIX = '{coupon-issue}';
 
-/** Ids only: the worker reads everything else from PostgreSQL and Redis. */
+/** Ids only: the accepted requests of one coupon, written together by one worker statement. */
 export interface IssueJob {
   couponId: number;
-  userId: number;
+  userIds: number[];
 }
-
-/** One job per (coupon, user): a repeated add while the job exists is a no-op. */
-export const issueJobId = (couponId: number, userId: number) => `${couponId}-${userId}`;
 
 export const ISSUE_JOB_ATTEMPTS = 8;
 const JOB_OPTIONS = {
@@ -25,36 +24,46 @@ const JOB_OPTIONS = {
 };
 
 /**
- * Producer side: adds jobs in bulk. Jobs accepted while one addBulk is in flight go into the next
- * (group commit again), so the accept path costs one BullMQ script call per batch, not per request.
+ * Producer side. Requests of a coupon accepted while its previous job is being added go into the
+ * next job together (group commit once more). The accept path then costs one BullMQ job per
+ * batch, not per request: a job's own bookkeeping (several Lua scripts as it moves through the
+ * queue) is what capped a job-per-request design.
+ *
+ * Each pending request is marked with its job's id *before* the job is added. A crash in between
+ * leaves marks that point at no job, and the sweeper enqueues those requests again.
  */
 export class IssueQueue {
   readonly queue: Queue<IssueJob>;
-  private readonly adder = new KeyedBatcher<'jobs', IssueJob, void>(
-    async (_, jobs) => {
-      await this.queue.addBulk(jobs.map((data) => ({ name: 'issue', data, opts: { ...JOB_OPTIONS, jobId: issueJobId(data.couponId, data.userId) } })));
-      return jobs.map(() => ({ ok: true, value: undefined }));
+  private readonly batcher = new KeyedBatcher<number, number, void>(
+    async (couponId, userIds) => {
+      await this.enqueue(couponId, userIds);
+      return userIds.map(() => ({ ok: true, value: undefined }));
     },
-    { maxBatch: 1000, maxQueued: 100_000, overflow: () => unavailable('too many requests waiting to be queued') },
+    { maxBatch: 2000, maxQueued: 100_000, overflow: () => unavailable('too many requests waiting to be queued') },
   );
 
-  constructor(connection: Redis) {
+  constructor(
+    connection: Redis,
+    private readonly reservations: ReservationStore,
+  ) {
     this.queue = new Queue<IssueJob>(ISSUE_QUEUE, { connection, prefix: QUEUE_PREFIX });
   }
 
-  /** Resolves once the job is stored in Redis. */
-  add(job: IssueJob): Promise<void> {
-    return this.adder.submit('jobs', job);
+  /** Resolves once the user's request is in a job stored in Redis. */
+  add(couponId: number, userId: number): Promise<void> {
+    return this.batcher.submit(couponId, userId);
   }
 
-  /** Adds one job now (the sweeper's re-enqueue); a no-op while a job with that id exists. */
-  async addOne(job: IssueJob): Promise<void> {
-    await this.queue.add('issue', job, { ...JOB_OPTIONS, jobId: issueJobId(job.couponId, job.userId) });
+  /** One job for these requests now (also the sweeper's re-enqueue). */
+  async enqueue(couponId: number, userIds: number[]): Promise<void> {
+    const jobId = randomUUID();
+    await this.reservations.markQueued(couponId, userIds, jobId);
+    await this.queue.add('issue', { couponId, userIds }, { ...JOB_OPTIONS, jobId });
   }
 
   /** 'missing', 'failed' (attempts exhausted) or 'live' (waiting, active, delayed, ...). */
-  async jobState(couponId: number, userId: number): Promise<'missing' | 'failed' | 'live'> {
-    const job = await this.queue.getJob(issueJobId(couponId, userId));
+  async jobState(jobId: string): Promise<'missing' | 'failed' | 'live'> {
+    const job = await this.queue.getJob(jobId);
     if (!job) return 'missing';
     return (await job.isFailed()) ? 'failed' : 'live';
   }

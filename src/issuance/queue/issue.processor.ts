@@ -9,13 +9,14 @@ import { ReservationStore } from '../reservation/reservation.store';
 import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from './issue-queue';
 
 export interface ProcessorOptions {
-  /** Jobs one process handles at once; they meet in the write batcher, so this is the batch size's ceiling. */
+  /** Jobs (each a batch of requests) one process handles at once. */
   concurrency: number;
 }
 
 /**
- * Consumer side: turns accepted requests into rows. Each job waits in a per-coupon batcher, so the
- * jobs a worker holds at once are written by one statement (multi-row insert, one counter update).
+ * Consumer side: turns accepted requests into rows. A job is already a batch, and the jobs of one
+ * coupon that a worker holds at once meet again in a per-coupon batcher. So one statement
+ * (multi-row insert, one counter update) writes them all.
  *
  * Everything here may run twice (BullMQ is at-least-once: a worker killed mid-batch has its jobs
  * redelivered), and every step is idempotent. The insert is ON CONFLICT DO NOTHING, and a user
@@ -24,10 +25,10 @@ export interface ProcessorOptions {
  */
 export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
-  private worker?: Worker<IssueJob, string>;
+  private worker?: Worker<IssueJob, void>;
   private readonly writes = new KeyedBatcher<number, number, WriteResult>(
     async (couponId, userIds) => (await this.writer.write(couponId, userIds)).map((value) => ({ ok: true, value })),
-    { maxBatch: 1000, maxQueued: 100_000, overflow: () => unavailable('write backlog full') },
+    { maxBatch: 5000, maxQueued: 1_000_000, overflow: () => unavailable('write backlog full') },
   );
 
   constructor(
@@ -37,7 +38,7 @@ export class IssueProcessor {
   ) {}
 
   start(connection: Redis, { concurrency }: ProcessorOptions): void {
-    this.worker = new Worker<IssueJob, string>(ISSUE_QUEUE, (job) => this.process(job.data), {
+    this.worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {
       connection,
       prefix: QUEUE_PREFIX,
       concurrency,
@@ -56,21 +57,23 @@ export class IssueProcessor {
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
   }
 
-  /** Writes one accepted request (batched with the others of its coupon); returns how it ended. */
-  async process({ couponId, userId }: IssueJob): Promise<string> {
-    const result = await this.writes.submit(couponId, userId);
-    if (result.kind === 'issued' || result.kind === 'held') {
-      await this.reservations.settleIssued(couponId, userId);
-      return 'ISSUED';
+  /** Writes one job's requests and settles each: ISSUED, or REJECTED with its unit given back. */
+  async process({ couponId, userIds }: IssueJob): Promise<void> {
+    const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
+    const issued = userIds.filter((_, i) => results[i].kind === 'issued' || results[i].kind === 'held');
+    await this.reservations.settleIssued(couponId, issued);
+    for (const [i, result] of results.entries()) {
+      if (result.kind === 'issued' || result.kind === 'held') continue;
+      await this.reservations.release(couponId, userIds[i], { rejectedBecause: writeRefusal(couponId, result).code });
     }
-    await this.reservations.release(couponId, userId, { rejectedBecause: writeRefusal(couponId, result).code });
-    return 'REJECTED';
   }
 
-  /** Attempts exhausted: if PostgreSQL has the row it was issued; otherwise the unit goes back. */
-  async settleFailed({ couponId, userId }: IssueJob): Promise<void> {
-    if (await this.issues.findHeld(couponId, userId)) await this.reservations.settleIssued(couponId, userId);
-    else await this.reservations.release(couponId, userId, { rejectedBecause: 'UNAVAILABLE' });
+  /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */
+  async settleFailed({ couponId, userIds }: IssueJob): Promise<void> {
+    for (const userId of userIds) {
+      if (await this.issues.findHeld(couponId, userId)) await this.reservations.settleIssued(couponId, [userId]);
+      else await this.reservations.release(couponId, userId, { rejectedBecause: 'UNAVAILABLE' });
+    }
   }
 
   /** Finishes the jobs in hand (graceful shutdown), then stops. */

@@ -13,10 +13,10 @@ export interface SweeperOptions {
 /**
  * Keeps the promise of a 202. The reservation script records every accepted request as pending
  * in the same atomic step that reserves it, and a request stays pending until a worker settles it.
- * So a request whose job is gone can always be found: the API may have died between reserving
- * and enqueueing, or the job may have been lost with Redis. The sweeper enqueues such a request
- * again, and settles the ones whose job gave up. Running it in several workers at once is safe:
- * job ids dedupe, and settling is idempotent.
+ * So a request whose job is gone can always be found: the API may have died before giving it a
+ * job, or the job may have vanished (a worker died after its commit but before settling, and the
+ * finished job was removed). The sweeper enqueues such requests again and settles those whose job
+ * gave up. Running it in several workers at once is safe: writing and settling are idempotent.
  */
 export class PendingSweeper {
   private readonly logger = new Logger(PendingSweeper.name);
@@ -50,15 +50,22 @@ export class PendingSweeper {
     const cutoff = Date.now() - this.options.graceMs;
     let requeued = 0;
     for (const { id: couponId } of coupons) {
-      for (const [userId, acceptedAt] of await this.reservations.pending(couponId)) {
+      const orphans: number[] = [];
+      const jobs = new Map<string, Promise<'missing' | 'failed' | 'live'>>();
+      for (const [userId, { acceptedAt, jobId }] of await this.reservations.pending(couponId)) {
         if (acceptedAt > cutoff) continue;
-        const job = await this.queue.jobState(couponId, userId);
-        if (job === 'live') continue;
-        if (job === 'failed') await this.processor.settleFailed({ couponId, userId });
-        else {
-          await this.queue.addOne({ couponId, userId });
-          requeued++;
+        if (!jobId) {
+          orphans.push(userId); // accepted, never given a job
+          continue;
         }
+        if (!jobs.has(jobId)) jobs.set(jobId, this.queue.jobState(jobId));
+        const state = await jobs.get(jobId)!;
+        if (state === 'missing') orphans.push(userId);
+        else if (state === 'failed') await this.processor.settleFailed({ couponId, userIds: [userId] });
+      }
+      if (orphans.length) {
+        await this.queue.enqueue(couponId, orphans);
+        requeued += orphans.length;
       }
     }
     return requeued;

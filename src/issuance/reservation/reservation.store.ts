@@ -89,15 +89,26 @@ export class ReservationStore {
     return reply === 1;
   }
 
-  /** An accepted request was written to PostgreSQL: it is no longer pending (its unit stays taken). */
-  async settleIssued(couponId: number, userId: number): Promise<void> {
-    await this.redis.hdel(couponKeys(couponId).pending, String(userId));
+  /** Accepted requests were written to PostgreSQL: no longer pending (their units stay taken). */
+  async settleIssued(couponId: number, userIds: number[]): Promise<void> {
+    if (userIds.length) await this.redis.hdel(couponKeys(couponId).pending, ...userIds.map(String));
   }
 
-  /** Accepted requests not yet settled: user id -> accepted-at (ms). */
-  async pending(couponId: number): Promise<Map<number, number>> {
+  /** Marks pending requests with the job that will write them: `acceptedAt:jobId`. */
+  async markQueued(couponId: number, userIds: number[], jobId: string): Promise<void> {
+    const stamp = `${Date.now()}:${jobId}`;
+    await this.redis.hset(couponKeys(couponId).pending, Object.fromEntries(userIds.map((u) => [String(u), stamp])));
+  }
+
+  /** Accepted requests not yet settled: user id -> when accepted (ms) and the job meant to write it, if any yet. */
+  async pending(couponId: number): Promise<Map<number, { acceptedAt: number; jobId?: string }>> {
     const all = await this.redis.hgetall(couponKeys(couponId).pending);
-    return new Map(Object.entries(all).map(([user, at]) => [Number(user), Number(at)]));
+    return new Map(
+      Object.entries(all).map(([user, value]) => {
+        const [at, jobId] = value.split(':');
+        return [Number(user), { acceptedAt: Number(at), jobId: jobId || undefined }];
+      }),
+    );
   }
 
   async pendingCount(couponId: number): Promise<number> {

@@ -54,7 +54,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   }
 
   onModuleInit(): void {
-    this.queue = new IssueQueue(this.redis);
+    this.queue = new IssueQueue(this.redis, this.reservations);
     this.coupons.onChange((change) => this.reservations.follow(change));
     const queue = this.queue;
     new Gauge({
@@ -91,7 +91,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     if (verdict !== 'OK') throw verdictRefusal(couponId, verdict);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
-    await this.queue.add({ couponId, userId });
+    await this.queue.add(couponId, userId);
     return { status: 'PENDING', couponId };
   }
 
