@@ -77,6 +77,7 @@ function renderSvg(run) {
     });
     const cy = y0 + panelH - (t.ceiling / maxTp) * panelH;
     parts.push(`<line x1="${x0 + i * slot + 4}" y1="${cy}" x2="${x0 + (i + 1) * slot - 4}" y2="${cy}" stroke="#e15759" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${x0 + i * slot + slot / 2}" y="${cy - 4}" text-anchor="middle" font-size="10" fill="#e15759">${fmt(t.ceiling)}</text>`);
     parts.push(`<text x="${x0 + i * slot + slot / 2}" y="${y0 + panelH + 16}" text-anchor="middle">${esc(strategies[i])}</text>`);
   });
   parts.push(`<rect x="${x0}" y="${H - 22}" width="10" height="10" fill="${colors[0]}"/><text x="${x0 + 14}" y="${H - 13}">requests/s</text>`);
