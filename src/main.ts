@@ -2,21 +2,11 @@ import 'reflect-metadata';
 import 'dotenv/config';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
-import { AppConfig, loadAppConfig } from './config/app-config';
-import { ConfigError } from './config/config.error';
+import { loadAppConfigOrExit } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadAppConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadAppConfigOrExit(process.env);
   const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
   const app = await createApp(config);
   await app.listen({ port: config.port, host: '0.0.0.0' });

@@ -5,8 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { createLogger } from './bootstrap/logger';
-import { AppConfig, loadAppConfig } from './config/app-config';
-import { ConfigError } from './config/config.error';
+import { loadAppConfigOrExit } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsExclusively } from './database/run-migrations';
 
@@ -16,16 +15,7 @@ import { runMigrationsExclusively } from './database/run-migrations';
  * RUN_WORKER=false. SIGTERM finishes the jobs in hand before exiting.
  */
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadAppConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadAppConfigOrExit(process.env);
   if (config.strategy !== 'queue') {
     console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.strategy}, which has no queue)`);
     process.exit(1);

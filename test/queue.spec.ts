@@ -22,21 +22,25 @@ const idle = async (t: TestApp, admin: string, couponId: number, withinMs = 60_0
 describe('queue strategy: accepted requests always settle', () => {
   let t: TestApp;
   let admin: string;
-  let redis: Redis;
 
   beforeAll(async () => {
     t = await startTestApp('queue');
     admin = await t.adminToken();
-    redis = new Redis(TEST_REDIS_URL);
   });
-  afterAll(async () => {
-    redis.disconnect();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
-  const create = async (totalQuantity: number) =>
-    (await t.http('POST', '/coupons', { token: admin, body: { name: 'queue', totalQuantity } })).body.id as number;
+  const create = (totalQuantity: number) => t.createCoupon(admin, totalQuantity, 'queue');
   const strategy = () => t.app.get(IssuanceStrategy) as QueuedStrategy;
+  /**
+   * Exactly what the reservation script leaves when the process dies before the request gets a
+   * job: the unit reserved and the request pending (accepted a minute ago), with no job.
+   */
+  const acceptedWithoutJob = async (couponId: number, userId: number) => {
+    const keys = couponKeys(couponId);
+    await t.redis.sadd(keys.holders, String(userId));
+    await t.redis.hincrby(keys.meta, 'taken', 1);
+    await t.redis.hset(keys.pending, String(userId), String(Date.now() - 60_000));
+  };
 
   it('answers 202 PENDING, then ISSUED; stats show pending while in flight and the queue depth', async () => {
     const id = await create(5);
@@ -54,10 +58,7 @@ describe('queue strategy: accepted requests always settle', () => {
   it('an API that died between reserving and enqueueing: the sweeper finds the pending request and it is issued', async () => {
     const id = await create(2);
     const [u] = await t.users(1);
-    // exactly what the reservation script leaves when the process dies before the job is added
-    await redis.sadd(couponKeys(id).holders, String(u.userId));
-    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
-    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    await acceptedWithoutJob(id, u.userId);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'PENDING' });
 
     expect(await strategy().sweepNow()).toBeGreaterThanOrEqual(1);
@@ -69,9 +70,7 @@ describe('queue strategy: accepted requests always settle', () => {
   it('a job redelivered after its commit (worker died before settling) settles ISSUED without a second row', async () => {
     const id = await create(2);
     const [u] = await t.users(1);
-    await redis.sadd(couponKeys(id).holders, String(u.userId));
-    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
-    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    await acceptedWithoutJob(id, u.userId);
     const [first] = await t.app.get(IssueWriter).write(id, [u.userId]); // the commit that happened
     expect(first.kind).toBe('issued');
 
@@ -86,9 +85,7 @@ describe('queue strategy: accepted requests always settle', () => {
   it('a request PostgreSQL refuses when its job runs ends REJECTED with its unit given back', async () => {
     const id = await create(1);
     const [u, v] = await t.users(2);
-    await redis.sadd(couponKeys(id).holders, String(u.userId));
-    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
-    await redis.hset(couponKeys(id).pending, String(u.userId), String(Date.now() - 60_000));
+    await acceptedWithoutJob(id, u.userId);
     // the campaign is paused behind Redis' back (the state was not told): PostgreSQL's check refuses
     await t.sql.query(`UPDATE coupons SET status = 'PAUSED' WHERE id = $1`, [id]);
     await strategy().sweepNow();
@@ -121,7 +118,7 @@ describe('queue strategy with real worker processes', () => {
     const workers = [startWorkerProcess(), startWorkerProcess()];
     try {
       const admin = await a.adminToken();
-      const id = (await a.http('POST', '/coupons', { token: admin, body: { name: 'kill a worker', totalQuantity: 250 } })).body.id;
+      const id = await a.createCoupon(admin, 250, 'kill a worker');
       const users = await a.users(400);
       await untilWorkersConnected(2);
       const sent = Promise.all(users.map((u, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: u.token }).then((r) => ({ ...r, u }))));

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { couponKeys } from '../src/issuance/reservation/coupon-keys';
-import { TEST_REDIS_URL } from './setup/test-env';
 import { countStatuses, couponFacts } from './support/invariants';
 import { PrivateRedis } from './support/private-redis';
 import { startTestApp, TestApp } from './support/test-app';
@@ -14,15 +13,11 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
   beforeAll(async () => {
     t = await startTestApp('redis');
     admin = await t.adminToken();
-    redis = new Redis(TEST_REDIS_URL);
+    redis = t.redis;
   });
-  afterAll(async () => {
-    redis.disconnect();
-    await t.close();
-  });
+  afterAll(() => t.close());
 
-  const create = async (totalQuantity: number) =>
-    (await t.http('POST', '/coupons', { token: admin, body: { name: 'redis faults', totalQuantity } })).body.id as number;
+  const create = (totalQuantity: number) => t.createCoupon(admin, totalQuantity, 'redis faults');
   const burst = (id: number, users: { userId: number; token: string }[]) =>
     Promise.all(users.map(async (u) => ({ userId: u.userId, ...(await t.http('POST', `/coupons/${id}/issue`, { token: u.token })) })));
   const stats = async (id: number) => (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
@@ -117,7 +112,7 @@ describe('redis strategy with its own Redis server', () => {
     const t = await startTestApp('redis', { REDIS_URL: own.url });
     try {
       const admin = await t.adminToken();
-      const id = (await t.http('POST', '/coupons', { token: admin, body: { name: 'outage', totalQuantity: 3 } })).body.id;
+      const id = await t.createCoupon(admin, 3, 'outage');
       const users = await t.users(5);
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: users[0].token })).status).toBe(201);
 

@@ -151,3 +151,14 @@ export function loadAppConfig(env: Env): AppConfig {
     },
   };
 }
+
+/** For entry points: the validated configuration, or one line naming the variable and exit 1. */
+export function loadAppConfigOrExit(env: Env): AppConfig {
+  try {
+    return loadAppConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
+}

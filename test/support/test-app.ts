@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import Redis from 'ioredis';
 import { Pool } from 'pg';
 import { signAccessToken } from '../../src/auth/token.service';
 import { createApp } from '../../src/bootstrap/create-app';
@@ -19,6 +20,10 @@ export interface TestApp {
   users(count: number): Promise<LoadTestUser[]>;
   /** A fresh admin user's token. */
   adminToken(): Promise<string>;
+  /** Creates a coupon through the API as that admin; returns its id. */
+  createCoupon(adminToken: string, totalQuantity: number, name?: string): Promise<number>;
+  /** The test Redis database, to look at or break the state behind the API's back. */
+  redis: Redis;
   close(): Promise<void>;
 }
 
@@ -42,22 +47,31 @@ export async function startTestApp(strategy: IssuanceStrategyName = 'pessimistic
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
   const sql = new Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
+  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  const http = httpClient(baseUrl);
   const jwt = { secret: TEST_JWT_SECRET, expiresInSeconds: 3600 };
   return {
     app,
     config,
     baseUrl,
-    http: httpClient(baseUrl),
+    http,
     sql,
+    redis,
     users: (count) => ensureLoadTestUsers(TEST_DATABASE_URL, jwt, count, { prefix: `t-${randomBytes(6).toString('hex')}` }),
     adminToken: async () => {
       const email = `admin-${randomBytes(6).toString('hex')}@example.test`;
       const { rows } = await sql.query(`INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'admin') RETURNING id`, [email]);
       return signAccessToken(TEST_JWT_SECRET, { id: rows[0].id, role: 'admin' }, 3600);
     },
+    createCoupon: async (token, totalQuantity, name = 'test coupon') => {
+      const res = await http('POST', '/coupons', { token, body: { name, totalQuantity } });
+      if (res.status !== 201) throw new Error(`creating a coupon gave ${res.status}: ${JSON.stringify(res.body)}`);
+      return res.body.id;
+    },
     close: async () => {
       await app.close();
       await sql.end();
+      redis.disconnect();
     },
   };
 }
