@@ -76,6 +76,19 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
   });
 
+  it('GET /coupons/:id is served from the campaign cache, and a change through the API drops it at once', async () => {
+    const id = await create(10);
+    const [u] = await t.users(1);
+    expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('redis faults');
+    await t.sql.query(`UPDATE coupons SET name = 'changed behind the cache' WHERE id = $1`, [id]);
+    expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('redis faults'); // cached
+    await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { name: 'renamed' } });
+    expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('renamed');
+    await redis.del(`coupon:{${id}}:view`);
+    await t.sql.query(`UPDATE coupons SET name = 'changed again' WHERE id = $1`, [id]);
+    expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('changed again'); // a miss reads PostgreSQL
+  });
+
   it('admin changes reach Redis: pause, more stock after a sell-out, delete', async () => {
     const id = await create(1);
     const [a, b, c] = await t.users(3);

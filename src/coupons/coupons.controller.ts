@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundRes
 import { RequireRole } from '../common/decorators/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
-import { CouponView, toCouponView } from './coupon.view';
+import { CouponView } from './coupon.view';
 import { CouponsService } from './coupons.service';
 import { CreateCouponDto } from './dto/create-coupon.dto';
 import { UpdateCouponDto } from './dto/update-coupon.dto';
@@ -31,8 +31,8 @@ export class CouponsController {
   @Get(':id')
   @ApiOkResponse({ type: CouponView })
   @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
-  async get(@IdParam() id: number): Promise<CouponView> {
-    return toCouponView(await this.coupons.get(id));
+  get(@IdParam() id: number): Promise<CouponView> {
+    return this.coupons.getView(id);
   }
 
   @Patch(':id')

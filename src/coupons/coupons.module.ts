@@ -1,13 +1,14 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CouponEntity } from './coupon.entity';
+import { CouponViewCache } from './coupon-view.cache';
 import { CouponsController } from './coupons.controller';
 import { CouponsService } from './coupons.service';
 
 @Module({
   imports: [TypeOrmModule.forFeature([CouponEntity])],
   controllers: [CouponsController],
-  providers: [CouponsService],
+  providers: [CouponsService, CouponViewCache],
   exports: [CouponsService],
 })
 export class CouponsModule {}

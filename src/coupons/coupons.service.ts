@@ -6,6 +6,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { PgCode, pgCode } from '../database/postgres-errors';
 import { CouponEntity } from './coupon.entity';
+import { CouponViewCache } from './coupon-view.cache';
 import { CouponView, toCouponView } from './coupon.view';
 import { CreateCouponDto } from './dto/create-coupon.dto';
 import { UpdateCouponDto } from './dto/update-coupon.dto';
@@ -31,6 +32,7 @@ export class CouponsService {
   constructor(
     @InjectRepository(CouponEntity) private readonly coupons: Repository<CouponEntity>,
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly cache: CouponViewCache,
   ) {}
 
   onChange(listener: CouponChangeListener): void {
@@ -53,6 +55,15 @@ export class CouponsService {
       take: limit + 1,
     });
     return toPage(rows, limit, (c) => c.id, toCouponView);
+  }
+
+  /** The public view, from the campaign cache when there is one. */
+  async getView(id: number): Promise<CouponView> {
+    const cached = await this.cache.get(id);
+    if (cached) return cached;
+    const view = toCouponView(await this.get(id));
+    await this.cache.set(view);
+    return view;
   }
 
   async get(id: number): Promise<CouponEntity> {
@@ -102,6 +113,7 @@ export class CouponsService {
   }
 
   private async notify(change: CouponChange): Promise<void> {
+    await this.cache.invalidate(change.couponId);
     for (const listener of this.listeners) await listener(change);
   }
 }
