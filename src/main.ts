@@ -2,10 +2,12 @@ import 'reflect-metadata';
 import 'dotenv/config';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
+import { logFatalErrors } from './bootstrap/crash-log';
 import { loadAppConfigOrExit } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
+  logFatalErrors('api');
   const config = loadAppConfigOrExit(process.env);
   const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
   const app = await createApp(config);

@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
 import { createLogger } from './bootstrap/logger';
+import { logFatalErrors } from './bootstrap/crash-log';
 import { loadAppConfigOrExit } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsExclusively } from './database/run-migrations';
@@ -15,6 +16,7 @@ import { runMigrationsExclusively } from './database/run-migrations';
  * RUN_WORKER=false. SIGTERM finishes the jobs in hand before exiting.
  */
 async function main(): Promise<void> {
+  logFatalErrors('worker');
   const config = loadAppConfigOrExit(process.env);
   if (config.strategy !== 'queue') {
     console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.strategy}, which has no queue)`);

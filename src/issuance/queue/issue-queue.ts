@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { unavailable } from '../../common/errors/domain.error';
@@ -33,6 +34,7 @@ const JOB_OPTIONS = {
  * leaves marks that point at no job, and the sweeper enqueues those requests again.
  */
 export class IssueQueue {
+  private readonly logger = new Logger(IssueQueue.name);
   readonly queue: Queue<IssueJob>;
   private readonly batcher = new KeyedBatcher<number, number, void>(
     async (couponId, userIds) => {
@@ -47,6 +49,8 @@ export class IssueQueue {
     private readonly reservations: ReservationStore,
   ) {
     this.queue = new Queue<IssueJob>(ISSUE_QUEUE, { connection, prefix: QUEUE_PREFIX });
+    // an 'error' event without a listener would crash the process; a Redis outage is a 503, not a crash
+    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
   }
 
   /** Resolves once the user's request is in a job stored in Redis. */
