@@ -1,5 +1,5 @@
 import { countStatuses } from './support/invariants';
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp } from './support/test-app';
 
 describe('rate limits', () => {
   it('per user on issuance, shared by two instances through Redis; 429 RATE_LIMITED with Retry-After', async () => {
