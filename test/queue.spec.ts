@@ -8,6 +8,7 @@ import { IssuanceStrategy } from '../src/issuance/strategies/issuance.strategy';
 import type { QueuedStrategy } from '../src/issuance/strategies/queued.strategy';
 import { TEST_REDIS_URL } from './setup/test-env';
 import { countStatuses, couponFacts } from './support/invariants';
+import { PrivateRedis } from './support/private-redis';
 import { startTestApp, TestApp } from './support/test-app';
 import { kill, startWorkerProcess } from './support/worker-process';
 
@@ -101,8 +102,8 @@ describe('queue strategy: accepted requests always settle', () => {
 });
 
 /** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
-async function untilWorkersConnected(n: number): Promise<void> {
-  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix: QUEUE_PREFIX });
+async function untilWorkersConnected(n: number, redisUrl = TEST_REDIS_URL): Promise<void> {
+  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(redisUrl), prefix: QUEUE_PREFIX });
   try {
     for (let i = 0; i < 600 && (await queue.getWorkers()).length < n; i++) await sleep(100);
     expect((await queue.getWorkers()).length).toBeGreaterThanOrEqual(n);
@@ -138,6 +139,26 @@ describe('queue strategy with real worker processes', () => {
       await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));
       await a.close();
       await b.close();
+    }
+  });
+});
+
+describe('queue worker shutdown', () => {
+  it('SIGTERM ends a worker process even when its Redis is gone (bounded graceful shutdown)', async () => {
+    const own = new PrivateRedis();
+    await own.start();
+    const worker = startWorkerProcess({ REDIS_URL: own.url });
+    try {
+      await untilWorkersConnected(1, own.url);
+      await own.kill();
+      const started = Date.now();
+      const exited = new Promise<number>((resolve) => worker.once('exit', () => resolve(Date.now() - started)));
+      worker.kill('SIGTERM');
+      const ms = await Promise.race([exited, sleep(30_000).then(() => -1)]);
+      expect(ms).toBeGreaterThanOrEqual(0); // -1: still running 30 s after SIGTERM
+    } finally {
+      await kill(worker);
+      await own.kill();
     }
   });
 });

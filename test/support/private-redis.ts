@@ -37,7 +37,7 @@ export class PrivateRedis {
   /** SIGKILL: no shutdown, no final save; the append-only file has what was fsynced. */
   async kill(): Promise<void> {
     const p = this.process;
-    if (!p || p.exitCode !== null) return;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return; // gone already (a SIGKILL sets signalCode, not exitCode)
     const exited = new Promise((resolve) => p.once('exit', resolve));
     p.kill('SIGKILL');
     await exited;

@@ -76,8 +76,20 @@ export class IssueProcessor {
     }
   }
 
-  /** Finishes the jobs in hand (graceful shutdown), then stops. */
-  async close(): Promise<void> {
-    await this.worker?.close();
+  /**
+   * Finishes the jobs in hand (graceful shutdown), then stops; after `deadlineMs` (Redis gone, a
+   * write stuck) it stops anyway. A job cut off that way is redelivered to another worker, and
+   * writing it again is idempotent.
+   */
+  async close(deadlineMs = 10_000): Promise<void> {
+    if (!this.worker) return;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
+    const outcome = await Promise.race([this.worker.close().then(() => 'closed' as const), deadline]);
+    clearTimeout(timer);
+    if (outcome === 'late') {
+      this.logger.warn(`jobs still in hand after ${deadlineMs} ms: stopping without them (they will be redelivered)`);
+      void this.worker.close(true).catch(() => undefined);
+    }
   }
 }

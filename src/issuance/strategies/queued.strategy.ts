@@ -82,8 +82,9 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   async onApplicationShutdown(): Promise<void> {
     await this.sweeper?.stop();
     await this.processor?.close();
-    await this.queue?.close();
-    await this.workerConnection?.quit().catch(() => this.workerConnection?.disconnect());
+    // disconnect rather than QUIT: QUIT waits for an answer a dead Redis never gives
+    this.workerConnection?.disconnect();
+    await Promise.race([this.queue?.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
