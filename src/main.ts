@@ -3,15 +3,19 @@ import 'dotenv/config';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
 import { logFatalErrors } from './bootstrap/crash-log';
+import { reservePort } from './bootstrap/reserve-port';
 import { loadAppConfigOrExit } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded-postgres';
 
 async function main(): Promise<void> {
   logFatalErrors('api');
   const config = loadAppConfigOrExit(process.env);
+  const host = '0.0.0.0';
+  const port = await reservePort(config.port, host); // before any connection is opened
   const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
   const app = await createApp(config);
-  await app.listen({ port: config.port, host: '0.0.0.0' });
+  await port.release();
+  await app.listen({ port: config.port, host });
   new Logger('Main').log(`listening on :${config.port} with ISSUANCE_STRATEGY=${config.strategy}`);
   if (stopEmbedded) {
     const stop = async () => {
