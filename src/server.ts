@@ -1,0 +1,23 @@
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { createApp } from './bootstrap/create-app';
+import type { AppConfig } from './config/app-config';
+import { startEmbeddedPostgres } from './database/embedded-postgres';
+
+/** Starts the API on a port main.ts has already reserved (and releases it when ready to listen). */
+export async function startServer(config: AppConfig, host: string, release: () => Promise<void>): Promise<void> {
+  const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
+  const app = await createApp(config);
+  await release();
+  await app.listen({ port: config.port, host });
+  new Logger('Main').log(`listening on :${config.port} with ISSUANCE_STRATEGY=${config.strategy}`);
+  if (stopEmbedded) {
+    const stop = async () => {
+      await app.close();
+      await stopEmbedded();
+      process.exit(0);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  }
+}
