@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, Post, Query, Res } from '@nestjs/common';
+import { Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse,
   ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse,
@@ -73,10 +73,10 @@ export class IssuanceController {
   }
 
   @Post('reconcile')
+  @HttpCode(200)
   @RequireRole('admin')
   @ApiOkResponse({ description: 'the stats after rebuilding state kept outside PostgreSQL' })
-  async reconcile(@IdParam() couponId: number, @Res({ passthrough: true }) reply: FastifyReply): Promise<IssuanceStats> {
-    void reply.status(200);
+  reconcile(@IdParam() couponId: number): Promise<IssuanceStats> {
     return this.issuance.reconcile(couponId);
   }
 }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { couponNotFound, DomainError } from '../common/errors/domain.error';
+import { couponNotFound, DomainError, unavailable } from '../common/errors/domain.error';
+import { KeyedBatcher } from '../common/keyed-batcher';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
 import { alreadyIssued, notOpen, soldOut } from './issuance.errors';
 import { newIssueCode } from './issue-code';
@@ -54,6 +55,17 @@ export class IssueWriter {
    * upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt while writes were in flight),
    * each user is written alone so that those that fit still get theirs.
    */
+  /**
+   * write() behind a per-coupon group commit: requests of one coupon that arrive while its write
+   * is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
+   */
+  batcher(limits: { maxBatch: number; maxQueued: number }): KeyedBatcher<number, number, WriteResult> {
+    return new KeyedBatcher<number, number, WriteResult>(
+      async (couponId, userIds) => (await this.write(couponId, userIds)).map((value) => ({ ok: true, value })),
+      { ...limits, overflow: () => unavailable('too many writes waiting for this coupon') },
+    );
+  }
+
   async write(couponId: number, userIds: number[], tx?: EntityManager): Promise<WriteResult[]> {
     try {
       return await this.writeBatch(tx ?? this.db.manager, couponId, userIds);

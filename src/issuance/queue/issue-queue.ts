@@ -16,7 +16,7 @@ export interface IssueJob {
   userIds: number[];
 }
 
-export const ISSUE_JOB_ATTEMPTS = 8;
+const ISSUE_JOB_ATTEMPTS = 8;
 const JOB_OPTIONS = {
   attempts: ISSUE_JOB_ATTEMPTS,
   backoff: { type: 'exponential', delay: 250 },

@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import { unavailable } from '../../common/errors/domain.error';
-import { KeyedBatcher } from '../../common/keyed-batcher';
+import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { ReservationStore } from '../reservation/reservation.store';
@@ -26,16 +25,15 @@ export interface ProcessorOptions {
 export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
   private worker?: Worker<IssueJob, void>;
-  private readonly writes = new KeyedBatcher<number, number, WriteResult>(
-    async (couponId, userIds) => (await this.writer.write(couponId, userIds)).map((value) => ({ ok: true, value })),
-    { maxBatch: 5000, maxQueued: 1_000_000, overflow: () => unavailable('write backlog full') },
-  );
+  private readonly writes: KeyedBatcher<number, number, WriteResult>;
 
   constructor(
-    private readonly writer: IssueWriter,
+    writer: IssueWriter,
     private readonly reservations: ReservationStore,
     private readonly issues: IssueStore,
-  ) {}
+  ) {
+    this.writes = writer.batcher({ maxBatch: 5000, maxQueued: 1_000_000 });
+  }
 
   start(connection: Redis, { concurrency }: ProcessorOptions): void {
     this.worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {

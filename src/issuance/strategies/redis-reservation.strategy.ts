@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { DomainError, unavailable } from '../../common/errors/domain.error';
-import { KeyedBatcher } from '../../common/keyed-batcher';
+import { DomainError } from '../../common/errors/domain.error';
+import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS } from '../../redis/redis.module';
@@ -36,19 +36,17 @@ const MAX_QUEUED_PER_COUPON = 50_000;
 export class RedisReservationStrategy extends IssuanceStrategy implements OnModuleInit {
   readonly name = 'redis' as const;
   private readonly logger = new Logger(RedisReservationStrategy.name);
-  private readonly batcher = new KeyedBatcher<number, number, WriteResult>(
-    async (couponId, userIds) => (await this.writer.write(couponId, userIds)).map((value) => ({ ok: true, value })),
-    { maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON, overflow: () => unavailable('too many writes waiting for this coupon') },
-  );
+  private readonly batcher: KeyedBatcher<number, number, WriteResult>;
 
   constructor(
     private readonly reservations: ReservationStore,
-    private readonly writer: IssueWriter,
+    writer: IssueWriter,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: Redis,
   ) {
     super();
+    this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
   }
 
   onModuleInit(): void {
