@@ -22,6 +22,8 @@ async function main(): Promise<void> {
     console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.strategy}, which has no queue)`);
     process.exit(1);
   }
+  // the migration step below logs too: at LOG_LEVEL, as JSON, like the rest of the process
+  Logger.overrideLogger(createLogger(config.logLevel));
   // The context initialises everything at creation, so the schema must exist first (a worker may
   // start before any API instance has migrated).
   const migrator = new DataSource(dataSourceOptions(config.database));
