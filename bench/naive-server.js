@@ -49,7 +49,7 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
   async state() { return undefined; }
   async stats() { return { pending: 0 }; }
   async reconcile() {}
-  async checkHealth() {}
+  dependencies() { return []; }
 }
 
 async function main() {

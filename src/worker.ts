@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module';
-import { createLogger } from './bootstrap/logger';
+import { createRootLogger, nestLogger } from './bootstrap/logger';
 import { logFatalErrors } from './bootstrap/crash-log';
 import { loadAppConfigOrExit } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // the migration step below logs too: at LOG_LEVEL, as JSON, like the rest of the process
-  Logger.overrideLogger(createLogger(config.logLevel));
+  const root = createRootLogger(config.logLevel);
+  Logger.overrideLogger(nestLogger(root));
   // The context initialises everything at creation, so the schema must exist first (a worker may
   // start before any API instance has migrated).
   const migrator = new DataSource(dataSourceOptions(config.database));
@@ -33,8 +34,8 @@ async function main(): Promise<void> {
   } finally {
     await migrator.destroy();
   }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }), {
-    logger: createLogger(config.logLevel),
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }, root), {
+    logger: nestLogger(root),
     abortOnError: false,
   });
   app.enableShutdownHooks();

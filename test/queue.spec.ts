@@ -53,7 +53,9 @@ describe('queue strategy: accepted requests always settle', () => {
     const state = await t.http('GET', `/coupons/${id}/issue`, { token: u.token });
     expect(state.body).toMatchObject({ status: 'ISSUED', issue: { couponId: id, userId: u.userId } });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, queueDepth: expect.any(Number) });
-    expect((await t.http('GET', '/metrics')).body).toMatch(/coupon_issue_queue_depth \d+/);
+    const metrics = (await t.http('GET', '/metrics')).body;
+    expect(metrics).toMatch(/coupon_issue_queue_depth \d+/);
+    expect(metrics).toMatch(/coupon_issue_queue_settled_total\{result="issued"\} [1-9]/);
   });
 
   it('an API that died between reserving and enqueueing: the sweeper finds the pending request and it is issued', async () => {
@@ -122,6 +124,10 @@ describe('queue strategy with real worker processes', () => {
       const id = await a.createCoupon(admin, 250, 'kill a worker');
       const users = await a.users(400);
       await untilWorkersConnected(2);
+      // readiness names the queue, with the workers of other processes
+      const ready = await a.http('GET', '/health/ready');
+      expect(ready.body).toMatchObject({ status: 'ok', strategy: 'queue', info: { redis: { status: 'up' }, queue: { status: 'up', depth: expect.any(Number) } } });
+      expect(ready.body.info.queue.workers).toBeGreaterThanOrEqual(2);
       const sent = Promise.all(users.map((u, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: u.token }).then((r) => ({ ...r, u }))));
       // kill one worker while rows are being written: whatever it held, committed or not, is redelivered
       for (let rows = 0; rows < 20; await sleep(5)) rows = (await couponFacts(a.sql, id)).rows;

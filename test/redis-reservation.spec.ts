@@ -134,7 +134,11 @@ describe('redis strategy with its own Redis server', () => {
       expect(down.status).toBe(503);
       expect(down.body.code).toBe('UNAVAILABLE');
       expect(down.ms).toBeLessThan(3000); // failed fast, not hung
+      const notReady = await t.http('GET', '/health/ready');
+      expect(notReady.status).toBe(503);
+      expect(notReady.body).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/not ready: redis \(/) });
       expect((await t.http('GET', '/health')).status).toBe(503);
+      expect((await t.http('GET', '/health/live')).status).toBe(200); // alive: no restart needed, only no traffic
 
       await own.start();
       let health = 0;

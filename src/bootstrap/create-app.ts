@@ -11,7 +11,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import type { AppConfig } from '../config/app-config';
 import { runMigrationsExclusively } from '../database/run-migrations';
-import { createLogger } from './logger';
+import { createRootLogger, nestLogger } from './logger';
 
 /**
  * Builds the HTTP application exactly as production runs it (tests use this too): Fastify,
@@ -27,9 +27,9 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
       return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
     },
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, extraProviders), adapter, {
-    logger: createLogger(config.logLevel),
-    bufferLogs: false,
+  const root = createRootLogger(config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root, extraProviders), adapter, {
+    logger: nestLogger(root),
     abortOnError: false, // throw start-up errors to the caller (main prints one line) instead of exiting
   });
   app.useGlobalFilters(new AllExceptionsFilter());

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
+import { PoolMetrics } from './pool.metrics';
 
 @Module({
   imports: [
@@ -10,5 +11,6 @@ import { dataSourceOptions } from './data-source-options';
       useFactory: (config: AppConfig) => ({ ...dataSourceOptions(config.database), retryAttempts: 3, retryDelay: 1000 }),
     }),
   ],
+  providers: [PoolMetrics],
 })
 export class DatabaseModule {}

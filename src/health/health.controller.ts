@@ -1,12 +1,71 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { Public } from '../common/decorators/auth.decorators';
 import { unavailable } from '../common/errors/domain.error';
-import { IssuanceStrategy } from '../issuance/strategies/issuance.strategy';
+import { DependencyProbe, IssuanceStrategy } from '../issuance/strategies/issuance.strategy';
 
 const PROBE_TIMEOUT_MS = 2000;
+
+const READY_EXAMPLE = {
+  status: 'ok',
+  strategy: 'queue',
+  info: { database: { status: 'up' }, redis: { status: 'up' }, queue: { status: 'up', depth: 0, workers: 2 } },
+};
+
+/**
+ * Liveness and readiness, for an orchestrator: `/health/live` only says the process answers
+ * (restart it when it does not); `/health/ready` and `/health` say whether it can serve issues
+ * now, i.e. PostgreSQL and what the strategy needs (Redis, the queue) answer in time.
+ */
+@ApiTags('health')
+@Public()
+@Controller('health')
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly indicators: HealthIndicatorService,
+    private readonly strategy: IssuanceStrategy,
+  ) {}
+
+  @Get()
+  @ApiOkResponse({ description: 'Ready (the same as /health/ready)', schema: { example: READY_EXAMPLE } })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE; the message names what is down' })
+  check(): Promise<HealthCheckResult & { strategy: string }> {
+    return this.ready();
+  }
+
+  @Get('ready')
+  @ApiOkResponse({ description: 'PostgreSQL and the strategy’s dependencies answer', schema: { example: READY_EXAMPLE } })
+  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE; the message names what is down' })
+  async ready(): Promise<HealthCheckResult & { strategy: string }> {
+    try {
+      const result = await this.health.check([
+        () => this.database.pingCheck('database', { timeout: PROBE_TIMEOUT_MS }),
+        ...this.strategy.dependencies().map((probe) => () => this.probe(probe)),
+      ]);
+      return { ...result, strategy: this.strategy.name };
+    } catch (error) {
+      throw unavailable(`not ready: ${describeDown(error)}`);
+    }
+  }
+
+  @Get('live')
+  @ApiOkResponse({ description: 'The process answers', schema: { example: { status: 'ok' } } })
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  private async probe(probe: DependencyProbe) {
+    const session = this.indicators.check(probe.name);
+    try {
+      return session.up(await withTimeout(probe.check(), probe.name));
+    } catch (error) {
+      return session.down({ message: (error as Error).message });
+    }
+  }
+}
 
 function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   let timer: NodeJS.Timeout;
@@ -16,30 +75,9 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-@ApiTags('health')
-@Public()
-@Controller('health')
-export class HealthController {
-  constructor(
-    @InjectDataSource() private readonly db: DataSource,
-    private readonly strategy: IssuanceStrategy,
-  ) {}
-
-  /** 200 when PostgreSQL (and whatever the strategy needs, such as Redis) answers; 503 otherwise. */
-  @Get()
-  @ApiOkResponse({ description: '{status: "ok", strategy}' })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE, naming what is down' })
-  async check(): Promise<{ status: 'ok'; strategy: string }> {
-    try {
-      await withTimeout(this.db.query('SELECT 1'), 'PostgreSQL');
-    } catch (error) {
-      throw unavailable(`database: ${(error as Error).message}`);
-    }
-    try {
-      await withTimeout(this.strategy.checkHealth(), `${this.strategy.name} dependencies`);
-    } catch (error) {
-      throw unavailable(`${this.strategy.name} strategy: ${(error as Error).message}`);
-    }
-    return { status: 'ok', strategy: this.strategy.name };
-  }
+/** "database (timeout), redis (connection refused)" from terminus's 503 body. */
+function describeDown(error: unknown): string {
+  const body = (error as { getResponse?: () => unknown }).getResponse?.() as HealthCheckResult | undefined;
+  const down = Object.entries(body?.error ?? {}).map(([name, detail]) => `${name} (${String(detail?.message ?? 'down')})`);
+  return down.length ? down.join(', ') : (error as Error).message;
 }

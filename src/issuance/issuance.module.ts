@@ -2,6 +2,7 @@ import { Module, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { AppConfig, IssuanceStrategyName } from '../config/app-config';
 import { CouponsModule } from '../coupons/coupons.module';
+import { CampaignMetrics } from './campaign.metrics';
 import { IssuanceController } from './issuance.controller';
 import { IssuanceService } from './issuance.service';
 import { IssueStore } from './issue.store';
@@ -29,6 +30,7 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
     IssueWriter,
     ReservationStore,
     IssuanceService,
+    CampaignMetrics,
     {
       provide: IssuanceStrategy,
       inject: [AppConfig, ModuleRef, { token: STRATEGY_OVERRIDE, optional: true }],

@@ -50,12 +50,6 @@ export class IssueWriter {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * Writes the batch in one statement (atomic on its own, or part of the caller's transaction
-   * when `tx` is given). If the batch as a whole would pass the total, which only happens when
-   * upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt while writes were in flight),
-   * each user is written alone so that those that fit still get theirs.
-   */
-  /**
    * write() behind a per-coupon group commit: requests of one coupon that arrive while its write
    * is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
    */
@@ -66,6 +60,12 @@ export class IssueWriter {
     );
   }
 
+  /**
+   * Writes the batch in one statement (atomic on its own, or part of the caller's transaction
+   * when `tx` is given). If the batch as a whole would pass the total, which only happens when
+   * upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt while writes were in flight),
+   * each user is written alone so that those that fit still get theirs.
+   */
   async write(couponId: number, userIds: number[], tx?: EntityManager): Promise<WriteResult[]> {
     try {
       return await this.writeBatch(tx ?? this.db.manager, couponId, userIds);

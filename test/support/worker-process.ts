@@ -1,21 +1,50 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 
-/** `npm run start:worker` as a real process (from source, so no build is needed), to kill at will. */
-export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'worker.ts')], {
+/** A service entry point (src/main.ts or src/worker.ts) as a real process, from source (no build needed). */
+function startServiceProcess(entry: 'main' | 'worker', env: Record<string, string>, stdout: 'ignore' | 'pipe'): ChildProcess {
+  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', `${entry}.ts`)], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
       JWT_SECRET_KEY: TEST_JWT_SECRET,
-      ISSUANCE_STRATEGY: 'queue',
       LOG_LEVEL: 'error',
       ...env,
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdout, 'inherit'],
+  });
+}
+
+/** `npm run start:worker` as a real process, to kill at will. */
+export function startWorkerProcess(env: Record<string, string> = {}): ChildProcess {
+  return startServiceProcess('worker', { ISSUANCE_STRATEGY: 'queue', ...env }, 'ignore');
+}
+
+/** `npm start` as a real process on a free port, its stdout piped for the test to read. */
+export async function startApiProcess(env: Record<string, string> = {}): Promise<{ child: ChildProcess; baseUrl: string }> {
+  const port = await freePort();
+  const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  for (let waited = 0; ; waited += 100) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} during start-up`);
+    const ok = await fetch(`${baseUrl}/health/live`).then((r) => r.ok, () => false);
+    if (ok) return { child, baseUrl };
+    if (waited > 60_000) throw new Error('the API did not answer /health/live within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
   });
 }
 

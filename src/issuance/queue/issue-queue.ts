@@ -72,6 +72,11 @@ export class IssueQueue {
     return (await job.isFailed()) ? 'failed' : 'live';
   }
 
+  /** Processes consuming the queue now (BullMQ names its worker connections). */
+  async workers(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
   /** Jobs not finished yet (waiting, active, delayed, prioritized). */
   async depth(): Promise<number> {
     const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');

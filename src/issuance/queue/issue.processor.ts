@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { Counter } from 'prom-client';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
@@ -31,6 +32,8 @@ export class IssueProcessor {
     writer: IssueWriter,
     private readonly reservations: ReservationStore,
     private readonly issues: IssueStore,
+    /** Requests settled by this process, by result: the queue's drain rate is its rate(). */
+    private readonly settled?: Counter<'result'>,
   ) {
     this.writes = writer.batcher({ maxBatch: 5000, maxQueued: 1_000_000 });
   }
@@ -64,6 +67,8 @@ export class IssueProcessor {
       if (result.kind === 'issued' || result.kind === 'held') continue;
       await this.reservations.release(couponId, userIds[i], { rejectedBecause: writeRefusal(couponId, result).code });
     }
+    this.settled?.inc({ result: 'issued' }, issued.length);
+    if (issued.length < userIds.length) this.settled?.inc({ result: 'rejected' }, userIds.length - issued.length);
   }
 
   /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */

@@ -1,3 +1,4 @@
+import type Redis from 'ioredis';
 import type { IssuanceStrategyName } from '../../config/app-config';
 import type { IssueView } from '../issue.view';
 
@@ -11,6 +12,12 @@ export type IssueState =
   | { status: 'REJECTED'; reason: string };
 
 export type StrategyStats = { pending: number } & Record<string, number | null>;
+
+/** A dependency a strategy needs besides PostgreSQL: `check` resolves with details, or rejects when it is down. */
+export interface DependencyProbe {
+  name: string;
+  check(): Promise<Record<string, unknown>>;
+}
 
 /**
  * The port every issuance strategy implements; the factory in IssuanceModule picks one from
@@ -35,6 +42,15 @@ export abstract class IssuanceStrategy {
   /** Rebuilds any state kept outside PostgreSQL from PostgreSQL's truth. */
   abstract reconcile(couponId: number): Promise<void>;
 
-  /** Throws when a dependency the strategy needs (besides PostgreSQL) does not answer. */
-  abstract checkHealth(): Promise<void>;
+  /** What readiness probes besides PostgreSQL (Redis, the queue); none for a PostgreSQL-only strategy. */
+  abstract dependencies(): DependencyProbe[];
 }
+
+/** Readiness of the Redis a strategy keeps its state in. */
+export const redisProbe = (redis: Redis): DependencyProbe => ({
+  name: 'redis',
+  check: async () => {
+    await redis.ping();
+    return {};
+  },
+});

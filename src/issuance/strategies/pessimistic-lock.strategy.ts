@@ -9,7 +9,7 @@ import { CouponStateRow, decideBatch } from '../issuable';
 import { IssueWriter, writeRefusal } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import type { IssueView } from '../issue.view';
-import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
+import { DependencyProbe, IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** First key of the two-key advisory lock that queues issuers of one coupon (second key: coupon id). */
 const ISSUE_LOCK_SPACE = 727_002;
@@ -113,7 +113,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     // Nothing is kept outside PostgreSQL.
   }
 
-  async checkHealth(): Promise<void> {
-    // Needs PostgreSQL only, which the health check probes itself.
+  dependencies(): DependencyProbe[] {
+    return []; // PostgreSQL only, which readiness probes itself
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
-import { Gauge } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { CouponsService } from '../../coupons/coupons.service';
@@ -14,7 +14,7 @@ import { IssueProcessor } from '../queue/issue.processor';
 import { PendingSweeper } from '../queue/pending-sweeper';
 import { ReservationStore } from '../reservation/reservation.store';
 import { verdictRefusal } from '../reservation/verdict';
-import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
+import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 const SWEEP_EVERY_MS = 2000;
 const SWEEP_GRACE_MS = 5000;
@@ -39,6 +39,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   private processor?: IssueProcessor;
   private sweeper?: PendingSweeper;
   private workerConnection?: Redis;
+  private settled!: Counter<'result'>;
 
   constructor(
     private readonly reservations: ReservationStore,
@@ -65,6 +66,12 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
         this.set(await queue.depth().catch(() => -1));
       },
     });
+    this.settled = new Counter({
+      name: 'coupon_issue_queue_settled_total',
+      help: 'Accepted requests this process wrote and settled, by result (issued, rejected): rate() is the drain rate',
+      labelNames: ['result'] as const,
+      registers: [this.metrics.registry],
+    });
   }
 
   /** Consumes the queue in this process when RUN_WORKER (always, in a worker process). */
@@ -72,7 +79,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     if (!this.config.runWorker) return;
     // BullMQ's blocking reads need a connection that waits instead of failing fast
     this.workerConnection = new Redis(this.config.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'coupon-worker' });
-    this.processor = new IssueProcessor(this.writer, this.reservations, this.issues);
+    this.processor = new IssueProcessor(this.writer, this.reservations, this.issues, this.settled);
     this.processor.start(this.workerConnection, { concurrency: this.config.workerConcurrency });
     this.sweeper = new PendingSweeper(this.db, this.reservations, this.queue, this.processor, { everyMs: SWEEP_EVERY_MS, graceMs: SWEEP_GRACE_MS });
     this.sweeper.start();
@@ -117,8 +124,12 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     await this.reservations.rebuild(couponId, 'replace');
   }
 
-  async checkHealth(): Promise<void> {
-    await this.redis.ping();
+  dependencies(): DependencyProbe[] {
+    return [
+      redisProbe(this.redis),
+      // queue: reachable, with its backlog and consumers (workers may live in other processes)
+      { name: 'queue', check: async () => ({ depth: await this.queue.depth(), workers: await this.queue.workers() }) },
+    ];
   }
 
   /** For tests and operators: one sweep now. */

@@ -9,7 +9,7 @@ import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { ReservationStore } from '../reservation/reservation.store';
 import { verdictRefusal } from '../reservation/verdict';
-import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
+import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
 const MAX_BATCH = 1000;
@@ -93,7 +93,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     await this.reservations.rebuild(couponId, 'replace');
   }
 
-  async checkHealth(): Promise<void> {
-    await this.redis.ping();
+  dependencies(): DependencyProbe[] {
+    return [redisProbe(this.redis)];
   }
 }
