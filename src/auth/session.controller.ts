@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/auth.decorators';
+import { SessionResponse } from './auth.responses';
 import type { AuthUser } from './token.service';
 
 /**
@@ -12,7 +13,7 @@ import type { AuthUser } from './token.service';
 @Controller('auth/session')
 export class SessionController {
   @Get()
-  @ApiOkResponse({ description: '{userId, role}' })
+  @ApiOkResponse({ type: SessionResponse })
   session(@CurrentUser() user: AuthUser): { userId: number; role: string } {
     return { userId: user.id, role: user.role };
   }

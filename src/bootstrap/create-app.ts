@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { INestApplication, Provider, ValidationPipe } from '@nestjs/common';
+import { Provider, ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { serveAdminPage } from '../admin/admin-page';
 import { AppModule } from '../app.module';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
@@ -12,6 +12,7 @@ import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import type { AppConfig } from '../config/app-config';
 import { runMigrationsExclusively } from '../database/run-migrations';
 import { createRootLogger, nestLogger } from './logger';
+import { setUpOpenApi } from './openapi';
 
 /**
  * Builds the HTTP application exactly as production runs it (tests use this too): Fastify,
@@ -48,20 +49,8 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
   );
   app.enableShutdownHooks();
   setUpOpenApi(app);
+  await serveAdminPage(app);
   await runMigrationsExclusively(app.get<DataSource>(getDataSourceToken()));
   await app.init();
   return app;
-}
-
-function setUpOpenApi(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Coupon issuance service')
-      .setDescription('First-come-first-served coupons: exactly the total, at most one per user. Errors: {statusCode, code, message, requestId}.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

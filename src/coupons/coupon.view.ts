@@ -2,15 +2,15 @@ import { ApiProperty } from '@nestjs/swagger';
 import { COUPON_STATUSES, type CouponEntity, type CouponStatus } from './coupon.entity';
 
 export class CouponView {
-  @ApiProperty() id: number;
-  @ApiProperty() name: string;
-  @ApiProperty() totalQuantity: number;
-  @ApiProperty() issuedQuantity: number;
-  @ApiProperty() remainingQuantity: number;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) startsAt: string | null;
-  @ApiProperty({ type: String, nullable: true, format: 'date-time' }) endsAt: string | null;
-  @ApiProperty({ enum: COUPON_STATUSES }) status: CouponStatus;
-  @ApiProperty({ format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: 42 }) id: number;
+  @ApiProperty({ example: 'Black Friday 10% off' }) name: string;
+  @ApiProperty({ example: 100 }) totalQuantity: number;
+  @ApiProperty({ example: 37 }) issuedQuantity: number;
+  @ApiProperty({ example: 63 }) remainingQuantity: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2026-11-27T00:00:00.000Z' }) startsAt: string | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null }) endsAt: string | null;
+  @ApiProperty({ enum: COUPON_STATUSES, example: 'ACTIVE' }) status: CouponStatus;
+  @ApiProperty({ format: 'date-time', example: '2026-11-20T09:30:00.000Z' }) createdAt: string;
 }
 
 export const toCouponView = (c: CouponEntity): CouponView => ({

@@ -1,5 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ErrorCode } from '../common/errors/error-code';
+import { CouponPageResponse } from './coupons.responses';
 import { RequireRole } from '../common/decorators/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
@@ -17,20 +20,19 @@ export class CouponsController {
   @Post()
   @RequireRole('admin')
   @ApiCreatedResponse({ type: CouponView })
-  @ApiForbiddenResponse({ description: 'FORBIDDEN: admins only' })
   create(@Body() dto: CreateCouponDto): Promise<CouponView> {
     return this.coupons.create(dto);
   }
 
   @Get()
-  @ApiOkResponse({ description: '{items: Coupon[], nextCursor}' })
+  @ApiOkResponse({ type: CouponPageResponse, description: 'newest first' })
   list(@Query() page: PageQuery): Promise<Page<CouponView>> {
     return this.coupons.list(page.cursor, page.limit);
   }
 
   @Get(':id')
   @ApiOkResponse({ type: CouponView })
-  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   get(@IdParam() id: number): Promise<CouponView> {
     return this.coupons.getView(id);
   }
@@ -38,7 +40,7 @@ export class CouponsController {
   @Patch(':id')
   @RequireRole('admin')
   @ApiOkResponse({ type: CouponView })
-  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.QUANTITY_BELOW_ISSUED)
   update(@IdParam() id: number, @Body() dto: UpdateCouponDto): Promise<CouponView> {
     return this.coupons.update(id, dto);
   }
@@ -46,6 +48,8 @@ export class CouponsController {
   @Delete(':id')
   @HttpCode(204)
   @RequireRole('admin')
+  @ApiNoContentResponse({ description: 'deleted' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.COUPON_HAS_ISSUES)
   async remove(@IdParam() id: number): Promise<void> {
     await this.coupons.remove(id);
   }

@@ -1,7 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
+import { ErrorCode } from '../common/errors/error-code';
 import { unavailable } from '../common/errors/domain.error';
 import { DependencyProbe, IssuanceStrategy } from '../issuance/strategies/issuance.strategy';
 
@@ -31,14 +33,14 @@ export class HealthController {
 
   @Get()
   @ApiOkResponse({ description: 'Ready (the same as /health/ready)', schema: { example: READY_EXAMPLE } })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE; the message names what is down' })
+  @ApiErrors(ErrorCode.UNAVAILABLE)
   check(): Promise<HealthCheckResult & { strategy: string }> {
     return this.ready();
   }
 
   @Get('ready')
   @ApiOkResponse({ description: 'PostgreSQL and the strategy’s dependencies answer', schema: { example: READY_EXAMPLE } })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE; the message names what is down' })
+  @ApiErrors(ErrorCode.UNAVAILABLE)
   async ready(): Promise<HealthCheckResult & { strategy: string }> {
     try {
       const result = await this.health.check([

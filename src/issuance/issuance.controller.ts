@@ -1,8 +1,6 @@
 import { Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import {
-  ApiAcceptedResponse, ApiBearerAuth, ApiConflictResponse, ApiCreatedResponse, ApiHeader, ApiNotFoundResponse,
-  ApiOkResponse, ApiServiceUnavailableResponse, ApiTags, ApiTooManyRequestsResponse,
-} from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../auth/token.service';
 import { CurrentUser, RequireRole } from '../common/decorators/auth.decorators';
@@ -10,6 +8,7 @@ import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
+import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
 import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
 import type { CouponIssueHistoryView } from './issue.store';
@@ -28,11 +27,8 @@ export class IssuanceController {
   @IssueRateLimit()
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
-  @ApiAcceptedResponse({ description: '{status: "PENDING", couponId} (queue); poll GET /coupons/:id/issue' })
-  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND' })
-  @ApiConflictResponse({ description: 'SOLD_OUT, ALREADY_ISSUED or NOT_OPEN' })
-  @ApiTooManyRequestsResponse({ description: 'RATE_LIMITED' })
-  @ApiServiceUnavailableResponse({ description: 'UNAVAILABLE: overloaded or a dependency is down; safe to retry' })
+  @ApiAcceptedResponse({ type: PendingResponse, description: 'accepted (queue); poll GET /coupons/:id/issue' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.SOLD_OUT, ErrorCode.ALREADY_ISSUED, ErrorCode.NOT_OPEN, ErrorCode.RATE_LIMITED)
   async issue(
     @IdParam() couponId: number,
     @CurrentUser() user: AuthUser,
@@ -52,22 +48,24 @@ export class IssuanceController {
   }
 
   @Get('issue')
-  @ApiOkResponse({ description: '{status: "ISSUED", issue} | {status: "PENDING"} | {status: "REJECTED", reason}' })
-  @ApiNotFoundResponse({ description: 'COUPON_NOT_FOUND, or NOT_REQUESTED when you never asked' })
+  @ApiOkResponse({ type: IssueStateResponse })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED)
   state(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
     return this.issuance.state(couponId, user.id);
   }
 
   @Get('issues')
   @RequireRole('admin')
-  @ApiOkResponse({ description: '{items: [{issueId, userId, code, issuedAt}], nextCursor}, newest first' })
+  @ApiOkResponse({ type: IssueHistoryPageResponse, description: 'newest first' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   async history(@IdParam() couponId: number, @Query() page: PageQuery): Promise<Page<CouponIssueHistoryView>> {
     return this.issuance.history(couponId, page.cursor, page.limit ?? DEFAULT_PAGE_SIZE);
   }
 
   @Get('stats')
   @RequireRole('admin')
-  @ApiOkResponse({ description: '{totalQuantity, issuedQuantity, issuedRows, remainingQuantity, pending}' })
+  @ApiOkResponse({ type: IssuanceStatsResponse })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   stats(@IdParam() couponId: number): Promise<IssuanceStats> {
     return this.issuance.stats(couponId);
   }
@@ -75,7 +73,8 @@ export class IssuanceController {
   @Post('reconcile')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOkResponse({ description: 'the stats after rebuilding state kept outside PostgreSQL' })
+  @ApiOkResponse({ type: IssuanceStatsResponse, description: 'the stats after rebuilding state kept outside PostgreSQL' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   reconcile(@IdParam() couponId: number): Promise<IssuanceStats> {
     return this.issuance.reconcile(couponId);
   }

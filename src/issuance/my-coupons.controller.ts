@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../auth/token.service';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
+import { UserCouponPageResponse } from './issuance.responses';
 import { IssueStore, UserCouponView } from './issue.store';
 
 @ApiTags('users')
@@ -12,7 +13,7 @@ export class MyCouponsController {
   constructor(private readonly issues: IssueStore) {}
 
   @Get()
-  @ApiOkResponse({ description: '{items: [{issueId, couponId, couponName, code, issuedAt}], nextCursor}, newest first' })
+  @ApiOkResponse({ type: UserCouponPageResponse, description: 'newest first' })
   list(@CurrentUser() user: AuthUser, @Query() page: PageQuery): Promise<Page<UserCouponView>> {
     return this.issues.pageForUser(user.id, page.cursor, page.limit ?? DEFAULT_PAGE_SIZE);
   }

@@ -2,10 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { Role, UserEntity } from './user.entity';
 
 export class UserView {
-  @ApiProperty() id: number;
-  @ApiProperty() email: string;
-  @ApiPropertyOptional({ type: String, nullable: true }) name: string | null;
-  @ApiProperty({ enum: ['user', 'admin'] }) role: Role;
+  @ApiProperty({ example: 7 }) id: number;
+  @ApiProperty({ example: 'jane@example.com' }) email: string;
+  @ApiPropertyOptional({ type: String, nullable: true, example: 'Jane' }) name: string | null;
+  @ApiProperty({ enum: ['user', 'admin'], example: 'user' }) role: Role;
 }
 
 export const toUserView = (u: UserEntity): UserView => ({ id: u.id, email: u.email, name: u.name, role: u.role });

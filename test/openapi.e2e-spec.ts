@@ -1,0 +1,79 @@
+import { startTestApp, TestApp } from './support/test-app';
+
+type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, unknown> }> }> };
+
+/** /docs-json documents every route with its answers: a typed success body and every error code of API.md. */
+describe('OpenAPI document', () => {
+  let t: TestApp;
+  let paths: Record<string, Record<string, Operation>>;
+
+  beforeAll(async () => {
+    t = await startTestApp('redis');
+    const doc = await t.http('GET', '/docs-json');
+    expect(doc.status).toBe(200);
+    paths = doc.body.paths;
+  });
+  afterAll(() => t.close());
+
+  /** The error codes documented for one status of a route. */
+  const codes = (path: string, method: string, status: number) =>
+    Object.keys(paths[path]?.[method]?.responses[status]?.content?.['application/json']?.examples ?? {}).sort();
+
+  it('lists every route of API.md', () => {
+    const routes = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        'POST /auth/signup', 'POST /auth/login', 'GET /users/me', 'GET /users/me/coupons', 'POST /coupons', 'GET /coupons',
+        'GET /coupons/{id}', 'PATCH /coupons/{id}', 'DELETE /coupons/{id}', 'POST /coupons/{id}/issue', 'GET /coupons/{id}/issue',
+        'GET /coupons/{id}/issues', 'GET /coupons/{id}/stats', 'POST /coupons/{id}/reconcile', 'GET /health', 'GET /health/live',
+        'GET /health/ready', 'GET /metrics',
+      ]),
+    );
+  });
+
+  it('gives every route a success answer with a schema, and every error answer the one error body', () => {
+    for (const [path, ops] of Object.entries(paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        const statuses = Object.keys(op.responses).map(Number);
+        const success = statuses.filter((s) => s < 300);
+        expect({ route: `${method} ${path}`, success: success.length > 0 }).toEqual({ route: `${method} ${path}`, success: true });
+        for (const s of success) {
+          if (s === 204 || path === '/metrics') continue;
+          expect({ route: `${method} ${path} ${s}`, typed: Boolean(op.responses[s].content) }).toEqual({ route: `${method} ${path} ${s}`, typed: true });
+        }
+        for (const s of statuses.filter((s) => s >= 400)) {
+          expect({ route: `${method} ${path} ${s}`, ref: op.responses[s].content?.['application/json']?.schema?.$ref }).toEqual({
+            route: `${method} ${path} ${s}`,
+            ref: '#/components/schemas/ErrorResponse',
+          });
+        }
+      }
+    }
+  });
+
+  it('names the error codes of API.md on their routes', () => {
+    expect(codes('/auth/signup', 'post', 400)).toEqual(['VALIDATION_FAILED']);
+    expect(codes('/auth/signup', 'post', 409)).toEqual(['EMAIL_TAKEN']);
+    expect(codes('/auth/login', 'post', 401)).toEqual(['INVALID_CREDENTIALS']);
+    expect(codes('/users/me', 'get', 401)).toEqual(['UNAUTHORIZED']);
+    expect(codes('/coupons', 'post', 403)).toEqual(['FORBIDDEN']);
+    expect(codes('/coupons/{id}', 'get', 404)).toEqual(['COUPON_NOT_FOUND']);
+    expect(codes('/coupons/{id}', 'patch', 409)).toEqual(['QUANTITY_BELOW_ISSUED']);
+    expect(codes('/coupons/{id}', 'delete', 409)).toEqual(['COUPON_HAS_ISSUES']);
+    expect(codes('/coupons/{id}/issue', 'post', 409)).toEqual(['ALREADY_ISSUED', 'NOT_OPEN', 'SOLD_OUT']);
+    expect(codes('/coupons/{id}/issue', 'post', 429)).toEqual(['RATE_LIMITED']);
+    expect(codes('/coupons/{id}/issue', 'post', 503)).toEqual(['UNAVAILABLE']);
+    expect(codes('/coupons/{id}/issue', 'get', 404)).toEqual(['COUPON_NOT_FOUND', 'NOT_REQUESTED']);
+    for (const [path, method] of [['/coupons/{id}/issues', 'get'], ['/coupons/{id}/stats', 'get'], ['/coupons/{id}/reconcile', 'post']]) {
+      expect(codes(path, method, 403)).toEqual(['FORBIDDEN']);
+      expect(codes(path, method, 404)).toEqual(['COUPON_NOT_FOUND']);
+    }
+    expect(codes('/health', 'get', 503)).toEqual(['UNAVAILABLE']);
+  });
+
+  it('serves the UI at /docs', async () => {
+    const ui = await t.http('GET', '/docs');
+    expect(ui.status).toBe(200);
+    expect(String(ui.body)).toContain('swagger');
+  });
+});
