@@ -130,6 +130,7 @@ const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
  */
 async function looksSoldOutWithAChart(browser: Browser, page: Page): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
   const png = await page.screenshot();
   writeFileSync(join(ARTIFACTS, 'admin-page.png'), png);
   const chart = (await page.locator('#chart').boundingBox())!;

@@ -24,7 +24,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
     const error = toDomainError(exception);
-    const context = { requestId: request.id, method: request.method, url: request.url };
+    // the request id is on the line already: the logger binds it to everything logged for the request
+    const context = { method: request.method, url: request.url };
     if (error.code === ErrorCode.INTERNAL) {
       this.logger.error({ msg: 'request failed', ...context, err: describe(exception) });
     } else if (error.code === ErrorCode.UNAVAILABLE) {
