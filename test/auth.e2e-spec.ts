@@ -129,10 +129,39 @@ describe('auth and users (HTTP)', () => {
       expect(res.body.code).toBe('UNAUTHORIZED');
     });
 
-    it('answers 401 for the token of a user that no longer exists', async () => {
-      const ghost = signAccessToken(TEST_JWT_SECRET, { id: 2_000_000_000, role: 'user' }, 60);
-      const res = await t.http('GET', '/users/me', { token: ghost });
-      expect(res.status).toBe(401);
+    it('answers 401 on every authenticated route to the token of a user deleted since, admin or not', async () => {
+      const admin = await t.adminToken();
+      const couponId = await t.createCoupon(admin, 5, 'ghosts');
+      const [victim] = await t.users(1);
+      const adminId = Number(JSON.parse(Buffer.from(admin.split('.')[1], 'base64url').toString()).sub);
+      expect((await t.http('GET', '/users/me', { token: victim.token })).status).toBe(200);
+      await t.sql.query('DELETE FROM users WHERE id = ANY($1::int[])', [[victim.userId, adminId]]);
+      const routes: [string, string, object?][] = [
+        ['GET', '/users/me'], ['GET', '/users/me/coupons'], ['GET', '/auth/session'], ['GET', '/coupons'], ['GET', `/coupons/${couponId}`],
+        ['POST', `/coupons/${couponId}/issue`], ['GET', `/coupons/${couponId}/issue`], ['GET', `/coupons/${couponId}/stats`],
+        ['GET', `/coupons/${couponId}/issues`], ['POST', `/coupons/${couponId}/reconcile`], ['POST', '/coupons', { name: 'x', totalQuantity: 1 }],
+        ['PATCH', `/coupons/${couponId}`, { name: 'hijacked' }], ['DELETE', `/coupons/${couponId}`],
+      ];
+      for (const token of [victim.token, admin]) {
+        for (const [method, path, body] of routes) {
+          const res = await t.http(method, path, { token, body });
+          expect({ route: `${method} ${path}`, status: res.status, code: res.body?.code }).toEqual({ route: `${method} ${path}`, status: 401, code: 'UNAUTHORIZED' });
+        }
+      }
+      // nothing they asked for happened
+      expect((await t.sql.query('SELECT name FROM coupons WHERE id = $1', [couponId])).rows).toEqual([{ name: 'ghosts' }]);
+      expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [couponId])).rows[0].n).toBe(0);
+    });
+
+    it('checks the role the user holds now: a demoted admin gets 403 with a token signed as admin', async () => {
+      const admin = await t.adminToken();
+      const adminId = Number(JSON.parse(Buffer.from(admin.split('.')[1], 'base64url').toString()).sub);
+      expect((await t.http('POST', '/coupons', { token: admin, body: { name: 'before', totalQuantity: 1 } })).status).toBe(201);
+      await t.sql.query(`UPDATE users SET role = 'user' WHERE id = $1`, [adminId]);
+      const res = await t.http('POST', '/coupons', { token: admin, body: { name: 'after', totalQuantity: 1 } });
+      expect(res.status).toBe(403);
+      expect(res.body.code).toBe('FORBIDDEN');
+      expect((await t.sql.query(`SELECT count(*)::int AS n FROM coupons WHERE name = 'after'`)).rows[0].n).toBe(0);
     });
   });
 });

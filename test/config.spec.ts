@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/config/app-config';
 
-const strong = 'x'.repeat(32);
+const strong = randomBytes(32).toString('hex');
 
 describe('configuration', () => {
   it('has working defaults in development, with the embedded database when none is configured', () => {
@@ -22,6 +23,8 @@ describe('configuration', () => {
   it.each([
     [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET_KEY is required/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'short' }, /^Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes/],
+    [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(64) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
+    [{ NODE_ENV: 'production', JWT_SECRET_KEY: '1234567890'.repeat(4) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
     [{ JWT_EXPIRES_IN: 'forever' }, /^Invalid configuration: JWT_EXPIRES_IN/],
     [{ ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
     [{ ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],

@@ -39,4 +39,48 @@ describe('rate limits', () => {
       await t.close();
     }
   });
+
+  it.each(['redis', 'pessimistic'] as const)(
+    'per account on log-in (%s): after 5 failures every attempt waits, doubling (across instances, with Redis); a success forgets',
+    async (strategy) => {
+      // the per-IP limit is off here: what is tested is the per-account wait alone
+      const env = { RATE_LIMIT_AUTH_PER_MINUTE: '0' };
+      const a = await startTestApp(strategy, env);
+      // without Redis, the count lives in the process: one instance is what can be promised
+      const b = strategy === 'redis' ? await startTestApp(strategy, env) : a;
+      try {
+        const email = `guessed-${Date.now()}-${strategy}@example.test`;
+        const password = 'the right password';
+        expect((await a.http('POST', '/auth/signup', { body: { email, password } })).status).toBe(201);
+        const login = (t: typeof a, pw: string) => t.http('POST', '/auth/login', { body: { email, password: pw } });
+
+        for (let i = 0; i < 5; i++) expect((await login(i % 2 ? a : b, `guess-${i}`)).status).toBe(401);
+        // now even the right password waits (1 s), on either instance
+        const held = await login(b, password);
+        expect(held.status).toBe(429);
+        expect(held.body).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringMatching(/failed log-ins for this account/) });
+        expect(Number(held.headers.get('retry-after'))).toBe(1);
+        expect((await login(a, 'guess-5')).status).toBe(429); // a refused attempt is not even checked
+        // another account is not affected
+        const other = `bystander-${Date.now()}-${strategy}@example.test`;
+        expect((await a.http('POST', '/auth/signup', { body: { email: other, password } })).status).toBe(201);
+        expect((await a.http('POST', '/auth/login', { body: { email: other, password } })).status).toBe(200);
+
+        await sleep(1100);
+        expect((await login(a, 'guess-6')).status).toBe(401); // the 6th failure: the wait doubles to 2 s
+        const longer = await login(b, password);
+        expect(longer.status).toBe(429);
+        expect(Number(longer.headers.get('retry-after'))).toBe(2);
+        await sleep(2100);
+        expect((await login(b, password)).status).toBe(200); // a success forgets the failures
+        expect((await login(a, 'one more slip')).status).toBe(401);
+        expect((await login(a, password)).status).toBe(200);
+      } finally {
+        await a.close();
+        if (b !== a) await b.close();
+      }
+    },
+  );
 });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -5,6 +5,7 @@ import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
+import { LoginAttempts } from './login-attempts';
 import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
@@ -12,7 +13,7 @@ import { TokenService } from './token.service';
 @Module({
   imports: [UsersModule],
   controllers: [AuthController, SessionController],
-  providers: [AuthService, PasswordHasher, TokenService, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [AuthService, LoginAttempts, PasswordHasher, TokenService, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenService],
 })
 export class AuthModule {}

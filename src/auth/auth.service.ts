@@ -5,6 +5,7 @@ import { UsersService } from '../users/users.service';
 import { toUserView, UserView } from '../users/user.view';
 import { SignupDto } from './dto/signup.dto';
 import { LoginDto } from './dto/login.dto';
+import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
 
@@ -21,6 +22,7 @@ export class AuthService {
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
+    private readonly attempts: LoginAttempts,
   ) {}
 
   async signup(dto: SignupDto): Promise<UserView> {
@@ -29,10 +31,15 @@ export class AuthService {
   }
 
   async login(dto: LoginDto): Promise<AccessToken> {
+    await this.attempts.assertAllowed(dto.email);
     const user = await this.users.findByEmailWithHash(dto.email);
     // Verify even for an unknown email (against a decoy hash) so timing does not reveal accounts.
     const ok = await this.hasher.verify(user?.passwordHash, dto.password);
-    if (!user || !ok) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
+    if (!user || !ok) {
+      await this.attempts.recordFailure(dto.email);
+      throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
+    }
+    await this.attempts.recordSuccess(dto.email);
     return { accessToken: this.tokens.sign({ id: user.id, role: user.role }), tokenType: 'Bearer', expiresIn: this.tokens.expiresInSeconds };
   }
 }

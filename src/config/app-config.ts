@@ -46,6 +46,7 @@ export abstract class AppConfig {
 
 export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres', database: 'coupons' };
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+const MIN_PRODUCTION_SECRET_DISTINCT_CHARS = 12;
 
 type Env = Record<string, string | undefined>;
 
@@ -109,6 +110,10 @@ export function loadAppConfig(env: Env): AppConfig {
   if (production && !secret) throw new ConfigError('JWT_SECRET_KEY', 'is required when NODE_ENV=production');
   if (production && Buffer.byteLength(secret!, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
     throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`);
+  }
+  // long but guessable ('xxxx…', '1234…1234'): a placeholder, not a key
+  if (production && new Set(secret).size < MIN_PRODUCTION_SECRET_DISTINCT_CHARS) {
+    throw new ConfigError('JWT_SECRET_KEY', `is too repetitive to be a key (use e.g. openssl rand -hex 32) when NODE_ENV=production`);
   }
   const expiresIn = env.JWT_EXPIRES_IN?.trim() || '1h';
   const expiresInSeconds = parseDurationSeconds(expiresIn);
