@@ -33,6 +33,11 @@ describe('coupons (HTTP)', () => {
       ['no name', { totalQuantity: 1 }],
       ['an empty name', { name: '', totalQuantity: 1 }],
       ['a NUL in the name', { name: 'a\u0000', totalQuantity: 1 }],
+      ['an unpaired surrogate in the name', { name: 'half \ud83c of an emoji', totalQuantity: 1 }],
+      ['a direction override in the name', { name: 'invoice\u202efdp.exe', totalQuantity: 1 }],
+      ['a name of 201 characters', { name: 'x'.repeat(201), totalQuantity: 1 }],
+      ['a name that is not a string', { name: { $gt: '' }, totalQuantity: 1 }],
+      ['a quantity past PostgreSQL integer', { name: 'x', totalQuantity: 2_147_483_648 }],
       ['a quantity of 0', { name: 'x', totalQuantity: 0 }],
       ['a negative quantity', { name: 'x', totalQuantity: -5 }],
       ['a fractional quantity', { name: 'x', totalQuantity: 1.5 }],
@@ -49,6 +54,14 @@ describe('coupons (HTTP)', () => {
       expect(res.body).toMatchObject({ statusCode: 400, code: 'VALIDATION_FAILED', message: expect.any(String) });
       expect((await t.sql.query('SELECT count(*)::int AS n FROM coupons')).rows[0].n).toBe(before);
     });
+  });
+
+  it('keeps names in any script exactly as sent: emoji, combining marks, right-to-left letters, astral CJK', async () => {
+    const name = 'Café ☕ 50% — 五折 𠮷 🎟️👩‍👩‍👧 שלום مرحبا e\u0301';
+    const res = await create({ name, totalQuantity: 3 });
+    expect(res.status).toBe(201);
+    expect(res.body.name).toBe(name);
+    expect((await t.sql.query('SELECT name FROM coupons WHERE id = $1', [res.body.id])).rows[0].name).toBe(name);
   });
 
   describe('GET /coupons and /coupons/:id', () => {

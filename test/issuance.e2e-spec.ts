@@ -34,6 +34,20 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     expect(coupons.body).toMatchObject({ issuedQuantity: 2, remainingQuantity: 0 });
   });
 
+  it('refuses a body naming fields (userId: mass assignment) with 400 and issues nothing, to anyone', async () => {
+    const id = await coupon({ totalQuantity: 2 });
+    const [caller, victim] = await t.users(2);
+    for (const body of [{ userId: victim.userId }, { quantity: 5 }, { couponId: id }]) {
+      const res = await t.http('POST', `/coupons/${id}/issue`, { token: caller.token, body });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('VALIDATION_FAILED');
+    }
+    expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [id])).rows[0].n).toBe(0);
+    // an empty body, or none, is the normal request
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: caller.token, body: {} })).status).toBe(201);
+    expect((await issue(id, victim.token)).status).toBe(201);
+  });
+
   it('answers a repeated Idempotency-Key with the first issue again (201, same code)', async () => {
     const id = await coupon();
     const [u] = await t.users(1);

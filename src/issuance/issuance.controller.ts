@@ -1,4 +1,4 @@
-import { Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
@@ -8,6 +8,7 @@ import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
+import { IssueRequestDto } from './dto/issue-request.dto';
 import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
 import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
@@ -33,6 +34,7 @@ export class IssuanceController {
     @IdParam() couponId: number,
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
+    @Body() _noFields: IssueRequestDto,
     @Headers('idempotency-key') idempotencyKey?: string,
   ): Promise<IssueView | { status: 'PENDING'; couponId: number }> {
     if (idempotencyKey !== undefined && (!idempotencyKey || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {

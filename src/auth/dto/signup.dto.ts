@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { NO_CONTROL_CHARS } from '../../common/validation';
+import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 
 export class SignupDto {
   @ApiProperty({ example: 'jane@example.com' })
@@ -19,6 +19,6 @@ export class SignupDto {
   @IsOptional()
   @IsString()
   @Length(1, 100)
-  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  @Matches(PLAIN_TEXT, { message: PLAIN_TEXT_MESSAGE })
   name?: string;
 }

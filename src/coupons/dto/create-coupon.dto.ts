@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsISO8601, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { NO_CONTROL_CHARS } from '../../common/validation';
+import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 
 /** Largest campaign accepted; far below the integer column's limit. */
 export const MAX_TOTAL_QUANTITY = 100_000_000;
@@ -9,7 +9,7 @@ export class CreateCouponDto {
   @ApiProperty({ example: 'Black Friday 10% off', maxLength: 200 })
   @IsString()
   @Length(1, 200)
-  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  @Matches(PLAIN_TEXT, { message: PLAIN_TEXT_MESSAGE })
   name: string;
 
   @ApiProperty({ example: 100, minimum: 1, maximum: MAX_TOTAL_QUANTITY })

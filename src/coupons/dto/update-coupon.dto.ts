@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { NO_CONTROL_CHARS } from '../../common/validation';
+import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 import { COUPON_STATUSES, type CouponStatus } from '../coupon.entity';
 import { MAX_TOTAL_QUANTITY } from './create-coupon.dto';
 
@@ -9,7 +9,7 @@ export class UpdateCouponDto {
   @IsOptional()
   @IsString()
   @Length(1, 200)
-  @Matches(NO_CONTROL_CHARS, { message: 'name must not contain control characters' })
+  @Matches(PLAIN_TEXT, { message: PLAIN_TEXT_MESSAGE })
   name?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_TOTAL_QUANTITY, description: 'never below the issued quantity (409 QUANTITY_BELOW_ISSUED)' })
