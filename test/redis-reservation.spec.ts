@@ -61,6 +61,23 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
   });
 
+  it('a reservation whose answer was lost (the client got a 503): the retry gets the coupon, not a 409 for one never written', async () => {
+    const id = await create(2);
+    const [a, b, c] = await t.users(3);
+    // what Redis holds when it ran the script but its answer never reached the API
+    await redis.sadd(couponKeys(id).holders, String(a.userId));
+    await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+    const retry = await t.http('POST', `/coupons/${id}/issue`, { token: a.token });
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ couponId: id, userId: a.userId });
+    // and from then on, as for anyone holding one
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: a.token })).body.code).toBe('ALREADY_ISSUED');
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).body.code).toBe('SOLD_OUT');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2, duplicateHolders: 0 });
+    expect(await stats(id)).toMatchObject({ issuedRows: 2, redisReserved: 2, pending: 0 });
+  });
+
   it('a database write that fails after the reservation gives the stock back', async () => {
     const id = await create(1);
     const [a, b] = await t.users(2);

@@ -92,6 +92,8 @@ export class IssueWriter {
     for (const row of rows) if (row.id !== null && row.id !== undefined) issued.set(row.user_id!, toIssueView(row as IssueRow));
     return userIds.map((userId): WriteResult => {
       const issue = issued.get(userId);
+      // the same user twice in one batch (two requests at once): one issue, and one 'held'
+      issued.delete(userId);
       if (issue) return { kind: 'issued', issue };
       if (open === null) return { kind: 'gone' };
       if (!open) return { kind: 'closed' };

@@ -55,6 +55,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
     const verdict = await this.reservations.reserve(couponId, userId);
+    if (verdict === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
     if (verdict !== 'OK') throw verdictRefusal(couponId, verdict);
     let result: WriteResult;
     try {
@@ -67,6 +68,20 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     // 'held': PostgreSQL already has this user's row, so the reservation is right and stays
     if (result.kind !== 'held') await this.giveBack(couponId, userId);
     throw writeRefusal(couponId, result);
+  }
+
+  /**
+   * Redis holds a unit for this user. Usually PostgreSQL has their row, and the answer is 409
+   * ALREADY_ISSUED. But a reservation can outlive its request: Redis ran the script and its
+   * answer was lost (a timeout, a dropped connection), so the client got a 503 and nothing was
+   * written. The unit is this user's either way, so it is written now, through the same idempotent
+   * batch write: 'held' means the row was there (409); 'issued' means the lost write is made good
+   * (201), instead of telling the user they hold a coupon they do not.
+   */
+  private async confirmHeld(couponId: number, userId: number): Promise<IssueOutcome> {
+    const result = await this.batcher.submit(couponId, userId);
+    if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
+    throw writeRefusal(couponId, result); // 'held', or closed/sold out in PostgreSQL: the unit waits for reconcile
   }
 
   private async giveBack(couponId: number, userId: number): Promise<void> {
