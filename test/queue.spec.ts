@@ -149,6 +149,53 @@ describe('queue strategy with real worker processes', () => {
   });
 });
 
+describe('a job stalled twice', () => {
+  it('its workers SIGKILLed twice while it waits on a row lock: redelivered each time, written once in the end', async () => {
+    const t = await startTestApp('queue', { RUN_WORKER: 'false', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+    const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix: QUEUE_PREFIX });
+    const blocker = await t.sql.connect();
+    // the workers wait on the lock as long as it takes (no lock timeout failing the job instead)
+    const worker = () => startWorkerProcess({ DB_LOCK_TIMEOUT_MS: '600000', DB_STATEMENT_TIMEOUT_MS: '600000' });
+    let workers = [worker()];
+    try {
+      const admin = await t.adminToken();
+      const id = await t.createCoupon(admin, 50, 'stalled twice');
+      const users = await t.users(30);
+      await untilWorkersConnected(1);
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+      const results = await Promise.all(users.map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })));
+      expect(countStatuses(results)).toEqual({ 202: 30 });
+
+      /** Waits until a job of this coupon is active again after `stalls` stalls. */
+      const activeAfter = async (stalls: number) => {
+        for (let i = 0; i < 600; i++, await sleep(100)) {
+          const active = (await queue.getJobs(['active'])).filter((j) => j?.data.couponId === id);
+          if (active.some((j) => j.stalledCounter >= stalls)) return;
+        }
+        throw new Error(`no job of coupon ${id} active after ${stalls} stalls`);
+      };
+      await activeAfter(0);
+      for (const stalls of [1, 2]) {
+        await Promise.all(workers.map((w) => kill(w))); // SIGKILL mid-job: its lock lapses, the job stalls
+        workers = [worker()];
+        await activeAfter(stalls); // picked up again by the new worker
+      }
+      await blocker.query('ROLLBACK');
+      await idle(t, admin, id, 60_000);
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 30, counter: 30, duplicateHolders: 0 });
+      for (const u of users) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+      await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));
+      await queue.close();
+      (await queue.client).disconnect(); // a connection handed to BullMQ is not closed by it
+      await t.close();
+    }
+  });
+});
+
 describe('queue worker shutdown', () => {
   it('SIGTERM ends a worker process even when its Redis is gone (bounded graceful shutdown)', async () => {
     const own = new PrivateRedis();

@@ -5,8 +5,8 @@ import { SessionResponse } from './auth.responses';
 import type { AuthUser } from './token.service';
 
 /**
- * What the presented token says, without touching any store: lets a client check its token, and
- * is the benchmark's ceiling (an authenticated request with no I/O behind it).
+ * Who the presented token is for, and the role they hold now (the guard did the lookup): lets a
+ * client check its token, and is the benchmark's ceiling (an authenticated request and nothing else).
  */
 @ApiTags('auth')
 @ApiBearerAuth()

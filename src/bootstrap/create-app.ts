@@ -11,6 +11,7 @@ import { ErrorCode } from '../common/errors/error-code';
 import { AllExceptionsFilter } from '../common/filters/all-exceptions.filter';
 import type { AppConfig } from '../config/app-config';
 import { runMigrationsExclusively } from '../database/run-migrations';
+import { closeGracefully } from './graceful-close';
 import { createRootLogger, nestLogger } from './logger';
 import { setUpOpenApi } from './openapi';
 
@@ -48,6 +49,7 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
     }),
   );
   app.enableShutdownHooks();
+  closeGracefully(app);
   setUpOpenApi(app);
   await serveAdminPage(app);
   await runMigrationsExclusively(app.get<DataSource>(getDataSourceToken()));

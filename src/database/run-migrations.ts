@@ -1,11 +1,13 @@
 import type { DataSource } from 'typeorm';
+import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
 
 /** Arbitrary constant: the advisory lock key all instances agree on for migrating. */
 const MIGRATION_LOCK_KEY = 727_001;
 
 /**
  * Runs pending migrations once across every process starting at the same moment: whoever takes
- * the advisory lock migrates, the others wait and then find nothing left to do.
+ * the advisory lock migrates, the others wait and then find nothing left to do. The migrations run
+ * on the connection that holds the lock, so one pooled connection (DB_POOL_SIZE=1) is enough.
  */
 export async function runMigrationsExclusively(dataSource: DataSource): Promise<void> {
   const lockRunner = dataSource.createQueryRunner();
@@ -15,7 +17,9 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
     await lockRunner.query('SET lock_timeout = 0');
     await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
     try {
-      await dataSource.runMigrations({ transaction: 'each' });
+      const executor = new MigrationExecutor(dataSource, lockRunner);
+      executor.transaction = 'each';
+      await executor.executePendingMigrations();
     } finally {
       await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
       await lockRunner.query('RESET lock_timeout');

@@ -42,4 +42,13 @@ export class PrivateRedis {
     p.kill('SIGKILL');
     await exited;
   }
+
+  /** SIGSTOP: the server hangs with its connections open (a stalled host, a long fork). */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
 }

@@ -46,8 +46,11 @@ export async function startTestApp(strategy: IssuanceStrategyName = 'pessimistic
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.getHttpServer().address() as { port: number };
   const baseUrl = `http://127.0.0.1:${address.port}`;
-  const sql = new Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-  const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
+  // a test may point the app at a PostgreSQL or Redis of its own (to stop it); the helpers follow
+  const databaseUrl = env.DATABASE_URL ?? TEST_DATABASE_URL;
+  const sql = new Pool({ connectionString: databaseUrl, max: 4 });
+  sql.on('error', () => undefined); // an idle connection cut by a stopped server: the next query reconnects
+  const redis = new Redis(env.REDIS_URL ?? TEST_REDIS_URL, { lazyConnect: true });
   const http = httpClient(baseUrl);
   const jwt = { secret: TEST_JWT_SECRET, expiresInSeconds: 3600 };
   return {
@@ -57,7 +60,7 @@ export async function startTestApp(strategy: IssuanceStrategyName = 'pessimistic
     http,
     sql,
     redis,
-    users: (count) => ensureLoadTestUsers(TEST_DATABASE_URL, jwt, count, { prefix: `t-${randomBytes(6).toString('hex')}` }),
+    users: (count) => ensureLoadTestUsers(databaseUrl, jwt, count, { prefix: `t-${randomBytes(6).toString('hex')}` }),
     adminToken: async () => {
       const email = `admin-${randomBytes(6).toString('hex')}@example.test`;
       const { rows } = await sql.query(`INSERT INTO users (email, password_hash, role) VALUES ($1, 'x', 'admin') RETURNING id`, [email]);
