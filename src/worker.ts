@@ -34,7 +34,7 @@ async function main(): Promise<void> {
   } finally {
     await migrator.destroy();
   }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }, root), {
+  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }), {
     logger: nestLogger(root),
     abortOnError: false,
   });

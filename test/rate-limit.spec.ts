@@ -25,18 +25,22 @@ describe('rate limits', () => {
     }
   });
 
-  it('per client IP on /auth/*: password guessing is cut off', async () => {
-    const t = await startTestApp('pessimistic', { RATE_LIMIT_AUTH_PER_MINUTE: '5' });
+  it('per client IP on /auth/*, shared by two instances through Redis: guessing across accounts is cut off', async () => {
+    const env = { RATE_LIMIT_AUTH_PER_MINUTE: '5' };
+    const [a, b] = [await startTestApp('redis', env), await startTestApp('redis', env)];
     try {
       const statuses: number[] = [];
       for (let i = 0; i < 7; i++) {
-        statuses.push((await t.http('POST', '/auth/login', { body: { email: 'victim@example.test', password: `guess-${i}` } })).status);
+        // a different account each time: only the per-IP limit can stop this
+        const body = { email: `victim-${i}@example.test`, password: `guess-${i}` };
+        statuses.push((await (i % 2 ? a : b).http('POST', '/auth/login', { body })).status);
       }
       expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
       // issuance and reads are not counted against /auth
-      expect((await t.http('GET', '/health')).status).toBe(200);
+      expect((await a.http('GET', '/health')).status).toBe(200);
     } finally {
-      await t.close();
+      await a.close();
+      await b.close();
     }
   });
 

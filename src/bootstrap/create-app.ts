@@ -13,6 +13,7 @@ import type { AppConfig } from '../config/app-config';
 import { runMigrationsExclusively } from '../database/run-migrations';
 import { closeGracefully } from './graceful-close';
 import { createRootLogger, nestLogger } from './logger';
+import { logRequests } from './request-logging';
 import { setUpOpenApi } from './openapi';
 
 /**
@@ -30,7 +31,7 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
     },
   });
   const root = createRootLogger(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, root, extraProviders), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, extraProviders), adapter, {
     logger: nestLogger(root),
     abortOnError: false, // throw start-up errors to the caller (main prints one line) instead of exiting
   });
@@ -50,6 +51,7 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
   );
   app.enableShutdownHooks();
   closeGracefully(app);
+  logRequests(app, root);
   setUpOpenApi(app);
   await serveAdminPage(app);
   await runMigrationsExclusively(app.get<DataSource>(getDataSourceToken()));
