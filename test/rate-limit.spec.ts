@@ -1,4 +1,5 @@
 import { countStatuses } from './support/invariants';
+import { PrivateRedis } from './support/private-redis';
 import { startTestApp } from './support/test-app';
 
 describe('rate limits', () => {
@@ -26,7 +27,10 @@ describe('rate limits', () => {
   });
 
   it('per client IP on /auth/*, shared by two instances through Redis: guessing across accounts is cut off', async () => {
-    const env = { RATE_LIMIT_AUTH_PER_MINUTE: '5' };
+    // a Redis of its own: other suites' log-ins from this same IP must not count here
+    const redis = new PrivateRedis();
+    await redis.start();
+    const env = { RATE_LIMIT_AUTH_PER_MINUTE: '5', REDIS_URL: redis.url };
     const [a, b] = [await startTestApp('redis', env), await startTestApp('redis', env)];
     try {
       const statuses: number[] = [];
@@ -41,6 +45,7 @@ describe('rate limits', () => {
     } finally {
       await a.close();
       await b.close();
+      await redis.kill();
     }
   });
 

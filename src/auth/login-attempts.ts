@@ -19,7 +19,7 @@ interface Failures {
   lastAt: number;
 }
 
-export const waitAfter = (failures: number): number =>
+const waitAfter = (failures: number): number =>
   failures < FREE_FAILURES ? 0 : Math.min(FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_MS);
 
 /**
@@ -51,7 +51,7 @@ export class LoginAttempts {
       await this.redis.multi().hincrby(key, 'count', 1).hset(key, 'lastAt', Date.now()).pexpire(key, FORGET_AFTER_MS).exec();
       return;
     }
-    if (this.memory.size >= MEMORY_LIMIT) this.forgetQuiet();
+    if (this.memory.size >= MEMORY_LIMIT) this.makeRoom();
     const count = (this.memory.get(key)?.count ?? 0) + 1;
     this.memory.set(key, { count, lastAt: Date.now() });
   }
@@ -68,9 +68,11 @@ export class LoginAttempts {
     return count && lastAt ? { count: Number(count), lastAt: Number(lastAt) } : undefined;
   }
 
-  private forgetQuiet(): void {
+  /** Drops quiet accounts; if every one is recent (many accounts under attack), the one added first. */
+  private makeRoom(): void {
     const cutoff = Date.now() - FORGET_AFTER_MS;
     for (const [key, failures] of this.memory) if (failures.lastAt < cutoff) this.memory.delete(key);
+    if (this.memory.size >= MEMORY_LIMIT) this.memory.delete(this.memory.keys().next().value!);
   }
 }
 
