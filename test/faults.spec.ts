@@ -7,7 +7,7 @@ import { countStatuses } from './support/invariants';
 import { PrivatePostgres } from './support/private-postgres';
 import { PrivateRedis } from './support/private-redis';
 import { startTestApp, TestApp } from './support/test-app';
-import { kill, startApiProcess } from './support/worker-process';
+import { kill, startApiProcess } from './support/service-process';
 
 /**
  * Faults on real processes: a PostgreSQL and a Redis of the test's own are stopped, paused,

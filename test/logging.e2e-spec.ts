@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { kill, startApiProcess } from './support/worker-process';
+import { kill, startApiProcess } from './support/service-process';
 
 /**
  * The real process's stdout: one JSON object per line; every line written while a request is

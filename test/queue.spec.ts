@@ -10,7 +10,7 @@ import { TEST_REDIS_URL } from './setup/test-env';
 import { countStatuses, couponFacts } from './support/invariants';
 import { PrivateRedis } from './support/private-redis';
 import { startTestApp, TestApp } from './support/test-app';
-import { kill, startWorkerProcess } from './support/worker-process';
+import { kill, startWorkerProcess } from './support/service-process';
 
 const idle = async (t: TestApp, admin: string, couponId: number, withinMs = 60_000) => {
   for (const started = Date.now(); Date.now() - started < withinMs; await sleep(100)) {
