@@ -21,8 +21,8 @@ export function logRequests(app: NestFastifyApplication, root: Logger): void {
       get logger() {
         return (child ??= root.child({ requestId: request.id }));
       },
-      set logger(_: Logger) {
-        // PinoLogger.assign() would replace it; nothing here does
+      set logger(replacement: Logger) {
+        child = replacement; // PinoLogger.assign() adds fields this way
       },
     } as Store;
     storage.run(store, done);
