@@ -184,6 +184,39 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
     }
   });
 
+  it('restarted empty (no append-only file): the state is rebuilt from PostgreSQL, nobody holds two, nothing oversold', async () => {
+    const redis = new PrivateRedis(['--appendonly', 'no']); // later arguments win: nothing survives a restart
+    await redis.start();
+    const t = await startTestApp('redis', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+    try {
+      const admin = await t.adminToken();
+      const id = await t.createCoupon(admin, 60, 'redis amnesia');
+      const users = await t.users(120);
+      const history: Attempt[] = [];
+      history.push(...(await fire(t, id, users.slice(0, 40))));
+      expect(countStatuses(history)).toEqual({ 201: 40 });
+
+      await redis.kill();
+      await redis.start();
+      const probe = new Redis(redis.url);
+      expect(await probe.dbsize()).toBe(0); // really empty
+      probe.disconnect();
+      await untilHealthy(t);
+      // the first 40 ask again (they hold one), with 80 newcomers for the 20 left
+      const after = await fire(t, id, users);
+      history.push(...after);
+      expect(countStatuses(after)).toEqual({ 201: 20, 409: 100 });
+      const holders = new Set(users.slice(0, 40).map((u) => u.userId));
+      expect(after.filter((a) => holders.has(a.userId)).every((a) => a.code === 'ALREADY_ISSUED')).toBe(true);
+      const facts = await expectHistoryHolds(t.sql, id, history);
+      expect(facts.rows).toBe(60);
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 60, redisReserved: 60, pending: 0 });
+    } finally {
+      await t.close();
+      await redis.kill();
+    }
+  });
+
   it('at maxmemory (noeviction): 503 UNAVAILABLE and nothing half-reserved; memory freed: serves again', async () => {
     const redis = new PrivateRedis(['--maxmemory-policy', 'noeviction']);
     await redis.start();
