@@ -49,6 +49,30 @@ async function reconcileAndRefill(t: TestApp, admin: string, couponId: number, h
   expect(facts.rows).toBe(facts.total);
 }
 
+/** A campaign of `total` coupons and `count` users, the first `served` of whom got one each. */
+async function campaignUnderWay(t: TestApp, total: number, name: string, count: number, served: number) {
+  const admin = await t.adminToken();
+  const id = await t.createCoupon(admin, total, name);
+  const users = await t.users(count);
+  const history: Attempt[] = await fire(t, id, users.slice(0, served));
+  expect(countStatuses(history)).toEqual({ 201: served });
+  return { admin, id, users, history };
+}
+
+/** The redis strategy on a Redis of the test's own (with these redis-server arguments); both stopped after. */
+async function onOwnRedis(args: string[], run: (t: TestApp, redis: PrivateRedis) => Promise<void>): Promise<void> {
+  const redis = new PrivateRedis(args);
+  await redis.start();
+  const t = await startTestApp('redis', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+  try {
+    await run(t, redis);
+  } finally {
+    await t.close();
+    redis.resume(); // in case it was left paused
+    await redis.kill();
+  }
+}
+
 describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst and started again (%s)', (strategy) => {
   let pg: PrivatePostgres;
   const redis = new PrivateRedis();
@@ -72,13 +96,7 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
   });
 
   it('answers fast 503s while it is down, recovers by itself, and leaves no half-written state', async () => {
-    const admin = await t.adminToken();
-    const id = await t.createCoupon(admin, 150, 'pg outage');
-    const users = await t.users(300);
-    const history: Attempt[] = [];
-
-    history.push(...(await fire(t, id, users.slice(0, 60))));
-    expect(countStatuses(history)).toEqual({ 201: 60 });
+    const { admin, id, users, history } = await campaignUnderWay(t, 150, 'pg outage', 300, 60);
 
     // stop it while a wave is in flight
     const wave = fire(t, id, users.slice(60, 160));
@@ -144,17 +162,9 @@ describe('PostgreSQL stopped while accepted requests are being written (queue)',
 });
 
 describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
-  it('paused (SIGSTOP) for 10 s: fast 503s, not hung requests; resumed: serves again, and lost answers are made good', async () => {
-    const redis = new PrivateRedis();
-    await redis.start();
-    const t = await startTestApp('redis', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-    try {
-      const admin = await t.adminToken();
-      const id = await t.createCoupon(admin, 100, 'redis paused');
-      const users = await t.users(160);
-      const history: Attempt[] = [];
-      history.push(...(await fire(t, id, users.slice(0, 40))));
-      expect(countStatuses(history)).toEqual({ 201: 40 });
+  it('paused (SIGSTOP) for 10 s: fast 503s, not hung requests; resumed: serves again, and lost answers are made good', () =>
+    onOwnRedis([], async (t, redis) => {
+      const { admin, id, users, history } = await campaignUnderWay(t, 100, 'redis paused', 160, 40);
 
       redis.pause();
       const paused = await fire(t, id, users.slice(40, 100));
@@ -177,24 +187,12 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
       history.push(...(await fire(t, id, users.slice(100))));
       await expectHistoryHolds(t.sql, id, history);
       await reconcileAndRefill(t, admin, id, history, users);
-    } finally {
-      await t.close();
-      redis.resume();
-      await redis.kill();
-    }
-  });
+    }));
 
-  it('restarted empty (no append-only file): the state is rebuilt from PostgreSQL, nobody holds two, nothing oversold', async () => {
-    const redis = new PrivateRedis(['--appendonly', 'no']); // later arguments win: nothing survives a restart
-    await redis.start();
-    const t = await startTestApp('redis', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-    try {
-      const admin = await t.adminToken();
-      const id = await t.createCoupon(admin, 60, 'redis amnesia');
-      const users = await t.users(120);
-      const history: Attempt[] = [];
-      history.push(...(await fire(t, id, users.slice(0, 40))));
-      expect(countStatuses(history)).toEqual({ 201: 40 });
+  it('restarted empty (no append-only file): the state is rebuilt from PostgreSQL, nobody holds two, nothing oversold', () =>
+    // later arguments win: nothing survives a restart
+    onOwnRedis(['--appendonly', 'no'], async (t, redis) => {
+      const { admin, id, users, history } = await campaignUnderWay(t, 60, 'redis amnesia', 120, 40);
 
       await redis.kill();
       await redis.start();
@@ -211,46 +209,32 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
       const facts = await expectHistoryHolds(t.sql, id, history);
       expect(facts.rows).toBe(60);
       expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 60, redisReserved: 60, pending: 0 });
-    } finally {
-      await t.close();
-      await redis.kill();
-    }
-  });
+    }));
 
-  it('at maxmemory (noeviction): 503 UNAVAILABLE and nothing half-reserved; memory freed: serves again', async () => {
-    const redis = new PrivateRedis(['--maxmemory-policy', 'noeviction']);
-    await redis.start();
-    const t = await startTestApp('redis', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-    const admin = new Redis(redis.url);
-    try {
-      const token = await t.adminToken();
-      const id = await t.createCoupon(token, 50, 'redis full');
-      const users = await t.users(80);
-      const history: Attempt[] = [];
-      history.push(...(await fire(t, id, users.slice(0, 20))));
-      expect(countStatuses(history)).toEqual({ 201: 20 });
+  it('at maxmemory (noeviction): 503 UNAVAILABLE and nothing half-reserved; memory freed: serves again', () =>
+    onOwnRedis(['--maxmemory-policy', 'noeviction'], async (t, redis) => {
+      const { admin: token, id, users, history } = await campaignUnderWay(t, 50, 'redis full', 80, 20);
+      const admin = new Redis(redis.url); // Redis's own admin, to fill it up
+      try {
+        // Redis full: its limit set below what it already holds, so every write is refused
+        const used = Number((await admin.info('memory')).match(/^used_memory:(\d+)/m)![1]);
+        await admin.config('SET', 'maxmemory', String(Math.floor(used / 2)));
+        await expect(admin.set('probe', 'x')).rejects.toThrow(/^OOM/);
+        const full = await fire(t, id, users.slice(20, 40));
+        history.push(...full);
+        expect(countStatuses(full)).toEqual({ 503: 20 });
+        expect(full.every((a) => a.code === 'UNAVAILABLE')).toBe(true);
+        // nothing half-reserved: Redis still counts the 20 that were written, no more
+        expect((await t.http('GET', `/coupons/${id}/stats`, { token })).body).toMatchObject({ issuedRows: 20, redisReserved: 20, pending: 0 });
 
-      // Redis full: its limit set below what it already holds, so every write is refused
-      const used = Number((await admin.info('memory')).match(/^used_memory:(\d+)/m)![1]);
-      await admin.config('SET', 'maxmemory', String(Math.floor(used / 2)));
-      await expect(admin.set('probe', 'x')).rejects.toThrow(/^OOM/);
-      const full = await fire(t, id, users.slice(20, 40));
-      history.push(...full);
-      expect(countStatuses(full)).toEqual({ 503: 20 });
-      expect(full.every((a) => a.code === 'UNAVAILABLE')).toBe(true);
-      // nothing half-reserved: Redis still counts the 20 that were written, no more
-      expect((await t.http('GET', `/coupons/${id}/stats`, { token })).body).toMatchObject({ issuedRows: 20, redisReserved: 20, pending: 0 });
-
-      await admin.config('SET', 'maxmemory', '0'); // room again
-      history.push(...(await fire(t, id, users.slice(20))));
-      await expectHistoryHolds(t.sql, id, history);
-      await reconcileAndRefill(t, token, id, history, users);
-    } finally {
-      admin.disconnect();
-      await t.close();
-      await redis.kill();
-    }
-  });
+        await admin.config('SET', 'maxmemory', '0'); // room again
+        history.push(...(await fire(t, id, users.slice(20))));
+        await expectHistoryHolds(t.sql, id, history);
+        await reconcileAndRefill(t, token, id, history, users);
+      } finally {
+        admin.disconnect();
+      }
+    }));
 });
 
 describe('PostgreSQL pool exhausted (pessimistic, DB_POOL_SIZE=1)', () => {
