@@ -23,8 +23,8 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   // the migration step below logs too: at LOG_LEVEL, as JSON, like the rest of the process
-  const root = createRootLogger(config.logLevel);
-  Logger.overrideLogger(nestLogger(root));
+  const logger = nestLogger(createRootLogger(config.logLevel));
+  Logger.overrideLogger(logger);
   // The context initialises everything at creation, so the schema must exist first (a worker may
   // start before any API instance has migrated).
   const migrator = new DataSource(dataSourceOptions(config.database));
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
     await migrator.destroy();
   }
   const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }), {
-    logger: nestLogger(root),
+    logger,
     abortOnError: false,
   });
   app.enableShutdownHooks();
