@@ -48,8 +48,12 @@ async function sql(db, text, params) {
   try { return (await client.query(text, params)).rows; } finally { await client.end(); }
 }
 
+// Ports the bench listens on are taken below Linux's default ephemeral range (32768-60999), where
+// the load generator's own outgoing connections cannot already hold them.
+const redisPort = 21000 + Math.floor(Math.random() * 5000);
+const servicePort = () => 26000 + Math.floor(Math.random() * 6000);
+
 // ---- one Redis of the bench's own: noeviction, append-only (fsync every second, as docker-compose runs it)
-const redisPort = 46000 + Math.floor(Math.random() * 4000);
 const redisDir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
 children.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '',
   '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' }));
@@ -175,7 +179,7 @@ async function runStrategy(strategy, template, tokens) {
   await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
   await sql('postgres', `CREATE DATABASE ${db} TEMPLATE ${template}`);
   flushRedis();
-  const port = 31000 + Math.floor(Math.random() * 9000);
+  const port = servicePort();
   const base = `http://127.0.0.1:${port}`;
   const [child, ...helpers] = startService(strategy, db, port);
   try {

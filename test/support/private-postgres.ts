@@ -2,8 +2,8 @@ import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
+import { hasExited, launch, launchOnFreePort, ServerLaunch } from './own-server';
 
 /** Debian's server binaries (the machine's PostgreSQL), whatever the major version. */
 function binDir(): string {
@@ -20,12 +20,11 @@ function runAs(): { uid?: number; gid?: number } {
 }
 
 /**
- * A PostgreSQL server of the test's own (own data directory, random port, trust auth), to stop
+ * A PostgreSQL server of the test's own (own data directory, free port, trust auth), to stop
  * mid-run and start again. Costs an initdb (a few seconds).
  */
 export class PrivatePostgres {
-  readonly port = 42000 + Math.floor(Math.random() * 8000);
-  readonly url = `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  private chosenPort?: number;
   private readonly dir = mkdtempSync(join(tmpdir(), 'test-pg-'));
   private readonly user = runAs();
   private process?: ChildProcess;
@@ -38,31 +37,30 @@ export class PrivatePostgres {
     });
   }
 
+  get port(): number {
+    if (this.chosenPort === undefined) throw new Error('PrivatePostgres: start() it first');
+    return this.chosenPort;
+  }
+
+  get url(): string {
+    return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
+  }
+
+  /** The first start picks the port; a start after stop() comes back on the same one. */
   async start(): Promise<void> {
-    this.process = spawn(
-      join(binDir(), 'postgres'),
-      ['-D', join(this.dir, 'data'), '-p', String(this.port), '-c', 'listen_addresses=127.0.0.1', '-k', this.dir, '-c', 'fsync=off'],
-      { ...this.user, stdio: 'ignore' },
-    );
-    for (let i = 0; i < 200; i++) {
-      const client = new Client({ connectionString: this.url });
-      try {
-        await client.connect();
-        await client.query('SELECT 1');
-        await client.end();
-        return;
-      } catch {
-        await client.end().catch(() => undefined);
-        await sleep(50);
-      }
+    if (this.chosenPort !== undefined) {
+      this.process = await launch(this.server(), this.chosenPort, 30_000);
+      return;
     }
-    throw new Error(`PostgreSQL on ${this.port} did not start`);
+    const { child, port } = await launchOnFreePort(this.server());
+    this.process = child;
+    this.chosenPort = port;
   }
 
   /** 'fast': a clean shutdown that cuts every session; 'immediate': no checkpoint, as a crash (recovery on start). */
   async stop(how: 'fast' | 'immediate' = 'fast'): Promise<void> {
     const p = this.process;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    if (!p || hasExited(p)) return;
     const exited = new Promise((resolve) => p.once('exit', resolve));
     p.kill(how === 'fast' ? 'SIGINT' : 'SIGQUIT');
     await exited;
@@ -71,5 +69,30 @@ export class PrivatePostgres {
   async destroy(): Promise<void> {
     await this.stop('fast');
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  private server(): ServerLaunch {
+    return {
+      name: 'PostgreSQL',
+      spawn: (port) =>
+        spawn(
+          join(binDir(), 'postgres'),
+          ['-D', join(this.dir, 'data'), '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', this.dir, '-c', 'fsync=off'],
+          { ...this.user, stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
+      ready: async (port) => {
+        const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
+        client.on('error', () => undefined);
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
+      },
+    };
   }
 }

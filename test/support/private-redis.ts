@@ -2,42 +2,41 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import Redis from 'ioredis';
+import { hasExited, launch, launchOnFreePort, ServerLaunch } from './own-server';
 
-/** A redis-server of the test's own (random port, own directory), to stop, kill and restart. */
+/** A redis-server of the test's own (free port, own directory), to stop, kill and restart. */
 export class PrivateRedis {
-  readonly port = 41000 + Math.floor(Math.random() * 9000);
-  readonly url = `redis://127.0.0.1:${this.port}`;
+  private chosenPort?: number;
   private readonly dir = mkdtempSync(join(tmpdir(), 'test-redis-'));
   private process?: ChildProcess;
 
   constructor(private readonly extraArgs: string[] = []) {}
 
+  get port(): number {
+    if (this.chosenPort === undefined) throw new Error('PrivateRedis: start() it first');
+    return this.chosenPort;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** The first start picks the port; a start after kill() comes back on the same one, with its append-only file. */
   async start(): Promise<void> {
-    this.process = spawn('redis-server', [
-      '--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes',
-      '--appendfsync', 'always', ...this.extraArgs,
-    ], { stdio: 'ignore' });
-    const probe = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    for (let i = 0; i < 100; i++) {
-      try {
-        await probe.connect();
-        await probe.ping();
-        probe.disconnect();
-        return;
-      } catch {
-        probe.disconnect();
-        await sleep(50);
-      }
+    if (this.chosenPort !== undefined) {
+      this.process = await launch(this.server(), this.chosenPort);
+      return;
     }
-    throw new Error(`redis-server on ${this.port} did not start`);
+    const { child, port } = await launchOnFreePort(this.server());
+    this.process = child;
+    this.chosenPort = port;
   }
 
   /** SIGKILL: no shutdown, no final save; the append-only file has what was fsynced. */
   async kill(): Promise<void> {
     const p = this.process;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return; // gone already (a SIGKILL sets signalCode, not exitCode)
+    if (!p || hasExited(p)) return; // gone already (a SIGKILL sets signalCode, not exitCode)
     const exited = new Promise((resolve) => p.once('exit', resolve));
     p.kill('SIGKILL');
     await exited;
@@ -50,5 +49,28 @@ export class PrivateRedis {
 
   resume(): void {
     this.process?.kill('SIGCONT');
+  }
+
+  private server(): ServerLaunch {
+    return {
+      name: 'redis-server',
+      spawn: (port) =>
+        spawn('redis-server', [
+          '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes',
+          '--appendfsync', 'always', ...this.extraArgs,
+        ], { stdio: ['ignore', 'pipe', 'pipe'] }),
+      ready: async (port) => {
+        const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+        probe.on('error', () => undefined);
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } catch {
+          return false;
+        } finally {
+          probe.disconnect();
+        }
+      },
+    };
   }
 }

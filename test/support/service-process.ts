@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { listenablePort } from './ports';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 
@@ -26,7 +26,7 @@ export function startWorkerProcess(env: Record<string, string> = {}): ChildProce
 
 /** `npm start` as a real process on a free port, its stdout piped for the test to read. */
 export async function startApiProcess(env: Record<string, string> = {}): Promise<{ child: ChildProcess; baseUrl: string }> {
-  const port = await freePort();
+  const port = await listenablePort();
   const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe');
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let waited = 0; ; waited += 100) {
@@ -36,16 +36,6 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
     if (waited > 60_000) throw new Error('the API did not answer /health/live within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 export async function kill(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
