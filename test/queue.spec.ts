@@ -101,6 +101,25 @@ describe('queue strategy: accepted requests always settle', () => {
     await idle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: v.token })).body.status).toBe('ISSUED');
   });
+
+  it('a user deleted after their request was accepted: theirs ends REJECTED, and the requests written beside it are issued', async () => {
+    const id = await create(10);
+    const users = await t.users(6);
+    const [gone, ...others] = users;
+    for (const u of users) await acceptedWithoutJob(id, u.userId);
+    await t.sql.query('DELETE FROM users WHERE id = $1', [gone.userId]);
+
+    // the writer, given them in one batch (the foreign key once failed the whole batch, each retry)
+    const written = await t.app.get(IssueWriter).write(id, [others[0].userId, gone.userId]);
+    expect(written.map((w) => w.kind)).toEqual(['issued', 'user-gone']);
+
+    await strategy().sweepNow();
+    await idle(t, admin, id);
+    for (const u of others) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    expect(await strategy().state(id, gone.userId)).toEqual({ status: 'REJECTED', reason: 'UNAUTHORIZED' });
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 5, counter: 5, duplicateHolders: 0 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 5, pending: 0 });
+  });
 });
 
 /** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
