@@ -96,17 +96,20 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
   });
 
   it('answers fast 503s while it is down, recovers by itself, and leaves no half-written state', async () => {
-    const { admin, id, users, history } = await campaignUnderWay(t, 150, 'pg outage', 300, 60);
+    const { admin, id, users, history } = await campaignUnderWay(t, 180, 'pg outage', 300, 60);
 
+    const known = users.slice(200, 220);
+    for (const u of known) expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).status).toBe(200);
     // stop it while a wave is in flight
     const wave = fire(t, id, users.slice(60, 160));
     await sleep(15);
     await pg.stop('fast');
     const during = await wave;
     history.push(...during);
-    const down = await fire(t, id, users.slice(160, 200));
+    // users never seen (their lookup cannot be made) and users looked up before (their write cannot be made)
+    const down = await fire(t, id, [...users.slice(160, 200), ...known]);
     history.push(...down);
-    expect(countStatuses(down)).toEqual({ 503: 40 });
+    expect(countStatuses(down)).toEqual({ 503: 60 });
     expect(down.every((a) => a.code === 'UNAVAILABLE')).toBe(true);
     expect(Math.max(...down.map((a) => a.ms))).toBeLessThan(3000);
     expect((await t.http('GET', '/health/ready')).status).toBe(503);
@@ -123,7 +126,7 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
 });
 
 describe('PostgreSQL stopped while accepted requests are being written (queue)', () => {
-  it('every 202 still ends ISSUED, once, after PostgreSQL is back (jobs retry; nothing accepted is lost)', async () => {
+  it('keeps accepting from users it knows, and every 202 ends ISSUED, once, after PostgreSQL is back', async () => {
     const pg = new PrivatePostgres();
     const redis = new PrivateRedis();
     await pg.start();
@@ -132,13 +135,30 @@ describe('PostgreSQL stopped while accepted requests are being written (queue)',
     try {
       const admin = await t.adminToken();
       const id = await t.createCoupon(admin, 100, 'queue, pg outage');
-      const users = await t.users(150);
-      const accepted = await fire(t, id, users.slice(0, 120));
+      const users = await t.users(160);
+      const accepted = await fire(t, id, users.slice(0, 80));
+      expect(countStatuses(accepted)).toEqual({ 202: 80 });
+      // users[80..140) were looked up before the outage (they read the campaign); users[140..] never were
+      for (const u of users.slice(80, 140)) expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).status).toBe(200);
+      const signup = { email: `pg-outage-${id}@example.test`, password: 'a long enough password' };
+      const signedUp = await t.http('POST', '/auth/signup', { body: signup });
+      expect(signedUp.status).toBe(201);
+      const loggedIn = (await t.http('POST', '/auth/login', { body: signup })).body.accessToken as string;
+
       await pg.stop('immediate'); // as a crash, while the workers write
-      expect(countStatuses(accepted)).toEqual({ 202: 100, 409: 20 });
-      // while it is down the API refuses new work with a fast 503 (it cannot look the user up)
-      const refused = await fire(t, id, users.slice(120));
-      expect(countStatuses(refused)).toEqual({ 503: 30 });
+      // Redis alone decides and accepts: known users (looked up or logged in) are served through the outage
+      const byLoggedIn = await t.http('POST', `/coupons/${id}/issue`, { token: loggedIn });
+      expect(byLoggedIn.status).toBe(202);
+      const during = await fire(t, id, users.slice(80, 140));
+      expect(countStatuses(during)).toEqual({ 202: 19, 409: 41 });
+      expect(during.filter((a) => a.status === 409).every((a) => a.code === 'SOLD_OUT')).toBe(true);
+      // a user never seen cannot be checked: a fast 503
+      const strangers = await fire(t, id, users.slice(140));
+      expect(countStatuses(strangers)).toEqual({ 503: 20 });
+      expect(Math.max(...strangers.map((a) => a.ms))).toBeLessThan(3000);
+      // polling a pending request needs only Redis
+      const pendingUser = users.find((u) => u.userId === during.find((a) => a.status === 202)!.userId)!;
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: pendingUser.token })).body).toEqual({ status: 'PENDING' });
       await sleep(2000);
       await pg.start();
       await untilHealthy(t);
@@ -148,11 +168,13 @@ describe('PostgreSQL stopped while accepted requests are being written (queue)',
         if (stats.pending === 0 && stats.issuedRows === 100) break;
         if (Date.now() - started > 90_000) throw new Error(`not settled: ${JSON.stringify(stats)}`);
       }
-      for (const a of accepted.filter((r) => r.status === 202)) {
+      for (const a of [...accepted, ...during].filter((r) => r.status === 202)) {
         const token = users.find((u) => u.userId === a.userId)!.token;
         expect((await t.http('GET', `/coupons/${id}/issue`, { token })).body.status).toBe('ISSUED');
       }
-      await expectHistoryHolds(t.sql, id, [...accepted, ...refused]);
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: loggedIn })).body.status).toBe('ISSUED');
+      const byLoggedInAttempt = { userId: signedUp.body.id as number, status: byLoggedIn.status };
+      await expectHistoryHolds(t.sql, id, [...accepted, byLoggedInAttempt, ...during, ...strangers]);
     } finally {
       await t.close();
       await pg.destroy();

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
+import { UserLookup } from '../users/user-lookup';
 import { UsersService } from '../users/users.service';
 import { toUserView, UserView } from '../users/user.view';
 import { SignupDto } from './dto/signup.dto';
@@ -23,6 +24,7 @@ export class AuthService {
     private readonly hasher: PasswordHasher,
     private readonly tokens: TokenService,
     private readonly attempts: LoginAttempts,
+    private readonly lookup: UserLookup,
   ) {}
 
   async signup(dto: SignupDto): Promise<UserView> {
@@ -40,6 +42,7 @@ export class AuthService {
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
     }
     await this.attempts.recordSuccess(dto.email);
+    this.lookup.remember(user.id, user.role); // so that a PostgreSQL outage right after does not lock them out
     return { accessToken: this.tokens.sign({ id: user.id, role: user.role }), tokenType: 'Bearer', expiresIn: this.tokens.expiresInSeconds };
   }
 }

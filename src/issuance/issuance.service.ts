@@ -57,11 +57,12 @@ export class IssuanceService {
     }
   }
 
+  /** The strategy is asked first: `queue` answers a pending request from Redis alone, without PostgreSQL. */
   async state(couponId: number, userId: number): Promise<IssueState> {
-    await this.coupons.get(couponId); // 404 COUPON_NOT_FOUND first
     const state = await this.strategy.state(couponId, userId);
-    if (!state) throw notRequested(couponId);
-    return state;
+    if (state) return state;
+    await this.coupons.get(couponId); // 404 COUPON_NOT_FOUND rather than NOT_REQUESTED
+    throw notRequested(couponId);
   }
 
   async history(couponId: number, cursor: string | undefined, limit: number): Promise<Page<CouponIssueHistoryView>> {

@@ -2,17 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
-import { KeyedBatcher } from '../common/keyed-batcher';
+import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
+import { isDatabaseUnavailable } from '../database/postgres-errors';
 import type { Role } from './user.entity';
 
 /** All lookups share one lane: concurrent requests are answered by one query. */
 const LANE = 0;
+
+/** How old a remembered answer may be and still stand in for PostgreSQL while it cannot be reached. */
+const STAND_IN_FOR_MS = 10 * 60_000;
+/** Answers remembered at most (the least recently confirmed go first): a few MB. */
+const REMEMBERED_MAX = 100_000;
 
 /**
  * Who a token's user is now: their current role, or null once they no longer exist. A token
  * outlives changes to its user (deleted, demoted), so the guard asks on every request. The
  * lookups of concurrent requests are group-committed into one `id = ANY($1)` query, so a burst
  * costs PostgreSQL a few indexed reads per flush, not one round trip per request.
+ *
+ * While PostgreSQL cannot be reached, the last answer it gave for a user (within STAND_IN_FOR_MS)
+ * stands in for it. Users live only in PostgreSQL, so no change to them can be missed while it is
+ * down, and a strategy that accepts without it (`queue`) keeps serving users it has seen. A user
+ * never seen gets 503, as before.
  */
 @Injectable()
 export class UserLookup {
@@ -21,6 +32,8 @@ export class UserLookup {
     maxQueued: 100_000,
     overflow: () => unavailable('too many requests waiting for authentication'),
   });
+  /** user id -> the last answer PostgreSQL gave, and when; in order of that answer (oldest first). */
+  private readonly known = new Map<number, { role: Role | null; at: number }>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
@@ -28,9 +41,32 @@ export class UserLookup {
     return this.batcher.submit(LANE, userId);
   }
 
-  private async read(ids: number[]) {
-    const rows = await this.db.query<{ id: number; role: Role }[]>('SELECT id, role FROM users WHERE id = ANY($1::int[])', [[...new Set(ids)]]);
+  /** An answer PostgreSQL gave elsewhere (a log-in just read the user). */
+  remember(userId: number, role: Role | null, at = Date.now()): void {
+    this.known.delete(userId); // re-inserted last: the Map's order is the order of confirmation
+    this.known.set(userId, { role, at });
+    if (this.known.size > REMEMBERED_MAX) this.known.delete(this.known.keys().next().value!);
+  }
+
+  private async read(ids: number[]): Promise<ItemResult<Role | null>[]> {
+    let rows: { id: number; role: Role }[];
+    try {
+      rows = await this.db.query('SELECT id, role FROM users WHERE id = ANY($1::int[])', [[...new Set(ids)]]);
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      return ids.map((id) => this.standIn(id, error as Error));
+    }
     const roles = new Map(rows.map((r) => [Number(r.id), r.role]));
-    return ids.map((id) => ({ ok: true as const, value: roles.get(id) ?? null }));
+    const now = Date.now();
+    return ids.map((id) => {
+      const role = roles.get(id) ?? null;
+      this.remember(id, role, now);
+      return { ok: true, value: role };
+    });
+  }
+
+  private standIn(id: number, error: Error): ItemResult<Role | null> {
+    const last = this.known.get(id);
+    return last && Date.now() - last.at <= STAND_IN_FOR_MS ? { ok: true, value: last.role } : { ok: false, error };
   }
 }

@@ -103,10 +103,15 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     return { status: 'PENDING', couponId };
   }
 
+  /**
+   * Pending is asked first, of Redis alone: most polls come while a request is pending, and they
+   * are answered even while PostgreSQL is down. A request leaves pending only after its row is
+   * committed (or refused), so once it is not pending the row, if any, is there to be found.
+   */
   async state(couponId: number, userId: number): Promise<IssueState | undefined> {
+    if (await this.reservations.isPending(couponId, userId)) return { status: 'PENDING' };
     const issue = await this.issues.findHeld(couponId, userId);
     if (issue) return { status: 'ISSUED', issue };
-    if (await this.reservations.isPending(couponId, userId)) return { status: 'PENDING' };
     const reason = await this.reservations.rejection(couponId, userId);
     return reason ? { status: 'REJECTED', reason } : undefined;
   }
