@@ -1,13 +1,17 @@
 import type { ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
+import { warnIfNotDurable } from '../src/redis/redis.module';
 import type { LoadTestUser } from '../src/loadtest/load-test-users';
 import { Attempt, expectHistoryHolds } from './support/history';
-import { countStatuses } from './support/invariants';
+import { countStatuses, couponFacts } from './support/invariants';
 import { PrivatePostgres } from './support/private-postgres';
 import { PrivateRedis } from './support/private-redis';
 import { startTestApp, TestApp } from './support/test-app';
-import { kill, startApiProcess } from './support/service-process';
+import { untilIdle, untilWorkersConnected } from './support/queue-state';
+import { kill, startApiProcess, startWorkerProcess } from './support/service-process';
 
 /**
  * Faults on real processes: a PostgreSQL and a Redis of the test's own are stopped, paused,
@@ -259,6 +263,109 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
     }));
 });
 
+describe('Redis restarted empty under the queue strategy (a Redis of the test’s own, no append-only file)', () => {
+  const redis = new PrivateRedis(['--appendonly', 'no']);
+  beforeAll(() => redis.start());
+  afterAll(() => redis.kill());
+
+  async function restartEmpty(): Promise<void> {
+    await redis.kill();
+    await redis.start();
+    const probe = new Redis(redis.url);
+    expect(await probe.dbsize()).toBe(0); // really empty
+    probe.disconnect();
+  }
+
+  const stateOf = async (t: TestApp, id: number, users: LoadTestUser[]) =>
+    Promise.all(users.map(async (u) => (await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body));
+
+  it('is the reason start-up warns when Redis keeps no append-only file', async () => {
+    const durable = new PrivateRedis(); // appendonly yes
+    await durable.start();
+    const warned = (url: string) => {
+      const client = new Redis(url);
+      const warnings: string[] = [];
+      return warnIfNotDurable(client, { warn: (m: string) => warnings.push(m) } as unknown as Logger).then(() => (client.disconnect(), warnings));
+    };
+    try {
+      expect(await warned(redis.url)).toEqual([expect.stringMatching(/appendonly is "no".*loses accepted \(202\) requests/)]);
+      expect(await warned(durable.url)).toEqual([]);
+    } finally {
+      await durable.kill();
+    }
+  });
+
+  it('requests still queued are lost, and said so: NOT_REQUESTED, never PENDING for ever; asked again, they are served', async () => {
+    // no worker runs: what was accepted waits in the queue, which the restart wipes
+    const t = await startTestApp('queue', { REDIS_URL: redis.url, RUN_WORKER: 'false', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+    let worker: ChildProcess | undefined;
+    try {
+      const admin = await t.adminToken();
+      const id = await t.createCoupon(admin, 50, 'queue amnesia');
+      const users = await t.users(80);
+      const history: Attempt[] = await fire(t, id, users.slice(0, 30));
+      expect(countStatuses(history)).toEqual({ 202: 30 });
+
+      await restartEmpty();
+      await untilHealthy(t);
+      worker = startWorkerProcess({ REDIS_URL: redis.url });
+      await untilWorkersConnected(1, redis.url);
+      // the record of those 202s is gone with Redis: a poll says so instead of PENDING for ever
+      expect((await stateOf(t, id, users.slice(0, 30))).every((s) => s.code === 'NOT_REQUESTED')).toBe(true);
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+
+      // asked again, with newcomers: exactly the 50, once each, and every 202 ends ISSUED
+      const again = await fire(t, id, users);
+      expect(countStatuses(again)).toEqual({ 202: 50, 409: 30 });
+      await untilIdle(t, admin, id);
+      const served = again.filter((a) => a.status === 202).map((a) => a.userId);
+      const facts = await couponFacts(t.sql, id);
+      expect(facts).toMatchObject({ rows: 50, counter: 50, duplicateHolders: 0 });
+      expect([...facts.holders].sort()).toEqual(served.sort());
+    } finally {
+      if (worker) await kill(worker);
+      await t.close();
+    }
+  });
+
+  it('requests a worker was writing when Redis lost everything: written once, ISSUED, and the rebuilt stock counts them', async () => {
+    const t = await startTestApp('queue', { REDIS_URL: redis.url, RATE_LIMIT_ISSUE_PER_SECOND: '0', DB_LOCK_TIMEOUT_MS: '60000' });
+    const blocker = await t.sql.connect();
+    try {
+      const admin = await t.adminToken();
+      const id = await t.createCoupon(admin, 50, 'queue amnesia, mid-write');
+      const users = await t.users(80);
+      // the worker in this process takes the job and waits on the row lock to write it
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+      const history: Attempt[] = await fire(t, id, users.slice(0, 30));
+      expect(countStatuses(history)).toEqual({ 202: 30 });
+      await sleep(500);
+
+      await restartEmpty();
+      await blocker.query('ROLLBACK'); // the write goes through; settling it finds an empty Redis
+      for (let i = 0; i < 100 && (await couponFacts(t.sql, id)).rows < 30; i++) await sleep(100);
+      await untilHealthy(t);
+      expect((await stateOf(t, id, users.slice(0, 30))).map((s) => s.status)).toEqual(Array(30).fill('ISSUED'));
+
+      // everyone asks: the 30 hold theirs, 20 newcomers get the rest, nothing beyond the 50
+      const after = await fire(t, id, users);
+      history.push(...after);
+      expect(countStatuses(after)).toEqual({ 202: 20, 409: 60 });
+      const holders = new Set(users.slice(0, 30).map((u) => u.userId));
+      expect(after.filter((a) => holders.has(a.userId)).every((a) => a.code === 'ALREADY_ISSUED')).toBe(true);
+      await untilIdle(t, admin, id);
+      const facts = await expectHistoryHolds(t.sql, id, history);
+      expect(facts.rows).toBe(50);
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 50, redisReserved: 50, pending: 0 });
+    } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
+      blocker.release();
+      await t.close();
+    }
+  });
+});
+
 describe('PostgreSQL pool exhausted (pessimistic, DB_POOL_SIZE=1)', () => {
   it('a request that cannot get a connection answers a fast 503; when the pool frees up, everything proceeds', async () => {
     const t = await startTestApp('pessimistic', {
@@ -302,51 +409,128 @@ describe('PostgreSQL pool exhausted (pessimistic, DB_POOL_SIZE=1)', () => {
   });
 });
 
+/** POST on a connection of its own: a refused connection is told apart from an answer that never came. */
+function postOnNewConnection(baseUrl: string, path: string, token: string): Promise<{ status: number; code?: string; error?: string }> {
+  return new Promise((resolve) => {
+    const req = httpRequest(`${baseUrl}${path}`, { method: 'POST', agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, code: (JSON.parse(text || '{}') as { code?: string }).code }));
+      res.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, error: error.code ?? error.message }));
+    });
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ status: 0, error: error.code ?? error.message }));
+    req.end();
+  });
+}
+
 describe('graceful shutdown of a real API process (SIGTERM)', () => {
   let api: { child: ChildProcess; baseUrl: string } | undefined;
+  let worker: ChildProcess | undefined;
   afterEach(async () => {
     if (api) await kill(api.child);
+    if (worker) await kill(worker);
+    api = worker = undefined;
   });
 
-  it('finishes the requests in flight before exiting, and drops nothing it said yes to', async () => {
-    // the helper app is only used for setup and SQL; the process under test is separate
-    const t = await startTestApp('pessimistic');
+  const exitOf = (child: ChildProcess) =>
+    new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) =>
+      child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
+    );
+
+  // In both, the write of a reserved or decided request waits on the coupon row's lock.
+  it.each(['pessimistic', 'redis'] as const)(
+    '%s: finishes the requests in flight before exiting, and drops nothing it said yes to',
+    async (strategy) => {
+      // the helper app is only used for setup and SQL; the process under test is separate
+      const t = await startTestApp('pessimistic');
+      const blocker = await t.sql.connect();
+      try {
+        const admin = await t.adminToken();
+        const id = await t.createCoupon(admin, 30, `sigterm ${strategy}`);
+        const users = await t.users(40);
+        api = await startApiProcess({ ISSUANCE_STRATEGY: strategy, DB_LOCK_TIMEOUT_MS: '10000', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+        const exited = exitOf(api.child);
+
+        // hold the coupon's row so that every request is in flight when SIGTERM comes
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+        const inFlight = Promise.all(
+          users.map(async (u) => ({ userId: u.userId, ...(await postOnNewConnection(api!.baseUrl, `/coupons/${id}/issue`, u.token)) })),
+        );
+        await sleep(500);
+        api.child.kill('SIGTERM');
+        await sleep(500);
+        // new connections are refused once it is closing
+        const late = await fetch(`${api.baseUrl}/health/live`).then((r) => r.status, () => 0);
+        expect([0, 503]).toContain(late);
+        await blocker.query('ROLLBACK');
+
+        const answered = await inFlight;
+        const answeredAt = performance.now();
+        expect(answered.filter((a) => a.error)).toEqual([]); // none dropped without an answer
+        expect(countStatuses(answered)).toEqual({ 201: 30, 409: 10 });
+        // Nest closes everything, then ends the process with the signal it got
+        const exit = await exited;
+        expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+        expect(exit.at - answeredAt).toBeLessThan(5000); // not held open by idle keep-alive sockets
+        await expectHistoryHolds(t.sql, id, answered);
+      } finally {
+        blocker.release();
+        await t.close();
+      }
+    },
+  );
+
+  it('queue: SIGTERM while accepting, its worker holding jobs it cannot write: every 202 is issued by the next worker', async () => {
+    // the helper consumes nothing (RUN_WORKER=false): the API process under test is the only worker
+    const t = await startTestApp('queue', { RUN_WORKER: 'false' });
     const blocker = await t.sql.connect();
     try {
       const admin = await t.adminToken();
-      const id = await t.createCoupon(admin, 30, 'sigterm');
-      const users = await t.users(40);
-      api = await startApiProcess({ ISSUANCE_STRATEGY: 'pessimistic', DB_LOCK_TIMEOUT_MS: '10000', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-      const exited = new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) =>
-        api!.child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
-      );
+      const id = await t.createCoupon(admin, 100, 'sigterm queue');
+      const users = await t.users(200);
+      // its writes wait on the row lock as long as it is held (no lock timeout settling them first)
+      const patient = { DB_LOCK_TIMEOUT_MS: '600000', DB_STATEMENT_TIMEOUT_MS: '600000' };
+      api = await startApiProcess({ ISSUANCE_STRATEGY: 'queue', RUN_WORKER: 'true', RATE_LIMIT_ISSUE_PER_SECOND: '0', ...patient });
+      const exited = exitOf(api.child);
+      await untilWorkersConnected(1);
 
-      // hold the coupon's row so that every request is in flight when SIGTERM comes
       await blocker.query('BEGIN');
       await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
-      const inFlight = Promise.all(
-        users.map(async (u) => {
-          const res = await fetch(`${api!.baseUrl}/coupons/${id}/issue`, { method: 'POST', headers: { authorization: `Bearer ${u.token}` } });
-          return { userId: u.userId, status: res.status, code: ((await res.json()) as { code?: string }).code };
-        }),
-      );
-      await sleep(500);
+      const post = (u: LoadTestUser) => postOnNewConnection(api!.baseUrl, `/coupons/${id}/issue`, u.token).then((r) => ({ userId: u.userId, ...r }));
+      // accepted, and in the worker's hands: its job waits on the lock
+      const held = await Promise.all(users.slice(0, 50).map(post));
+      expect(countStatuses(held)).toEqual({ 202: 50 });
+      // the rest arrive as a stream, one new connection every 4 ms, across the SIGTERM
+      const stream = Promise.all(users.slice(50).map(async (u, i) => (await sleep(i * 4), post(u))));
+      await sleep(300);
+      const signalledAt = performance.now();
       api.child.kill('SIGTERM');
-      await sleep(500);
-      // new connections are refused once it is closing
-      const late = await fetch(`${api.baseUrl}/health/live`).then((r) => r.status, () => 0);
-      expect([0, 503]).toContain(late);
-      await blocker.query('ROLLBACK');
-
-      const answered = await inFlight; // throws if any request was dropped without an answer
-      const answeredAt = performance.now();
-      expect(countStatuses(answered)).toEqual({ 201: 30, 409: 10 });
-      // Nest closes everything, then ends the process with the signal it got
+      const streamed = await stream;
+      // the worker gives up the jobs it cannot finish within its 10 s; the process then exits
       const exit = await exited;
       expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
-      expect(exit.at - answeredAt).toBeLessThan(5000); // not held open by idle keep-alive sockets
-      await expectHistoryHolds(t.sql, id, answered);
+      expect(exit.at - signalledAt).toBeLessThan(20_000);
+      // no answer means the port was closed (refused), or the connection was still waiting in the
+      // backlog or had sent nothing yet (reset); Fastify answers 503 to a request that starts
+      // after close. None of those was processed: the count of rows below shows it.
+      expect(streamed.filter((a) => a.error && !['ECONNREFUSED', 'ECONNRESET'].includes(a.error))).toEqual([]);
+      expect(streamed.filter((a) => a.status === 202).length).toBeGreaterThan(0);
+      await blocker.query('ROLLBACK');
+
+      worker = startWorkerProcess();
+      await untilIdle(t, admin, id, 90_000);
+      const history = [...held, ...streamed];
+      const accepted = history.filter((a) => a.status === 202);
+      const facts = await expectHistoryHolds(t.sql, id, history);
+      expect(facts.rows).toBe(accepted.length); // nothing accepted dropped; nothing cut off mid-request was written
+      for (const a of accepted) {
+        const token = users.find((u) => u.userId === a.userId)!.token;
+        expect((await t.http('GET', `/coupons/${id}/issue`, { token })).body.status).toBe('ISSUED');
+      }
     } finally {
+      await blocker.query('ROLLBACK').catch(() => undefined);
       blocker.release();
       await t.close();
     }

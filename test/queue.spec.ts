@@ -9,16 +9,9 @@ import type { QueuedStrategy } from '../src/issuance/strategies/queued.strategy'
 import { TEST_REDIS_URL } from './setup/test-env';
 import { countStatuses, couponFacts } from './support/invariants';
 import { PrivateRedis } from './support/private-redis';
+import { untilIdle, untilWorkersConnected } from './support/queue-state';
 import { startTestApp, TestApp } from './support/test-app';
 import { kill, startWorkerProcess } from './support/service-process';
-
-const idle = async (t: TestApp, admin: string, couponId: number, withinMs = 60_000) => {
-  for (const started = Date.now(); Date.now() - started < withinMs; await sleep(100)) {
-    const stats = (await t.http('GET', `/coupons/${couponId}/stats`, { token: admin })).body;
-    if (stats.pending === 0 && stats.issuedQuantity === stats.issuedRows) return stats;
-  }
-  throw new Error(`coupon ${couponId} still has pending requests after ${withinMs} ms`);
-};
 
 describe('queue strategy: accepted requests always settle', () => {
   let t: TestApp;
@@ -49,7 +42,7 @@ describe('queue strategy: accepted requests always settle', () => {
     const res = await t.http('POST', `/coupons/${id}/issue`, { token: u.token });
     expect(res.status).toBe(202);
     expect(res.body).toEqual({ status: 'PENDING', couponId: id });
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     const state = await t.http('GET', `/coupons/${id}/issue`, { token: u.token });
     expect(state.body).toMatchObject({ status: 'ISSUED', issue: { couponId: id, userId: u.userId } });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, queueDepth: expect.any(Number) });
@@ -65,7 +58,7 @@ describe('queue strategy: accepted requests always settle', () => {
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'PENDING' });
 
     expect(await strategy().sweepNow()).toBeGreaterThanOrEqual(1);
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
   });
@@ -78,7 +71,7 @@ describe('queue strategy: accepted requests always settle', () => {
     expect(first.kind).toBe('issued');
 
     await strategy().sweepNow();
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     const state = (await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body;
     expect(state).toEqual({ status: 'ISSUED', issue: first.kind === 'issued' ? first.issue : undefined });
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
@@ -92,13 +85,13 @@ describe('queue strategy: accepted requests always settle', () => {
     // the campaign is paused behind Redis' back (the state was not told): PostgreSQL's check refuses
     await t.sql.query(`UPDATE coupons SET status = 'PAUSED' WHERE id = $1`, [id]);
     await strategy().sweepNow();
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'REJECTED', reason: 'NOT_OPEN' });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0 });
 
     await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { status: 'ACTIVE' } });
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: v.token })).status).toBe(202);
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: v.token })).body.status).toBe('ISSUED');
   });
 
@@ -114,25 +107,13 @@ describe('queue strategy: accepted requests always settle', () => {
     expect(written.map((w) => w.kind)).toEqual(['issued', 'user-gone']);
 
     await strategy().sweepNow();
-    await idle(t, admin, id);
+    await untilIdle(t, admin, id);
     for (const u of others) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     expect(await strategy().state(id, gone.userId)).toEqual({ status: 'REJECTED', reason: 'UNAUTHORIZED' });
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 5, counter: 5, duplicateHolders: 0 });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 5, pending: 0 });
   });
 });
-
-/** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
-async function untilWorkersConnected(n: number, redisUrl = TEST_REDIS_URL): Promise<void> {
-  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(redisUrl), prefix: QUEUE_PREFIX });
-  try {
-    for (let i = 0; i < 600 && (await queue.getWorkers()).length < n; i++) await sleep(100);
-    expect((await queue.getWorkers()).length).toBeGreaterThanOrEqual(n);
-  } finally {
-    await queue.close();
-    (await queue.client).disconnect();
-  }
-}
 
 describe('queue strategy with real worker processes', () => {
   it('two APIs and two workers; one worker SIGKILLed mid-burst and replaced: every 202 ends ISSUED, once', async () => {
@@ -155,7 +136,7 @@ describe('queue strategy with real worker processes', () => {
       const results = await sent;
       expect(countStatuses(results)).toEqual({ 202: 250, 409: 150 });
 
-      await idle(a, admin, id, 90_000);
+      await untilIdle(a, admin, id, 90_000);
       const facts = await couponFacts(a.sql, id);
       expect(facts).toMatchObject({ rows: 250, counter: 250, duplicateHolders: 0 });
       const accepted = results.filter((r) => r.status === 202).map((r) => r.u.userId).sort();
@@ -201,7 +182,7 @@ describe('a job stalled twice', () => {
         await activeAfter(stalls); // picked up again by the new worker
       }
       await blocker.query('ROLLBACK');
-      await idle(t, admin, id, 60_000);
+      await untilIdle(t, admin, id, 60_000);
       expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 30, counter: 30, duplicateHolders: 0 });
       for (const u of users) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     } finally {

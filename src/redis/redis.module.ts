@@ -65,6 +65,18 @@ export async function assertNoEviction(redis: Redis, logger: Logger): Promise<vo
   }
 }
 
+/**
+ * A 202 of the queue strategy is a promise kept only in Redis until a worker writes it: without
+ * the append-only file, a Redis restart forgets what was accepted and not yet written (those
+ * requests then poll as NOT_REQUESTED). Allowed, for development, but said at start-up.
+ */
+export async function warnIfNotDurable(redis: Redis, logger: Logger): Promise<void> {
+  const reply = (await redis.config('GET', 'appendonly').catch(() => undefined)) as string[] | undefined;
+  if (reply?.[1] === 'no') {
+    logger.warn('Redis appendonly is "no": a restart of Redis loses accepted (202) requests not yet written; run it with appendonly yes');
+  }
+}
+
 @Injectable()
 class RedisShutdown implements OnApplicationShutdown {
   constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
@@ -88,6 +100,7 @@ class RedisShutdown implements OnApplicationShutdown {
         try {
           await connectWithin(redis, STARTUP_WAIT_MS);
           await assertNoEviction(redis, logger);
+          if (config.strategy === 'queue') await warnIfNotDurable(redis, logger);
         } catch (error) {
           redis.disconnect(); // stop reconnecting: this start-up is over
           throw error;

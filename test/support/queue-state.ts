@@ -1,0 +1,27 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import Redis from 'ioredis';
+import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
+import { TEST_REDIS_URL } from '../setup/test-env';
+import type { TestApp } from './test-app';
+
+/** Waits until nothing of the coupon is pending and its counter matches its rows; returns its stats. */
+export async function untilIdle(t: TestApp, admin: string, couponId: number, withinMs = 60_000) {
+  for (const started = Date.now(); Date.now() - started < withinMs; await sleep(100)) {
+    const stats = (await t.http('GET', `/coupons/${couponId}/stats`, { token: admin })).body;
+    if (stats.pending === 0 && stats.issuedQuantity === stats.issuedRows) return stats;
+  }
+  throw new Error(`coupon ${couponId} still has pending requests after ${withinMs} ms`);
+}
+
+/** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
+export async function untilWorkersConnected(n: number, redisUrl = TEST_REDIS_URL): Promise<void> {
+  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(redisUrl), prefix: QUEUE_PREFIX });
+  try {
+    for (let i = 0; i < 600 && (await queue.getWorkers()).length < n; i++) await sleep(100);
+    expect((await queue.getWorkers()).length).toBeGreaterThanOrEqual(n);
+  } finally {
+    await queue.close();
+    (await queue.client).disconnect();
+  }
+}
