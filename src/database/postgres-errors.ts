@@ -1,3 +1,5 @@
+import { QueryRunnerAlreadyReleasedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
+
 /** SQLSTATE codes the service reacts to (PostgreSQL manual, appendix A). */
 export const PgCode = {
   UNIQUE_VIOLATION: '23505',
@@ -39,6 +41,9 @@ const UNAVAILABLE_NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIME
  * a database that is down or restarting. These become 503 UNAVAILABLE.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
+  // TypeORM releases a query runner whose connection failed, even between two statements of a
+  // transaction; the next statement then fails as "already released": the connection was lost.
+  if (error instanceof QueryRunnerAlreadyReleasedError || error instanceof QueryRunnerProviderAlreadyReleasedError) return true;
   const code = pgCode(error);
   if (code && (UNAVAILABLE_SQLSTATES.includes(code) || UNAVAILABLE_NETWORK_CODES.includes(code))) return true;
   const message = error instanceof Error ? error.message : '';

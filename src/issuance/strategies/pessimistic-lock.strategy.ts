@@ -80,7 +80,9 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
       try {
         return await runner.manager.transaction('REPEATABLE READ', (tx) => this.decideLocked(tx, couponId, userIds));
       } finally {
-        await runner.query('SELECT pg_advisory_unlock($1, $2)', [ISSUE_LOCK_SPACE, couponId]);
+        // The lock belongs to the session. A connection that died took it along, and TypeORM has
+        // released the runner: unlocking then would only replace the error that says why.
+        if (!runner.isReleased) await runner.query('SELECT pg_advisory_unlock($1, $2)', [ISSUE_LOCK_SPACE, couponId]);
       }
     } finally {
       await runner.release();
