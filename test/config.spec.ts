@@ -22,6 +22,7 @@ describe('configuration', () => {
 
   it.each([
     [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET_KEY is required/],
+    [{ NODE_ENV: 'production', JWT_SECRET_KEY: strong }, /^Invalid configuration: DATABASE_URL \(or DATABASE_HOST\) is required when NODE_ENV=production/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'short' }, /^Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(64) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: '1234567890'.repeat(4) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
@@ -38,7 +39,7 @@ describe('configuration', () => {
   });
 
   it('accepts a strong secret in production', () => {
-    expect(loadAppConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: strong }).jwt.secret).toBe(strong);
+    expect(loadAppConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: strong, DATABASE_HOST: 'db' }).jwt.secret).toBe(strong);
   });
 
   it('a real start with a weak production secret exits non-zero, printing one line that names the variable', () => {

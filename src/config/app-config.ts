@@ -119,6 +119,10 @@ export function loadAppConfig(env: Env): AppConfig {
   const expiresInSeconds = parseDurationSeconds(expiresIn);
   if (!expiresInSeconds) throw new ConfigError('JWT_EXPIRES_IN', `must be a duration such as 3600, 15m, 1h or 7d, got "${expiresIn}"`);
 
+  const database = databaseUrl(env);
+  // in production the data must live in a database of its own, not inside the service's files
+  if (production && database.embedded) throw new ConfigError('DATABASE_URL', '(or DATABASE_HOST) is required when NODE_ENV=production');
+
   const strategy = oneOf(env, 'ISSUANCE_STRATEGY', ISSUANCE_STRATEGIES, 'pessimistic');
   const redisUrl = env.REDIS_URL?.trim() || undefined;
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must look like redis://host:port[/db]');
@@ -135,7 +139,7 @@ export function loadAppConfig(env: Env): AppConfig {
     nodeEnv,
     port: int(env, 'PORT', 3000, 0, 65535),
     database: {
-      ...databaseUrl(env),
+      ...database,
       poolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
       acquireTimeoutMs: int(env, 'DB_ACQUIRE_TIMEOUT_MS', 3000, 1, 600_000),
       lockTimeoutMs: int(env, 'DB_LOCK_TIMEOUT_MS', 3000, 1, 600_000),
