@@ -6,6 +6,7 @@ import Redis from 'ioredis';
 import { warnIfNotDurable } from '../src/redis/redis.module';
 import type { LoadTestUser } from '../src/loadtest/load-test-users';
 import { Attempt, expectHistoryHolds } from './support/history';
+import { untilReady } from './support/http';
 import { countStatuses, couponFacts } from './support/invariants';
 import { PrivatePostgres } from './support/private-postgres';
 import { PrivateRedis } from './support/private-redis';
@@ -34,14 +35,6 @@ async function fire(t: TestApp, couponId: number, users: LoadTestUser[]): Promis
   );
 }
 
-async function untilHealthy(t: TestApp, withinMs = 30_000): Promise<void> {
-  const deadline = Date.now() + withinMs;
-  while ((await t.http('GET', '/health/ready').then((r) => r.status, () => 0)) !== 200) {
-    if (Date.now() > deadline) throw new Error(`not ready again within ${withinMs} ms`);
-    await sleep(100);
-  }
-}
-
 /** After reconcile, whoever was refused asks again: stock left means issues, never SOLD_OUT. */
 async function reconcileAndRefill(t: TestApp, admin: string, couponId: number, history: Attempt[], users: LoadTestUser[]): Promise<void> {
   expect((await t.http('POST', `/coupons/${couponId}/reconcile`, { token: admin })).status).toBe(200);
@@ -61,6 +54,15 @@ async function campaignUnderWay(t: TestApp, total: number, name: string, count: 
   const history: Attempt[] = await fire(t, id, users.slice(0, served));
   expect(countStatuses(history)).toEqual({ 201: served });
   return { admin, id, users, history };
+}
+
+/** Kills a Redis run without its append-only file and starts it again: it comes back with nothing. */
+async function restartEmpty(redis: PrivateRedis): Promise<void> {
+  await redis.kill();
+  await redis.start();
+  const probe = new Redis(redis.url);
+  expect(await probe.dbsize()).toBe(0); // really empty
+  probe.disconnect();
 }
 
 /** The redis strategy on a Redis of the test's own (with these redis-server arguments); both stopped after. */
@@ -120,7 +122,7 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
     expect((await t.http('GET', '/health/live')).status).toBe(200);
 
     await pg.start();
-    await untilHealthy(t);
+    await untilReady(t.http);
     // everyone who did not get an answer they can rely on asks again, with the rest
     const settled = new Set(during.filter((a) => a.status === 201 || a.code === 'SOLD_OUT').map((a) => a.userId));
     history.push(...(await fire(t, id, users.slice(60).filter((u) => !settled.has(u.userId)))));
@@ -167,7 +169,7 @@ describe('PostgreSQL stopped while accepted requests are being written (queue)',
       expect((await t.http('GET', `/coupons/${id}/issue`, { token: pendingUser.token })).body).toEqual({ status: 'PENDING' });
       await sleep(2000);
       await pg.start();
-      await untilHealthy(t);
+      await untilReady(t.http);
 
       for (const started = Date.now(); ; await sleep(200)) {
         const stats = (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
@@ -206,7 +208,7 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
       await sleep(10_000 - Math.max(...paused.map((a) => a.ms)) - ready.ms);
       redis.resume();
 
-      await untilHealthy(t);
+      await untilReady(t.http);
       // the paused requests' scripts ran when Redis woke up, after their callers had been told 503:
       // asking again gets the coupon that was reserved for them
       const retried = await fire(t, id, users.slice(40, 100));
@@ -222,12 +224,8 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
     onOwnRedis(['--appendonly', 'no'], async (t, redis) => {
       const { admin, id, users, history } = await campaignUnderWay(t, 60, 'redis amnesia', 120, 40);
 
-      await redis.kill();
-      await redis.start();
-      const probe = new Redis(redis.url);
-      expect(await probe.dbsize()).toBe(0); // really empty
-      probe.disconnect();
-      await untilHealthy(t);
+      await restartEmpty(redis);
+      await untilReady(t.http);
       // the first 40 ask again (they hold one), with 80 newcomers for the 20 left
       const after = await fire(t, id, users);
       history.push(...after);
@@ -270,14 +268,6 @@ describe('Redis restarted empty under the queue strategy (a Redis of the test’
   beforeAll(() => redis.start());
   afterAll(() => redis.kill());
 
-  async function restartEmpty(): Promise<void> {
-    await redis.kill();
-    await redis.start();
-    const probe = new Redis(redis.url);
-    expect(await probe.dbsize()).toBe(0); // really empty
-    probe.disconnect();
-  }
-
   const stateOf = async (t: TestApp, id: number, users: LoadTestUser[]) =>
     Promise.all(users.map(async (u) => (await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body));
 
@@ -308,8 +298,8 @@ describe('Redis restarted empty under the queue strategy (a Redis of the test’
       const history: Attempt[] = await fire(t, id, users.slice(0, 30));
       expect(countStatuses(history)).toEqual({ 202: 30 });
 
-      await restartEmpty();
-      await untilHealthy(t);
+      await restartEmpty(redis);
+      await untilReady(t.http);
       worker = startWorkerProcess({ REDIS_URL: redis.url });
       await untilWorkersConnected(1, redis.url);
       // the record of those 202s is gone with Redis: a poll says so instead of PENDING for ever
@@ -344,10 +334,10 @@ describe('Redis restarted empty under the queue strategy (a Redis of the test’
       expect(countStatuses(history)).toEqual({ 202: 30 });
       await sleep(500);
 
-      await restartEmpty();
+      await restartEmpty(redis);
       await blocker.query('ROLLBACK'); // the write goes through; settling it finds an empty Redis
       for (let i = 0; i < 100 && (await couponFacts(t.sql, id)).rows < 30; i++) await sleep(100);
-      await untilHealthy(t);
+      await untilReady(t.http);
       expect((await stateOf(t, id, users.slice(0, 30))).map((s) => s.status)).toEqual(Array(30).fill('ISSUED'));
 
       // everyone asks: the 30 hold theirs, 20 newcomers get the rest, nothing beyond the 50

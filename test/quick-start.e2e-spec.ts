@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_PG } from '../src/config/app-config';
-import { httpClient } from './support/http';
+import { httpClient, untilReady } from './support/http';
 import { kill, startApiProcess } from './support/service-process';
 
 /**
@@ -46,9 +46,7 @@ describe('quick start: npm start with nothing configured (embedded PostgreSQL)',
     api = await startApiProcess(nothingConfigured, dir);
     api.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const http = httpClient(api.baseUrl);
-    for (let i = 0; i < 600 && (await http('GET', '/health/ready').then((r) => r.status, () => 0)) !== 200; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await untilReady(http, 60_000);
     return http;
   };
 

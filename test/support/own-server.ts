@@ -13,7 +13,7 @@ export interface ServerLaunch {
  * Starts the server on this port and waits until it answers. If it exits first, or does not
  * answer in time, the error carries the last of what it wrote (a port clash, a bad argument).
  */
-export async function launch(server: ServerLaunch, port: number, timeoutMs = 15_000): Promise<ChildProcess> {
+async function launch(server: ServerLaunch, port: number, timeoutMs = 15_000): Promise<ChildProcess> {
   const child = server.spawn(port);
   const output = keepOutputTail(child);
   const deadline = Date.now() + timeoutMs;
@@ -30,7 +30,7 @@ export async function launch(server: ServerLaunch, port: number, timeoutMs = 15_
 }
 
 /** `launch` on a free port, trying another port (twice at most) if the server could not start on one. */
-export async function launchOnFreePort(server: ServerLaunch): Promise<{ child: ChildProcess; port: number }> {
+async function launchOnFreePort(server: ServerLaunch): Promise<{ child: ChildProcess; port: number }> {
   const failures: string[] = [];
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await listenablePort();
@@ -43,7 +43,50 @@ export async function launchOnFreePort(server: ServerLaunch): Promise<{ child: C
   throw new Error(failures.join('\n'));
 }
 
-export function hasExited(child: ChildProcess | undefined): boolean {
+/**
+ * A server process of a test's own: the first start() picks a free port, and a start() after it
+ * was stopped comes back on the same port, with the same data.
+ */
+export abstract class OwnServer {
+  private chosenPort?: number;
+  private process?: ChildProcess;
+
+  /** `restartTimeoutMs`: how long a start on the port already chosen may take (recovery included). */
+  protected constructor(private readonly restartTimeoutMs?: number) {}
+
+  get port(): number {
+    if (this.chosenPort === undefined) throw new Error(`${this.server().name}: start() it first`);
+    return this.chosenPort;
+  }
+
+  async start(): Promise<void> {
+    if (this.chosenPort !== undefined) {
+      this.process = await launch(this.server(), this.chosenPort, this.restartTimeoutMs);
+      return;
+    }
+    const { child, port } = await launchOnFreePort(this.server());
+    this.process = child;
+    this.chosenPort = port;
+  }
+
+  /** Sends the signal and waits until the server has exited; nothing to do when it is not running. */
+  protected async stopWith(signal: NodeJS.Signals): Promise<void> {
+    const p = this.process;
+    if (!p || hasExited(p)) return; // gone already (a SIGKILL sets signalCode, not exitCode)
+    const exited = new Promise((resolve) => p.once('exit', resolve));
+    p.kill(signal);
+    await exited;
+  }
+
+  /** A signal that does not end it (SIGSTOP, SIGCONT). */
+  protected signal(signal: NodeJS.Signals): void {
+    this.process?.kill(signal);
+  }
+
+  protected abstract server(): ServerLaunch;
+}
+
+function hasExited(child: ChildProcess | undefined): boolean {
   return !child || child.exitCode !== null || child.signalCode !== null;
 }
 

@@ -1,9 +1,9 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { hasExited, launch, launchOnFreePort, ServerLaunch } from './own-server';
+import { OwnServer, ServerLaunch } from './own-server';
 
 /** Debian's server binaries (the machine's PostgreSQL), whatever the major version. */
 function binDir(): string {
@@ -23,13 +23,12 @@ function runAs(): { uid?: number; gid?: number } {
  * A PostgreSQL server of the test's own (own data directory, free port, trust auth), to stop
  * mid-run and start again. Costs an initdb (a few seconds).
  */
-export class PrivatePostgres {
-  private chosenPort?: number;
+export class PrivatePostgres extends OwnServer {
   private readonly dir = mkdtempSync(join(tmpdir(), 'test-pg-'));
   private readonly user = runAs();
-  private process?: ChildProcess;
 
   constructor() {
+    super(30_000); // a start after an immediate stop runs crash recovery first
     if (this.user.uid !== undefined) chownSync(this.dir, this.user.uid, this.user.gid!);
     execFileSync(join(binDir(), 'initdb'), ['-D', join(this.dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
       ...this.user,
@@ -37,33 +36,13 @@ export class PrivatePostgres {
     });
   }
 
-  get port(): number {
-    if (this.chosenPort === undefined) throw new Error('PrivatePostgres: start() it first');
-    return this.chosenPort;
-  }
-
   get url(): string {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  /** The first start picks the port; a start after stop() comes back on the same one. */
-  async start(): Promise<void> {
-    if (this.chosenPort !== undefined) {
-      this.process = await launch(this.server(), this.chosenPort, 30_000);
-      return;
-    }
-    const { child, port } = await launchOnFreePort(this.server());
-    this.process = child;
-    this.chosenPort = port;
-  }
-
   /** 'fast': a clean shutdown that cuts every session; 'immediate': no checkpoint, as a crash (recovery on start). */
-  async stop(how: 'fast' | 'immediate' = 'fast'): Promise<void> {
-    const p = this.process;
-    if (!p || hasExited(p)) return;
-    const exited = new Promise((resolve) => p.once('exit', resolve));
-    p.kill(how === 'fast' ? 'SIGINT' : 'SIGQUIT');
-    await exited;
+  stop(how: 'fast' | 'immediate' = 'fast'): Promise<void> {
+    return this.stopWith(how === 'fast' ? 'SIGINT' : 'SIGQUIT');
   }
 
   async destroy(): Promise<void> {
@@ -71,7 +50,7 @@ export class PrivatePostgres {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private server(): ServerLaunch {
+  protected server(): ServerLaunch {
     return {
       name: 'PostgreSQL',
       spawn: (port) =>
