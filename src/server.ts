@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
 import type { AppConfig } from './config/app-config';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { startEmbeddedPostgres } from './database/embedded/quick-start-postgres';
 
 /** Starts the API on a port main.ts has already reserved (and releases it when ready to listen). */
 export async function startServer(config: AppConfig, host: string, release: () => Promise<void>): Promise<void> {

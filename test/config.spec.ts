@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { loadAppConfig } from '../src/config/app-config';
+import { scratchTmpEnv } from './support/scratch-dir';
 
 const strong = randomBytes(32).toString('hex');
 
@@ -44,7 +45,7 @@ describe('configuration', () => {
 
   it('a real start with a weak production secret exits non-zero, printing one line that names the variable', () => {
     const run = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'src', 'main.ts')], {
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', JWT_SECRET_KEY: 'weak', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
+      env: { PATH: process.env.PATH, ...scratchTmpEnv(), NODE_ENV: 'production', JWT_SECRET_KEY: 'weak', DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' },
       encoding: 'utf8',
       timeout: 60_000,
     });

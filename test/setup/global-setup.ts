@@ -1,16 +1,32 @@
+import { existsSync } from 'node:fs';
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
+import { ROOT_RUNTIME_DIR } from '../../src/database/embedded/postgres-binaries';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrationsExclusively } from '../../src/database/run-migrations';
-import { assertTestDatabase, TEST_DATABASE_URL, TEST_REDIS_URL } from './test-env';
+import { makeRunScratchDir } from '../support/scratch-dir';
+import { runState } from './run-state';
+import { findOrStartServices } from './test-services';
+import { assertTestDatabase, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL } from './test-env';
 
-/** Once per run: an empty schema, migrated exactly as production migrates it, and an empty Redis database. */
+/**
+ * Once per run: find or start PostgreSQL and Redis, then an empty schema, migrated exactly as
+ * production migrates it, and an empty Redis database.
+ */
 export default async function globalSetup(): Promise<void> {
-  assertTestDatabase(TEST_DATABASE_URL);
+  const requestedDb = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
+  assertTestDatabase(requestedDb);
+  process.env.TEST_SCRATCH_DIR = makeRunScratchDir();
+  runState.scratchDir = process.env.TEST_SCRATCH_DIR;
+  runState.runtimeDirExisted = existsSync(ROOT_RUNTIME_DIR);
+  runState.services = await findOrStartServices(requestedDb, process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL);
+  const databaseUrl = process.env.TEST_DATABASE_URL || requestedDb;
+  const redisUrl = process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL;
+
   Logger.overrideLogger(['error']);
   const ds = new DataSource(
-    dataSourceOptions({ url: TEST_DATABASE_URL, embedded: false, poolSize: 2, acquireTimeoutMs: 10_000, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000, logging: false }),
+    dataSourceOptions({ url: databaseUrl, embedded: false, poolSize: 2, acquireTimeoutMs: 10_000, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000, logging: false }),
   );
   await ds.initialize();
   try {
@@ -21,7 +37,7 @@ export default async function globalSetup(): Promise<void> {
     await ds.destroy();
   }
   // Coupon ids restart with the schema: stale Redis state of an earlier run must not meet them.
-  const redis = new Redis(TEST_REDIS_URL);
+  const redis = new Redis(redisUrl);
   try {
     await redis.flushdb();
   } finally {

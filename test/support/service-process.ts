@@ -1,15 +1,25 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { listenablePort } from './ports';
 import { join } from 'node:path';
+import { listenablePort } from './ports';
+import { scratchTmpEnv } from './scratch-dir';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 
-/** A service entry point (src/main.ts or src/worker.ts) as a real process, from source (no build needed). */
-function startServiceProcess(entry: 'main' | 'worker', env: Record<string, string>, stdout: 'ignore' | 'pipe', cwd?: string): ChildProcess {
-  return spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), join(__dirname, '..', '..', 'src', `${entry}.ts`)], {
-    cwd,
+const REPO = join(__dirname, '..', '..');
+
+/**
+ * A service entry point (src/main.ts or src/worker.ts) as a real process, from source (no build
+ * needed); by default this repository's, or those of a copy of the project at `projectRoot`
+ * (its own sources and node_modules, run from there as `npm start` would be).
+ */
+function startServiceProcess(entry: 'main' | 'worker', env: Record<string, string>, stdout: 'ignore' | 'pipe', projectRoot?: string): ChildProcess {
+  const root = projectRoot ?? REPO;
+  const tsNode = require.resolve('ts-node/register/transpile-only', { paths: [root] });
+  return spawn(process.execPath, ['-r', tsNode, join(root, 'src', `${entry}.ts`)], {
+    cwd: projectRoot,
     env: {
       PATH: process.env.PATH,
-      TS_NODE_PROJECT: join(__dirname, '..', '..', 'tsconfig.json'), // found from any cwd
+      ...scratchTmpEnv(),
+      TS_NODE_PROJECT: join(root, 'tsconfig.json'), // found from any cwd
       NODE_ENV: 'test',
       DATABASE_URL: TEST_DATABASE_URL,
       REDIS_URL: TEST_REDIS_URL,
@@ -27,12 +37,13 @@ export function startWorkerProcess(env: Record<string, string> = {}): ChildProce
 }
 
 /**
- * `npm start` as a real process on a free port, its stdout piped for the test to read; in `cwd`
- * when given (where an embedded database keeps its `.data/`), ready once `/health/live` answers.
+ * `npm start` as a real process on a free port, its stdout piped for the test to read; from a copy
+ * of the project when `projectRoot` is given (where an embedded database keeps its `.data/`),
+ * ready once `/health/live` answers.
  */
-export async function startApiProcess(env: Record<string, string> = {}, cwd?: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+export async function startApiProcess(env: Record<string, string> = {}, projectRoot?: string): Promise<{ child: ChildProcess; baseUrl: string }> {
   const port = await listenablePort();
-  const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe', cwd);
+  const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe', projectRoot);
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let waited = 0; ; waited += 100) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} during start-up`);
