@@ -1,15 +1,17 @@
 // The original design's V1, reproduced for the benchmark only: read, check, write, with no lock
 // and no transaction. It is the same service in every other respect (HTTP stack, auth, schema),
-// started by bench/run.js in place of dist/main.js. No configuration reaches this code.
+// started by bench/run.js in place of dist/main.js. No configuration reaches this code, and the
+// service's own code has no hook for it: the strategy is swapped with @nestjs/testing.
 'use strict';
 require('reflect-metadata');
+const { ModuleRef } = require('@nestjs/core');
+const { Test } = require('@nestjs/testing');
 const { getDataSourceToken } = require('@nestjs/typeorm');
 const { createApp } = require('../dist/bootstrap/create-app');
 const { loadAppConfig } = require('../dist/config/app-config');
 const { couponNotFound } = require('../dist/common/errors/domain.error');
 const { alreadyIssued, soldOut } = require('../dist/issuance/issuance.errors');
 const { IssuanceStrategy } = require('../dist/issuance/strategies/issuance.strategy');
-const { STRATEGY_OVERRIDE } = require('../dist/issuance/strategies/strategy-override');
 const { newIssueCode } = require('../dist/issuance/issue-code');
 const { toIssueView } = require('../dist/issuance/issue.view');
 const { isUniqueViolation } = require('../dist/database/postgres-errors');
@@ -54,9 +56,14 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
 
 async function main() {
   const config = loadAppConfig(process.env);
-  const app = await createApp(config, [
-    { provide: STRATEGY_OVERRIDE, useValue: (moduleRef) => new NaiveReadCheckWriteStrategy(moduleRef) },
-  ]);
+  // the same application, its strategy swapped the way tests swap a provider
+  const app = await createApp(config, async (root, adapter, options) => {
+    const compiled = await Test.createTestingModule({ imports: [root] })
+      .overrideProvider(IssuanceStrategy)
+      .useFactory({ factory: (moduleRef) => new NaiveReadCheckWriteStrategy(moduleRef), inject: [ModuleRef] })
+      .compile();
+    return compiled.createNestApplication(adapter, options);
+  });
   await app.listen({ port: config.port, host: '127.0.0.1' });
 }
 

@@ -77,7 +77,9 @@ async function prepareTemplate() {
   await ds.initialize();
   await runMigrationsExclusively(ds);
   await ds.destroy();
-  const { ensureLoadTestUsers } = require('../dist/loadtest/load-test-users');
+  // load-test-users.ts sits beside generate-tokens.ts, outside the service's build
+  require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
+  const { ensureLoadTestUsers } = require('../load-test-users');
   const need = Math.max(USERS, SELLOUT_USERS, 300);
   const users = await ensureLoadTestUsers(`${opt.pg}/${template}`, { secret: JWT_SECRET, expiresInSeconds: 6 * 3600 }, need);
   return { template, tokens: users.map((u) => u.token) };

@@ -1,4 +1,4 @@
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
@@ -7,17 +7,20 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { QueueWorkerModule } from './queue-worker/queue-worker.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RedisModule } from './redis/redis.module';
 import { UsersModule } from './users/users.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, extraProviders: Provider[] = []): DynamicModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    // the queue's consumer, in this process too (RUN_WORKER); else only `npm run start:worker` runs it
+    const worker = config.strategy === 'queue' && config.runWorker ? [QueueWorkerModule] : [];
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(config, extraProviders),
+        AppConfigModule.forRoot(config),
         DatabaseModule,
         RedisModule,
         MetricsModule,
@@ -27,6 +30,7 @@ export class AppModule {
         CouponsModule,
         IssuanceModule,
         HealthModule,
+        ...worker,
       ],
     };
   }

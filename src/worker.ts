@@ -3,12 +3,12 @@ import 'dotenv/config';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
-import { AppModule } from './app.module';
 import { createRootLogger, nestLogger } from './bootstrap/logger';
 import { logFatalErrors } from './bootstrap/crash-log';
 import { loadAppConfigOrExit } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsExclusively } from './database/run-migrations';
+import { QueueWorkerModule } from './queue-worker/queue-worker.module';
 
 /**
  * `npm run start:worker`: a process without HTTP that consumes the issuance queue (and sweeps
@@ -34,12 +34,8 @@ async function main(): Promise<void> {
   } finally {
     await migrator.destroy();
   }
-  const app = await NestFactory.createApplicationContext(AppModule.forRoot({ ...config, runWorker: true }), {
-    logger,
-    abortOnError: false,
-  });
+  const app = await NestFactory.createApplicationContext(QueueWorkerModule.forWorkerProcess(config), { logger, abortOnError: false });
   app.enableShutdownHooks();
-  new Logger('Worker').log(`consuming the issue queue (concurrency ${config.workerConcurrency})`);
 }
 
 main().catch((error) => {

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { warnIfNotDurable } from '../src/redis/redis.module';
-import type { LoadTestUser } from '../src/loadtest/load-test-users';
+import type { LoadTestUser } from '../load-test-users';
 import { Attempt, expectHistoryHolds } from './support/history';
 import { untilReady } from './support/http';
 import { countStatuses, couponFacts } from './support/invariants';

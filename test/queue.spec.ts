@@ -5,7 +5,7 @@ import { couponKeys } from '../src/issuance/reservation/coupon-keys';
 import { IssueWriter } from '../src/issuance/issue-writer';
 import { ISSUE_QUEUE, QUEUE_PREFIX } from '../src/issuance/queue/issue-queue';
 import { IssuanceStrategy } from '../src/issuance/strategies/issuance.strategy';
-import type { QueuedStrategy } from '../src/issuance/strategies/queued.strategy';
+import { PendingSweeper } from '../src/queue-worker/pending-sweeper';
 import { TEST_REDIS_URL } from './setup/test-env';
 import { countStatuses, couponFacts } from './support/invariants';
 import { PrivateRedis } from './support/private-redis';
@@ -24,7 +24,9 @@ describe('queue strategy: accepted requests always settle', () => {
   afterAll(() => t.close());
 
   const create = (totalQuantity: number) => t.createCoupon(admin, totalQuantity, 'queue');
-  const strategy = () => t.app.get(IssuanceStrategy) as QueuedStrategy;
+  const strategy = () => t.app.get(IssuanceStrategy);
+  /** One sweep now, rather than waiting for the worker's timer. */
+  const sweep = () => t.app.get(PendingSweeper, { strict: false }).sweep();
   /**
    * Exactly what the reservation script leaves when the process dies before the request gets a
    * job: the unit reserved and the request pending (accepted a minute ago), with no job.
@@ -57,7 +59,7 @@ describe('queue strategy: accepted requests always settle', () => {
     await acceptedWithoutJob(id, u.userId);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'PENDING' });
 
-    expect(await strategy().sweepNow()).toBeGreaterThanOrEqual(1);
+    expect(await sweep()).toBeGreaterThanOrEqual(1);
     await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
@@ -70,7 +72,7 @@ describe('queue strategy: accepted requests always settle', () => {
     const [first] = await t.app.get(IssueWriter).write(id, [u.userId]); // the commit that happened
     expect(first.kind).toBe('issued');
 
-    await strategy().sweepNow();
+    await sweep();
     await untilIdle(t, admin, id);
     const state = (await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body;
     expect(state).toEqual({ status: 'ISSUED', issue: first.kind === 'issued' ? first.issue : undefined });
@@ -84,7 +86,7 @@ describe('queue strategy: accepted requests always settle', () => {
     await acceptedWithoutJob(id, u.userId);
     // the campaign is paused behind Redis' back (the state was not told): PostgreSQL's check refuses
     await t.sql.query(`UPDATE coupons SET status = 'PAUSED' WHERE id = $1`, [id]);
-    await strategy().sweepNow();
+    await sweep();
     await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toEqual({ status: 'REJECTED', reason: 'NOT_OPEN' });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0 });
@@ -106,7 +108,7 @@ describe('queue strategy: accepted requests always settle', () => {
     const written = await t.app.get(IssueWriter).write(id, [others[0].userId, gone.userId]);
     expect(written.map((w) => w.kind)).toEqual(['issued', 'user-gone']);
 
-    await strategy().sweepNow();
+    await sweep();
     await untilIdle(t, admin, id);
     for (const u of others) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     expect(await strategy().state(id, gone.userId)).toEqual({ status: 'REJECTED', reason: 'UNAUTHORIZED' });

@@ -5,8 +5,9 @@ import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
-import type { Role } from '../users/user.entity';
-import { AuthUser, TokenService } from './token.service';
+import type { Role } from '../common/auth-user';
+import type { AuthUser } from '../common/auth-user';
+import { TokenService } from './token.service';
 
 /**
  * Global guard: every route needs a valid Bearer token unless marked @Public(), and a route

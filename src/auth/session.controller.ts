@@ -2,7 +2,7 @@ import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { SessionResponse } from './auth.responses';
-import type { AuthUser } from './token.service';
+import type { AuthUser } from '../common/auth-user';
 
 /**
  * Who the presented token is for, and the role they hold now (the guard did the lookup): lets a

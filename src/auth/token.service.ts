@@ -2,13 +2,8 @@ import { createSecretKey, KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import * as jwt from 'jsonwebtoken';
 import { AppConfig } from '../config/app-config';
-import type { Role } from '../users/user.entity';
+import type { AuthUser } from '../common/auth-user';
 import { resolveJwtSecret } from './jwt-secret';
-
-export interface AuthUser {
-  id: number;
-  role: Role;
-}
 
 const ALGORITHMS: jwt.Algorithm[] = ['HS256'];
 

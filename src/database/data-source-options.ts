@@ -1,16 +1,12 @@
 import { types } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
 import type { DatabaseConfig } from '../config/app-config';
-import { CouponEntity } from '../coupons/coupon.entity';
-import { CouponIssueEntity } from '../issuance/coupon-issue.entity';
-import { UserEntity } from '../users/user.entity';
 import { SqlLogger } from './sql-logger';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
 
-export const ENTITIES = [UserEntity, CouponEntity, CouponIssueEntity];
 export const MIGRATIONS = [InitialSchema1764000000000];
 
 /**
@@ -22,7 +18,9 @@ export function dataSourceOptions(db: DatabaseConfig): DataSourceOptions {
   return {
     type: 'postgres',
     url: db.url,
-    entities: ENTITIES,
+    // none here: each feature registers its own (TypeOrmModule.forFeature, autoLoadEntities), so
+    // the database layer knows no feature, and migrations (plain SQL) need none
+    entities: [],
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     migrationsRun: false,

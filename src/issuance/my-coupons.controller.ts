@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
-import type { AuthUser } from '../auth/token.service';
+import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { UserCouponPageResponse } from './issuance.responses';

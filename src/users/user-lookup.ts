@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { isDatabaseUnavailable } from '../database/postgres-errors';
-import type { Role } from './user.entity';
+import type { Role } from '../common/auth-user';
 
 /** All lookups share one lane: concurrent requests are answered by one query. */
 const LANE = 0;

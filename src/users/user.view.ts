@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { Role, UserEntity } from './user.entity';
+import type { Role } from '../common/auth-user';
+import type { UserEntity } from './user.entity';
 
 export class UserView {
   @ApiProperty({ example: 7 }) id: number;

@@ -4,7 +4,8 @@ import { Repository } from 'typeorm';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { isUniqueViolation } from '../database/postgres-errors';
-import { Role, UserEntity } from './user.entity';
+import type { Role } from '../common/auth-user';
+import { UserEntity } from './user.entity';
 
 @Injectable()
 export class UsersService {

@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { signAccessToken } from '../../src/auth/token.service';
 import { createApp } from '../../src/bootstrap/create-app';
 import { AppConfig, IssuanceStrategyName, loadAppConfig } from '../../src/config/app-config';
-import { ensureLoadTestUsers, LoadTestUser } from '../../src/loadtest/load-test-users';
+import { ensureLoadTestUsers, LoadTestUser } from '../../load-test-users';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 import { httpClient, HttpRequest } from './http';
 

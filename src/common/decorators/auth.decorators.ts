@@ -1,6 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import type { AuthUser } from '../../auth/token.service';
-import type { Role } from '../../users/user.entity';
+import type { AuthUser, Role } from '../auth-user';
 import { ErrorCode } from '../errors/error-code';
 import { ApiErrors } from './api-errors.decorator';
 

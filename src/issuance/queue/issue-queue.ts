@@ -83,7 +83,8 @@ export class IssueQueue {
     return Object.values(counts).reduce((a, b) => a + b, 0);
   }
 
-  close(): Promise<void> {
-    return this.queue.close();
+  /** Bounded: closing waits for Redis, which may be the thing that is gone. */
+  async close(withinMs = 2000): Promise<void> {
+    await Promise.race([this.queue.close(), new Promise((resolve) => setTimeout(resolve, withinMs).unref())]);
   }
 }

@@ -11,7 +11,15 @@ export type IssueState =
   | { status: 'PENDING' }
   | { status: 'REJECTED'; reason: string };
 
-export type StrategyStats = { pending: number } & Record<string, number | null>;
+/** A strategy's own figures; the optional ones exist only where the strategy keeps that state. */
+export interface StrategyStats {
+  /** Accepted but not yet written to PostgreSQL. */
+  pending: number;
+  /** Units taken in Redis (`redis`, `queue`); null when the coupon has no Redis state yet. */
+  redisReserved?: number | null;
+  /** BullMQ jobs not finished yet (`queue`). */
+  queueDepth?: number;
+}
 
 /** A dependency a strategy needs besides PostgreSQL: `check` resolves with details, or rejects when it is down. */
 export interface DependencyProbe {

@@ -1,29 +1,20 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
-import { Counter, Gauge } from 'prom-client';
-import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
+import { Gauge } from 'prom-client';
 import { CouponsService } from '../../coupons/coupons.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS } from '../../redis/redis.module';
-import { IssueWriter } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { IssueQueue } from '../queue/issue-queue';
-import { IssueProcessor } from '../queue/issue.processor';
-import { PendingSweeper } from '../queue/pending-sweeper';
 import { ReservationStore } from '../reservation/reservation.store';
 import { verdictRefusal } from '../reservation/verdict';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
-const SWEEP_EVERY_MS = 2000;
-const SWEEP_GRACE_MS = 5000;
-
 /**
  * `queue`: the API only accepts. The same atomic Lua step as `redis` reserves the unit and records
  * the request as pending, then a BullMQ job (ids only) is added, and the answer is 202. Workers
- * (RUN_WORKER in the API, or `npm run start:worker` processes) write the rows in batches and
- * settle each request to ISSUED, or to REJECTED with its unit given back.
+ * (`src/queue-worker/`: RUN_WORKER in the API, or `npm run start:worker` processes) write the rows
+ * in batches and settle each request to ISSUED, or to REJECTED with its unit given back.
  *
  * The promise of a 202: the reservation and its pending record are one atomic write to Redis. With
  * append-only persistence they survive a Redis restart, and they are settled only after PostgreSQL
@@ -33,22 +24,15 @@ const SWEEP_GRACE_MS = 5000;
  * SWEEP_GRACE_MS.
  */
 @Injectable()
-export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationShutdown {
   readonly name = 'queue' as const;
   private queue!: IssueQueue;
-  private processor?: IssueProcessor;
-  private sweeper?: PendingSweeper;
-  private workerConnection?: Redis;
-  private settled!: Counter<'result'>;
 
   constructor(
     private readonly reservations: ReservationStore,
-    private readonly writer: IssueWriter,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
-    private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    @InjectDataSource() private readonly db: DataSource,
     private readonly metrics: MetricsService,
   ) {
     super();
@@ -66,32 +50,10 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
         this.set(await queue.depth().catch(() => -1));
       },
     });
-    this.settled = new Counter({
-      name: 'coupon_issue_queue_settled_total',
-      help: 'Accepted requests this process wrote and settled, by result (issued, rejected): rate() is the drain rate',
-      labelNames: ['result'] as const,
-      registers: [this.metrics.registry],
-    });
   }
 
-  /** Consumes the queue in this process when RUN_WORKER (always, in a worker process). */
-  onApplicationBootstrap(): void {
-    if (!this.config.runWorker) return;
-    // BullMQ's blocking reads need a connection that waits instead of failing fast
-    this.workerConnection = new Redis(this.config.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'coupon-worker' });
-    this.processor = new IssueProcessor(this.writer, this.reservations, this.issues, this.settled);
-    this.processor.start(this.workerConnection, { concurrency: this.config.workerConcurrency });
-    this.sweeper = new PendingSweeper(this.db, this.reservations, this.queue, this.processor, { everyMs: SWEEP_EVERY_MS, graceMs: SWEEP_GRACE_MS });
-    this.sweeper.start();
-  }
-
-  /** Graceful: stop sweeping, finish the jobs in hand, then close the queue. */
   async onApplicationShutdown(): Promise<void> {
-    await this.sweeper?.stop();
-    await this.processor?.close();
-    // disconnect rather than QUIT: QUIT waits for an answer a dead Redis never gives
-    this.workerConnection?.disconnect();
-    await Promise.race([this.queue?.close(), new Promise((resolve) => setTimeout(resolve, 2000).unref())]);
+    await this.queue?.close();
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
@@ -137,8 +99,4 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     ];
   }
 
-  /** For tests and operators: one sweep now. */
-  sweepNow(): Promise<number> {
-    return this.sweeper ? this.sweeper.sweep() : Promise.resolve(0);
-  }
 }

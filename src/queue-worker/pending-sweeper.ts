@@ -1,14 +1,13 @@
-import { Logger } from '@nestjs/common';
-import type { DataSource } from 'typeorm';
-import { ReservationStore } from '../reservation/reservation.store';
-import { IssueQueue } from './issue-queue';
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { IssueQueue } from '../issuance/queue/issue-queue';
+import { ReservationStore } from '../issuance/reservation/reservation.store';
 import { IssueProcessor } from './issue.processor';
 
-export interface SweeperOptions {
-  everyMs: number;
-  /** A pending request younger than this is left alone: its job is probably on its way. */
-  graceMs: number;
-}
+const SWEEP_EVERY_MS = 2000;
+/** A pending request younger than this is left alone: its job is probably on its way. */
+const SWEEP_GRACE_MS = 5000;
 
 /**
  * Keeps the promise of a 202. The reservation script records every accepted request as pending
@@ -18,17 +17,17 @@ export interface SweeperOptions {
  * finished job was removed). The sweeper enqueues such requests again and settles those whose job
  * gave up. Running it in several workers at once is safe: writing and settling are idempotent.
  */
+@Injectable()
 export class PendingSweeper {
   private readonly logger = new Logger(PendingSweeper.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
 
   constructor(
-    private readonly db: DataSource,
+    @InjectDataSource() private readonly db: DataSource,
     private readonly reservations: ReservationStore,
     private readonly queue: IssueQueue,
     private readonly processor: IssueProcessor,
-    private readonly options: SweeperOptions,
   ) {}
 
   start(): void {
@@ -38,7 +37,7 @@ export class PendingSweeper {
         .then((n) => n && this.logger.warn(`re-enqueued ${n} accepted requests that had no job`))
         .catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`))
         .finally(() => (this.running = undefined));
-    }, this.options.everyMs);
+    }, SWEEP_EVERY_MS);
     this.timer.unref();
   }
 
@@ -47,7 +46,7 @@ export class PendingSweeper {
     const coupons = await this.db.query<{ id: number }[]>(
       `SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`,
     );
-    const cutoff = Date.now() - this.options.graceMs;
+    const cutoff = Date.now() - SWEEP_GRACE_MS;
     let requeued = 0;
     for (const { id: couponId } of coupons) {
       const orphans: number[] = [];

@@ -1,6 +1,6 @@
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
-import { signAccessToken } from '../auth/token.service';
+import { signAccessToken } from './src/auth/token.service';
 
 export const LOAD_TEST_PASSWORD = 'loadtest-password';
 const loadTestEmail = (i: number, prefix = 'loadtest') => `${prefix}-${i}@example.test`;

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ERROR_STATUS, ErrorCode } from '../errors/error-code';
-import { toDomainError } from '../errors/to-domain-error';
+import { ERROR_STATUS, ErrorCode } from '../common/errors/error-code';
+import { toDomainError } from './to-domain-error';
 
 interface ErrorBody {
   statusCode: number;

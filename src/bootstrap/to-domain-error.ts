@@ -1,8 +1,8 @@
 import { HttpException } from '@nestjs/common';
-import { isDatabaseUnavailable } from '../../database/postgres-errors';
-import { isRedisUnavailable } from '../../redis/redis-errors';
-import { DomainError } from './domain.error';
-import { ErrorCode } from './error-code';
+import { isDatabaseUnavailable } from '../database/postgres-errors';
+import { isRedisUnavailable } from '../redis/redis-errors';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
   400: ErrorCode.VALIDATION_FAILED,
@@ -15,7 +15,11 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: ErrorCode.UNAVAILABLE,
 };
 
-/** Classifies anything thrown into a contract error (INTERNAL when it is not understood). */
+/**
+ * Classifies anything thrown into a contract error (INTERNAL when it is not understood). It sits
+ * with the application's wiring, which may know every layer: the infrastructure's own modules say
+ * what an outage of theirs looks like (postgres-errors, redis-errors), and `common/` knows none.
+ */
 export function toDomainError(exception: unknown): DomainError {
   if (exception instanceof DomainError) return exception;
   if (exception instanceof HttpException) {

@@ -1,12 +1,20 @@
-import { Logger } from '@nestjs/common';
-import type { Counter } from 'prom-client';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
-import type { KeyedBatcher } from '../../common/keyed-batcher';
-import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
-import { IssueStore } from '../issue.store';
-import { ReservationStore } from '../reservation/reservation.store';
-import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from './issue-queue';
+import type { Counter } from 'prom-client';
+import type { KeyedBatcher } from '../common/keyed-batcher';
+import { IssueWriter, WriteResult, writeRefusal } from '../issuance/issue-writer';
+import { IssueStore } from '../issuance/issue.store';
+import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from '../issuance/queue/issue-queue';
+import { ReservationStore } from '../issuance/reservation/reservation.store';
+
+/** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
+export const WORKER_CONNECTION = Symbol('WORKER_CONNECTION');
+/** Requests settled by this process, by result: the queue's drain rate is its rate(). */
+export const SETTLED_COUNTER = Symbol('SETTLED_COUNTER');
+
+/** Requests of one coupon written by one statement at most, and waiting for one at most. */
+const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000 };
 
 export interface ProcessorOptions {
   /** Jobs (each a batch of requests) one process handles at once. */
@@ -23,6 +31,7 @@ export interface ProcessorOptions {
  * found already holding the coupon is settled as issued. A refusal releases the unit and records
  * why, and releasing twice is a no-op.
  */
+@Injectable()
 export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
   private worker?: Worker<IssueJob, void>;
@@ -32,10 +41,9 @@ export class IssueProcessor {
     writer: IssueWriter,
     private readonly reservations: ReservationStore,
     private readonly issues: IssueStore,
-    /** Requests settled by this process, by result: the queue's drain rate is its rate(). */
-    private readonly settled?: Counter<'result'>,
+    @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
-    this.writes = writer.batcher({ maxBatch: 5000, maxQueued: 1_000_000 });
+    this.writes = writer.batcher(WRITE_LIMITS);
   }
 
   start(connection: Redis, { concurrency }: ProcessorOptions): void {
@@ -67,8 +75,8 @@ export class IssueProcessor {
       if (result.kind === 'issued' || result.kind === 'held') continue;
       await this.reservations.release(couponId, userIds[i], { rejectedBecause: writeRefusal(couponId, result).code });
     }
-    this.settled?.inc({ result: 'issued' }, issued.length);
-    if (issued.length < userIds.length) this.settled?.inc({ result: 'rejected' }, userIds.length - issued.length);
+    this.settled.inc({ result: 'issued' }, issued.length);
+    if (issued.length < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - issued.length);
   }
 
   /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */

@@ -1,0 +1,39 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig } from '../config/app-config';
+import { IssueQueue } from '../issuance/queue/issue-queue';
+import { IssueProcessor, WORKER_CONNECTION } from './issue.processor';
+import { PendingSweeper } from './pending-sweeper';
+
+/**
+ * Starts consuming once the application is up, and stops in order on shutdown: no new sweeps,
+ * the jobs in hand finished (bounded), then the connections. It stops before any module closes
+ * its own resources (`beforeApplicationShutdown`), so the jobs in hand still have Redis and
+ * PostgreSQL to finish with.
+ */
+@Injectable()
+export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('QueueWorker');
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly processor: IssueProcessor,
+    private readonly sweeper: PendingSweeper,
+    private readonly queue: IssueQueue,
+    @Inject(WORKER_CONNECTION) private readonly connection: Redis,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.processor.start(this.connection, { concurrency: this.config.workerConcurrency });
+    this.sweeper.start();
+    this.logger.log(`consuming the issue queue (concurrency ${this.config.workerConcurrency})`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.sweeper.stop();
+    await this.processor.close();
+    // disconnect rather than QUIT: QUIT waits for an answer a dead Redis never gives
+    this.connection.disconnect();
+    await this.queue.close();
+  }
+}
