@@ -10,7 +10,7 @@ const { getDataSourceToken } = require('@nestjs/typeorm');
 const { createApp } = require('../dist/bootstrap/create-app');
 const { loadAppConfig } = require('../dist/config/app-config');
 const { couponNotFound } = require('../dist/common/errors/domain.error');
-const { alreadyIssued, soldOut } = require('../dist/issuance/issuance.errors');
+const { refusalError } = require('../dist/issuance/refusal');
 const { IssuanceStrategy } = require('../dist/issuance/strategies/issuance.strategy');
 const { newIssueCode } = require('../dist/issuance/issue-code');
 const { toIssueView } = require('../dist/issuance/issue.view');
@@ -31,8 +31,8 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
     const [coupon] = await this.db.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = $1', [couponId]);
     if (!coupon) throw couponNotFound(couponId);
     const held = await this.db.query('SELECT 1 FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2', [couponId, userId]);
-    if (held.length) throw alreadyIssued(couponId);
-    if (coupon.issued_quantity >= coupon.total_quantity) throw soldOut(couponId); // the check, on a stale read
+    if (held.length) throw refusalError(couponId, 'ALREADY_ISSUED');
+    if (coupon.issued_quantity >= coupon.total_quantity) throw refusalError(couponId, 'SOLD_OUT'); // the check, on a stale read
     let row;
     try {
       [row] = await this.db.query(
@@ -40,7 +40,7 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
         [couponId, userId, newIssueCode()],
       );
     } catch (error) {
-      if (isUniqueViolation(error)) throw alreadyIssued(couponId);
+      if (isUniqueViolation(error)) throw refusalError(couponId, 'ALREADY_ISSUED');
       throw error;
     }
     // the lost update: writes back what it read plus one

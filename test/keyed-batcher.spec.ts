@@ -48,22 +48,21 @@ describe('KeyedBatcher', () => {
 
 describe('decideBatch', () => {
   const open = { status: 'ACTIVE' as const, starts_at: null, ends_at: null, total_quantity: 3, issued_quantity: 1 };
-  const codes = (ds: ReturnType<typeof decideBatch>) => ds.map((d) => (d.grant ? 'GRANT' : d.error.code));
 
   it('serves in arrival order until stock runs out; holders and repeats are told ALREADY_ISSUED', () => {
-    expect(codes(decideBatch(1, open, [10, 11, 10, 12, 13, 12], new Set([11])))).toEqual([
+    expect(decideBatch(open, [10, 11, 10, 12, 13, 12], new Set([11]))).toEqual([
       'GRANT', 'ALREADY_ISSUED', 'ALREADY_ISSUED', 'GRANT', 'SOLD_OUT', 'ALREADY_ISSUED',
     ]);
   });
 
   it('gives a repeat of a refused user the same refusal', () => {
     const full = { ...open, issued_quantity: 3 };
-    expect(codes(decideBatch(1, full, [10, 10], new Set()))).toEqual(['SOLD_OUT', 'SOLD_OUT']);
+    expect(decideBatch(full, [10, 10], new Set())).toEqual(['SOLD_OUT', 'SOLD_OUT']);
   });
 
   it('refuses a closed campaign (NOT_OPEN) and a missing coupon (COUPON_NOT_FOUND)', () => {
-    expect(codes(decideBatch(1, { ...open, status: 'PAUSED' }, [10], new Set()))).toEqual(['NOT_OPEN']);
-    expect(codes(decideBatch(1, { ...open, starts_at: new Date(Date.now() + 60_000) }, [10], new Set()))).toEqual(['NOT_OPEN']);
-    expect(codes(decideBatch(1, undefined, [10, 11], new Set()))).toEqual(['COUPON_NOT_FOUND', 'COUPON_NOT_FOUND']);
+    expect(decideBatch({ ...open, status: 'PAUSED' }, [10], new Set())).toEqual(['NOT_OPEN']);
+    expect(decideBatch({ ...open, starts_at: new Date(Date.now() + 60_000) }, [10], new Set())).toEqual(['NOT_OPEN']);
+    expect(decideBatch(undefined, [10, 11], new Set())).toEqual(['COUPON_NOT_FOUND', 'COUPON_NOT_FOUND']);
   });
 });

@@ -24,11 +24,3 @@ export const toCouponView = (c: CouponEntity): CouponView => ({
   status: c.status,
   createdAt: c.createdAt.toISOString(),
 });
-
-/** Why a coupon cannot be issued right now, or undefined when it is open. */
-export function closedReason(c: Pick<CouponEntity, 'status' | 'startsAt' | 'endsAt'>, now = new Date()): string | undefined {
-  if (c.status !== 'ACTIVE') return `the campaign is ${c.status.toLowerCase()}`;
-  if (c.startsAt && now < c.startsAt) return `the campaign opens at ${c.startsAt.toISOString()}`;
-  if (c.endsAt && now >= c.endsAt) return `the campaign closed at ${c.endsAt.toISOString()}`;
-  return undefined;
-}

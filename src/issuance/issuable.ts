@@ -1,7 +1,5 @@
-import { couponNotFound, DomainError } from '../common/errors/domain.error';
-import { closedReason } from '../coupons/coupon.view';
 import type { CouponStatus } from '../coupons/coupon.entity';
-import { alreadyIssued, notOpen, soldOut } from './issuance.errors';
+import type { Refusal } from './refusal';
 
 /** The coupon columns every decision reads. */
 export interface CouponStateRow {
@@ -12,35 +10,37 @@ export interface CouponStateRow {
   issued_quantity: number;
 }
 
-export type Decision = { grant: true } | { grant: false; error: DomainError };
+export type Decision = 'GRANT' | Refusal;
+
+/**
+ * Whether the campaign takes requests now. The same rule is written in Lua (reserve.lua) and in
+ * SQL (the writer's statement): ACTIVE, and within [starts_at, ends_at) where those are set.
+ */
+export function isOpen(c: Pick<CouponStateRow, 'status' | 'starts_at' | 'ends_at'>, now: Date): boolean {
+  return c.status === 'ACTIVE' && (!c.starts_at || c.starts_at <= now) && (!c.ends_at || now < c.ends_at);
+}
 
 /**
  * Decides a batch of requests (in arrival order) against one coupon state: holders and repeats
  * get ALREADY_ISSUED, then a closed campaign refuses everyone else, then stock goes first come,
- * first served. Returns, per request, either `grant` or the refusal.
+ * first served.
  */
-export function decideBatch(
-  couponId: number,
-  coupon: CouponStateRow | undefined,
-  userIds: number[],
-  alreadyHeld: ReadonlySet<number>,
-  now = new Date(),
-): Decision[] {
-  if (!coupon) return userIds.map(() => ({ grant: false, error: couponNotFound(couponId) }));
-  const closed = closedReason({ status: coupon.status, startsAt: coupon.starts_at, endsAt: coupon.ends_at }, now);
+export function decideBatch(coupon: CouponStateRow | undefined, userIds: number[], alreadyHeld: ReadonlySet<number>, now = new Date()): Decision[] {
+  if (!coupon) return userIds.map(() => 'COUPON_NOT_FOUND');
+  const open = isOpen(coupon, now);
   let remaining = coupon.total_quantity - coupon.issued_quantity;
   const firstDecision = new Map<number, Decision>();
   return userIds.map((userId) => {
     const earlier = firstDecision.get(userId);
     // a repeat inside the batch: "already issued" if the first one won, else the same refusal
-    if (earlier) return earlier.grant ? { grant: false, error: alreadyIssued(couponId) } : earlier;
+    if (earlier) return earlier === 'GRANT' ? 'ALREADY_ISSUED' : earlier;
     const decision: Decision = alreadyHeld.has(userId)
-      ? { grant: false, error: alreadyIssued(couponId) }
-      : closed
-        ? { grant: false, error: notOpen(couponId, closed) }
+      ? 'ALREADY_ISSUED'
+      : !open
+        ? 'NOT_OPEN'
         : remaining <= 0
-          ? { grant: false, error: soldOut(couponId) }
-          : (remaining--, { grant: true });
+          ? 'SOLD_OUT'
+          : (remaining--, 'GRANT');
     firstDecision.set(userId, decision);
     return decision;
   });

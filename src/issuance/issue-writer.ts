@@ -1,28 +1,30 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { couponNotFound, DomainError, unavailable } from '../common/errors/domain.error';
-import { ErrorCode } from '../common/errors/error-code';
+import { unavailable } from '../common/errors/domain.error';
 import { KeyedBatcher } from '../common/keyed-batcher';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
-import { alreadyIssued, notOpen, soldOut } from './issuance.errors';
 import { newIssueCode } from './issue-code';
 import { IssueRow, IssueView, toIssueView } from './issue.view';
+import type { Refusal } from './refusal';
 
-/** What PostgreSQL made of one user's write. */
-export type WriteResult =
-  | { kind: 'issued'; issue: IssueView }
-  | { kind: 'held' } // the user already had a row: the write was a no-op
-  | { kind: 'closed' } // the campaign is paused, ended or outside its window
-  | { kind: 'sold-out' } // the CHECK on issued_quantity <= total_quantity refused it
-  | { kind: 'gone' } // the coupon was deleted
-  | { kind: 'user-gone' }; // the user was deleted after the request was accepted
+/**
+ * What PostgreSQL made of one user's write. Refusals: ALREADY_ISSUED (the user already had a row:
+ * a no-op), NOT_OPEN (paused, ended or outside its window), SOLD_OUT (the CHECK on
+ * issued_quantity <= total_quantity), COUPON_NOT_FOUND (deleted), USER_GONE (the user was deleted
+ * after the request was accepted).
+ */
+export type WriteResult = { kind: 'issued'; issue: IssueView } | { kind: 'refused'; refusal: Refusal };
+const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal });
 
 /**
  * One statement for a whole batch: checks the campaign is open, inserts every row (ON CONFLICT:
  * a user who already holds one is a no-op, not an aborted batch), and moves the counter by exactly
  * the rows inserted. The CHECK (issued_quantity <= total_quantity) makes overselling impossible
- * whatever was decided upstream. `open` is null when the coupon does not exist.
+ * whatever was decided upstream. `open` is null when the coupon does not exist. When the campaign
+ * is closed it also says which of the users hold one already: a holder is told ALREADY_ISSUED
+ * before NOT_OPEN, as in decideBatch and reserve.lua (and a redelivered job of a campaign paused
+ * since then settles its holders as issued, instead of giving their units back).
  */
 const WRITE_ISSUES_SQL = `
   WITH coupon AS (
@@ -37,11 +39,14 @@ const WRITE_ISSUES_SQL = `
   ), counted AS (
     UPDATE coupons SET issued_quantity = issued_quantity + (SELECT count(*) FROM issued), updated_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM issued)
+  ), held_while_closed AS (
+    SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[]) AND NOT (SELECT open FROM coupon)
   )
-  SELECT (SELECT open FROM coupon) AS open, i.id, i.coupon_id, i.user_id, i.code, i.issued_at
+  SELECT (SELECT open FROM coupon) AS open, (SELECT array_agg(user_id) FROM held_while_closed) AS held_while_closed,
+         i.id, i.coupon_id, i.user_id, i.code, i.issued_at
     FROM (SELECT 1) AS one LEFT JOIN issued i ON true`;
 
-type WriteRow = { open: boolean | null } & Partial<IssueRow>;
+type WriteRow = { open: boolean | null; held_while_closed: number[] | null } & Partial<IssueRow>;
 
 const isOverTotal = (error: unknown) =>
   pgCode(error) === PgCode.CHECK_VIOLATION && pgConstraint(error) === 'coupons_issued_within_total';
@@ -86,7 +91,7 @@ export class IssueWriter {
         results.push(...(await this.writeBatch(this.db.manager, couponId, [userId])));
       } catch (error) {
         if (!isOverTotal(error)) throw error;
-        results.push({ kind: 'sold-out' });
+        results.push(refused('SOLD_OUT'));
       }
     }
     return results;
@@ -104,12 +109,13 @@ export class IssueWriter {
     const present = userIds.filter((id) => existing.has(id));
     const written = present.length ? await this.write(couponId, present) : [];
     let next = 0;
-    return userIds.map((id): WriteResult => (existing.has(id) ? written[next++] : { kind: 'user-gone' }));
+    return userIds.map((id): WriteResult => (existing.has(id) ? written[next++] : refused('USER_GONE')));
   }
 
   private async writeBatch(runner: EntityManager, couponId: number, userIds: number[]): Promise<WriteResult[]> {
     const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, userIds, userIds.map(() => newIssueCode())]);
     const open = rows[0]?.open ?? null;
+    const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();
     for (const row of rows) if (row.id !== null && row.id !== undefined) issued.set(row.user_id!, toIssueView(row as IssueRow));
     return userIds.map((userId): WriteResult => {
@@ -117,25 +123,9 @@ export class IssueWriter {
       // the same user twice in one batch (two requests at once): one issue, and one 'held'
       issued.delete(userId);
       if (issue) return { kind: 'issued', issue };
-      if (open === null) return { kind: 'gone' };
-      if (!open) return { kind: 'closed' };
-      return { kind: 'held' };
+      if (open === null) return refused('COUPON_NOT_FOUND');
+      if (!open && !heldWhileClosed.has(userId)) return refused('NOT_OPEN');
+      return refused('ALREADY_ISSUED');
     });
-  }
-}
-
-/** The answer a user gets for a write result that is not an issue. */
-export function writeRefusal(couponId: number, result: Exclude<WriteResult, { kind: 'issued' }>): DomainError {
-  switch (result.kind) {
-    case 'held':
-      return alreadyIssued(couponId);
-    case 'closed':
-      return notOpen(couponId, 'the campaign closed');
-    case 'sold-out':
-      return soldOut(couponId);
-    case 'gone':
-      return couponNotFound(couponId);
-    case 'user-gone':
-      return new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this request no longer exists');
   }
 }

@@ -3,9 +3,10 @@ import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Counter } from 'prom-client';
 import type { KeyedBatcher } from '../common/keyed-batcher';
-import { IssueWriter, WriteResult, writeRefusal } from '../issuance/issue-writer';
+import { IssueWriter, WriteResult } from '../issuance/issue-writer';
 import { IssueStore } from '../issuance/issue.store';
 import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from '../issuance/queue/issue-queue';
+import { refusalError } from '../issuance/refusal';
 import { ReservationStore } from '../issuance/reservation/reservation.store';
 
 /** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
@@ -15,6 +16,9 @@ export const SETTLED_COUNTER = Symbol('SETTLED_COUNTER');
 
 /** Requests of one coupon written by one statement at most, and waiting for one at most. */
 const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000 };
+
+/** Written now, or written before (a redelivered job): either way the user holds the coupon. */
+const holds = (result: WriteResult) => result.kind === 'issued' || result.refusal === 'ALREADY_ISSUED';
 
 export interface ProcessorOptions {
   /** Jobs (each a batch of requests) one process handles at once. */
@@ -69,11 +73,11 @@ export class IssueProcessor {
   /** Writes one job's requests and settles each: ISSUED, or REJECTED with its unit given back. */
   async process({ couponId, userIds }: IssueJob): Promise<void> {
     const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
-    const issued = userIds.filter((_, i) => results[i].kind === 'issued' || results[i].kind === 'held');
+    const issued = userIds.filter((_, i) => holds(results[i]));
     await this.reservations.settleIssued(couponId, issued);
     for (const [i, result] of results.entries()) {
-      if (result.kind === 'issued' || result.kind === 'held') continue;
-      await this.reservations.release(couponId, userIds[i], { rejectedBecause: writeRefusal(couponId, result).code });
+      if (holds(result) || result.kind !== 'refused') continue;
+      await this.reservations.release(couponId, userIds[i], { rejectedBecause: refusalError(couponId, result.refusal).code });
     }
     this.settled.inc({ result: 'issued' }, issued.length);
     if (issued.length < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - issued.length);

@@ -9,9 +9,11 @@ import { couponNotFound, unavailable } from '../../common/errors/domain.error';
 import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange } from '../../coupons/coupons.service';
 import { REDIS } from '../../redis/redis.module';
+import type { Refusal } from '../refusal';
 import { couponKeys } from './coupon-keys';
 
-export type Verdict = 'OK' | 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT';
+/** What reserve.lua answers: a unit reserved, or a refusal (the Lua script speaks the same vocabulary). */
+export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT'>;
 type ScriptReply = Verdict | 'MISSING';
 
 const lua = (name: string) => readFileSync(join(__dirname, name), 'utf8');

@@ -6,7 +6,8 @@ import { ItemResult, KeyedBatcher } from '../../common/keyed-batcher';
 import { isUniqueViolation } from '../../database/postgres-errors';
 import { retryTransaction } from '../../database/retry-transaction';
 import { CouponStateRow, decideBatch } from '../issuable';
-import { IssueWriter, writeRefusal } from '../issue-writer';
+import { IssueWriter } from '../issue-writer';
+import { refusalError } from '../refusal';
 import { IssueStore } from '../issue.store';
 import type { IssueView } from '../issue.view';
 import { DependencyProbe, IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
@@ -91,14 +92,14 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
 
   private async decideLocked(tx: EntityManager, couponId: number, userIds: number[]): Promise<ItemResult<IssueView>[]> {
     const [coupon] = await tx.query<(CouponStateRow & { held: number[] })[]>(LOCK_COUPON_SQL, [couponId, userIds]);
-    const decisions = decideBatch(couponId, coupon, userIds, new Set(coupon?.held));
-    const granted = userIds.filter((_, i) => decisions[i].grant);
+    const decisions = decideBatch(coupon, userIds, new Set(coupon?.held));
+    const granted = userIds.filter((_, i) => decisions[i] === 'GRANT');
     const written = granted.length ? await this.writer.write(couponId, granted, tx) : [];
     let next = 0;
     return decisions.map((decision): ItemResult<IssueView> => {
-      if (!decision.grant) return { ok: false, error: decision.error };
+      if (decision !== 'GRANT') return { ok: false, error: refusalError(couponId, decision) };
       const result = written[next++];
-      return result.kind === 'issued' ? { ok: true, value: result.issue } : { ok: false, error: writeRefusal(couponId, result) };
+      return result.kind === 'issued' ? { ok: true, value: result.issue } : { ok: false, error: refusalError(couponId, result.refusal) };
     });
   }
 

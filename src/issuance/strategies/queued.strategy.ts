@@ -7,7 +7,7 @@ import { REDIS } from '../../redis/redis.module';
 import { IssueStore } from '../issue.store';
 import { IssueQueue } from '../queue/issue-queue';
 import { ReservationStore } from '../reservation/reservation.store';
-import { verdictRefusal } from '../reservation/verdict';
+import { refusalError } from '../refusal';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /**
@@ -58,7 +58,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
     const verdict = await this.reservations.reserve(couponId, userId, { recordPending: true });
-    if (verdict !== 'OK') throw verdictRefusal(couponId, verdict);
+    if (verdict !== 'OK') throw refusalError(couponId, verdict);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
     await this.queue.add(couponId, userId);

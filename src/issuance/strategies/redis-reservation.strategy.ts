@@ -5,10 +5,10 @@ import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS } from '../../redis/redis.module';
-import { IssueWriter, WriteResult, writeRefusal } from '../issue-writer';
+import { IssueWriter, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
+import { refusalError } from '../refusal';
 import { ReservationStore } from '../reservation/reservation.store';
-import { verdictRefusal } from '../reservation/verdict';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
@@ -56,7 +56,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
     const verdict = await this.reservations.reserve(couponId, userId);
     if (verdict === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
-    if (verdict !== 'OK') throw verdictRefusal(couponId, verdict);
+    if (verdict !== 'OK') throw refusalError(couponId, verdict);
     let result: WriteResult;
     try {
       result = await this.batcher.submit(couponId, userId);
@@ -65,9 +65,9 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
       throw error;
     }
     if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
-    // 'held': PostgreSQL already has this user's row, so the reservation is right and stays
-    if (result.kind !== 'held') await this.giveBack(couponId, userId);
-    throw writeRefusal(couponId, result);
+    // ALREADY_ISSUED: PostgreSQL already has this user's row, so the reservation is right and stays
+    if (result.refusal !== 'ALREADY_ISSUED') await this.giveBack(couponId, userId);
+    throw refusalError(couponId, result.refusal);
   }
 
   /**
@@ -75,13 +75,13 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
    * ALREADY_ISSUED. But a reservation can outlive its request: Redis ran the script and its
    * answer was lost (a timeout, a dropped connection), so the client got a 503 and nothing was
    * written. The unit is this user's either way, so it is written now, through the same idempotent
-   * batch write: 'held' means the row was there (409); 'issued' means the lost write is made good
+   * batch write: ALREADY_ISSUED means the row was there (409); 'issued' means the lost write is made good
    * (201), instead of telling the user they hold a coupon they do not.
    */
   private async confirmHeld(couponId: number, userId: number): Promise<IssueOutcome> {
     const result = await this.batcher.submit(couponId, userId);
     if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
-    throw writeRefusal(couponId, result); // 'held', or closed/sold out in PostgreSQL: the unit waits for reconcile
+    throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
   }
 
   private async giveBack(couponId: number, userId: number): Promise<void> {
