@@ -31,10 +31,9 @@ export async function ensureLoadTestUsers(
        ON CONFLICT (email) DO NOTHING`,
       [hash, first, first + count - 1, prefix],
     );
-    const { rows } = await client.query<{ id: number; email: string }>(
-      `SELECT id, email FROM users WHERE email = ANY($1::text[])`,
-      [Array.from({ length: count }, (_, k) => loadTestEmail(first + k, prefix))],
-    );
+    const { rows } = await client.query<{ id: number; email: string }>(`SELECT id, email FROM users WHERE email = ANY($1::text[])`, [
+      Array.from({ length: count }, (_, k) => loadTestEmail(first + k, prefix)),
+    ]);
     const idByEmail = new Map(rows.map((r) => [r.email, r.id]));
     return Array.from({ length: count }, (_, k) => {
       const userId = idByEmail.get(loadTestEmail(first + k, prefix))!;

@@ -60,19 +60,21 @@ function saturate({ url, method = 'POST', tokens, connections, durationS, amount
   const statuses = {};
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const instance = autocannon(
+    autocannon(
       {
         url,
         connections,
         ...(amount ? { amount } : { duration: durationS }),
         timeout: 30,
-        requests: [{
-          method,
-          setupRequest: (req) => {
-            const token = tokens[next++ % tokens.length];
-            return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+        requests: [
+          {
+            method,
+            setupRequest: (req) => {
+              const token = tokens[next++ % tokens.length];
+              return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+            },
           },
-        }],
+        ],
         setupClient: (client) => {
           client.on('response', (status, _bytes, ms) => {
             latencies.push(ms);

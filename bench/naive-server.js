@@ -23,7 +23,8 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
     this.moduleRef = moduleRef;
   }
 
-  get db() { // resolved on first use: the strategy is built before the DataSource exists
+  get db() {
+    // resolved on first use: the strategy is built before the DataSource exists
     return (this.dataSource ??= this.moduleRef.get(getDataSourceToken(), { strict: false }));
   }
 
@@ -48,10 +49,16 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
     return { status: 'ISSUED', issue: toIssueView(row) };
   }
 
-  async state() { return undefined; }
-  async stats() { return { pending: 0 }; }
+  async state() {
+    return undefined;
+  }
+  async stats() {
+    return { pending: 0 };
+  }
   async reconcile() {}
-  dependencies() { return []; }
+  dependencies() {
+    return [];
+  }
 }
 
 async function main() {

@@ -15,11 +15,15 @@ function issuedPerSecond(w) {
 function renderMarkdown(run) {
   const pess = run.results.find((r) => r.strategy === 'pessimistic');
   const lines = [];
-  lines.push(`Run ${run.date} on ${run.machine.cpus} cores (${run.machine.cpuModel}), ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; ` +
-    `service, PostgreSQL, Redis and load generator on the same machine. Saturation runs: ${run.options.connections} connections, ` +
-    `${run.options.duration} s; sell-out: ${fmt(run.options.selloutUsers)} users on ${fmt(run.options.selloutTotal)} coupons.`);
+  lines.push(
+    `Run ${run.date} on ${run.machine.cpus} cores (${run.machine.cpuModel}), ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; ` +
+      `service, PostgreSQL, Redis and load generator on the same machine. Saturation runs: ${run.options.connections} connections, ` +
+      `${run.options.duration} s; sell-out: ${fmt(run.options.selloutUsers)} users on ${fmt(run.options.selloutTotal)} coupons.`,
+  );
   lines.push('');
-  lines.push('| strategy | workload | requests | 201/202 | 409 | 429 | 5xx/err | req/s | issued/s | p50 ms | p95 ms | p99 ms | max ms | issued | oversell | dups | counter gap |');
+  lines.push(
+    '| strategy | workload | requests | 201/202 | 409 | 429 | 5xx/err | req/s | issued/s | p50 ms | p95 ms | p99 ms | max ms | issued | oversell | dups | counter gap |',
+  );
   lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of run.results) {
     for (const name of WORKLOADS) {
@@ -27,9 +31,11 @@ function renderMarkdown(run) {
       if (!w) continue;
       const ok = count(w.statuses, (s) => s >= 200 && s < 300);
       const errs = count(w.statuses, (s) => s >= 500 || s === 0) + (w.errors ?? 0);
-      lines.push(`| ${r.strategy} | ${name} | ${fmt(w.requests)} | ${fmt(ok)} | ${fmt(count(w.statuses, (s) => s === 409))} | ${fmt(count(w.statuses, (s) => s === 429))} | ${fmt(errs)} | ` +
-        `${fmt(w.throughput)} | ${fmt(issuedPerSecond(w))} | ${w.p50} | ${w.p95} | ${w.p99} | ${w.max} | ${fmt(w.issued)} | ` +
-        `${w.oversell === undefined ? '' : w.oversell ? `**${w.oversell}**` : 0} | ${fmt(w.duplicates)} | ${w.counterMismatch === undefined ? '' : w.counterMismatch ? `**${w.counterMismatch}**` : 0} |`);
+      lines.push(
+        `| ${r.strategy} | ${name} | ${fmt(w.requests)} | ${fmt(ok)} | ${fmt(count(w.statuses, (s) => s === 409))} | ${fmt(count(w.statuses, (s) => s === 429))} | ${fmt(errs)} | ` +
+          `${fmt(w.throughput)} | ${fmt(issuedPerSecond(w))} | ${w.p50} | ${w.p95} | ${w.p99} | ${w.max} | ${fmt(w.issued)} | ` +
+          `${w.oversell === undefined ? '' : w.oversell ? `**${w.oversell}**` : 0} | ${fmt(w.duplicates)} | ${w.counterMismatch === undefined ? '' : w.counterMismatch ? `**${w.counterMismatch}**` : 0} |`,
+      );
     }
   }
   lines.push('');
@@ -40,36 +46,54 @@ function renderMarkdown(run) {
     const c = r.workloads.ceiling;
     const ratio = pess && s ? (s.throughput / pess.workloads.sustained.throughput).toFixed(2) : '';
     const ofCeiling = s && c ? `${Math.round((s.throughput / c.throughput) * 100)}%` : '';
-    lines.push(`| ${r.strategy} | ${fmt(s?.throughput)} | ${fmt(issuedPerSecond(s))} | ${ratio} | ${ofCeiling} | ${fmt(c?.throughput)} | ${fmt(r.peakRssMiB)} |`);
+    lines.push(
+      `| ${r.strategy} | ${fmt(s?.throughput)} | ${fmt(issuedPerSecond(s))} | ${ratio} | ${ofCeiling} | ${fmt(c?.throughput)} | ${fmt(r.peakRssMiB)} |`,
+    );
   }
   for (const r of run.results.filter((x) => x.drain)) {
     const d = r.drain;
     lines.push('');
-    lines.push(`Queue drain (${r.strategy}): a backlog of ${fmt(d.accepted)} accepted requests written by one worker process in ${fmt(d.ms)} ms, ` +
-      `**${fmt(d.rowsPerSecond)} rows/s** into PostgreSQL (worker start-up included); oversell ${d.oversell}, duplicates ${d.duplicates}, counter gap ${d.counterMismatch}.`);
+    lines.push(
+      `Queue drain (${r.strategy}): a backlog of ${fmt(d.accepted)} accepted requests written by one worker process in ${fmt(d.ms)} ms, ` +
+        `**${fmt(d.rowsPerSecond)} rows/s** into PostgreSQL (worker start-up included); oversell ${d.oversell}, duplicates ${d.duplicates}, counter gap ${d.counterMismatch}.`,
+    );
   }
   return lines.join('\n') + '\n';
 }
 
 function renderSvg(run) {
-  const W = 960, H = 420, pad = 50, panelW = (W - pad * 3) / 2, panelH = H - pad * 2 - 30;
+  const W = 960,
+    H = 420,
+    pad = 50,
+    panelW = (W - pad * 3) / 2,
+    panelH = H - pad * 2 - 30;
   const colors = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2'];
   const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Coupon issuance: sustained hot coupon (${run.options.connections} connections, ${run.options.duration} s), ${run.machine.cpus} cores</text>`];
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">Coupon issuance: sustained hot coupon (${run.options.connections} connections, ${run.options.duration} s), ${run.machine.cpus} cores</text>`,
+  ];
   const strategies = run.results.map((r) => r.strategy);
 
   // left: throughput per strategy (req/s and issued/s), with each run's HTTP ceiling as a mark
-  const tp = run.results.map((r) => ({ req: r.workloads.sustained?.throughput ?? 0, issued: issuedPerSecond(r.workloads.sustained) ?? 0, ceiling: r.workloads.ceiling?.throughput ?? 0 }));
+  const tp = run.results.map((r) => ({
+    req: r.workloads.sustained?.throughput ?? 0,
+    issued: issuedPerSecond(r.workloads.sustained) ?? 0,
+    ceiling: r.workloads.ceiling?.throughput ?? 0,
+  }));
   const maxTp = Math.max(1, ...tp.flatMap((t) => [t.req, t.issued, t.ceiling]));
-  const x0 = pad, y0 = pad + 20;
+  const x0 = pad,
+    y0 = pad + 20;
   parts.push(`<text x="${x0 + panelW / 2}" y="${y0 - 6}" text-anchor="middle" font-weight="bold">throughput (per second)</text>`);
   parts.push(`<line x1="${x0}" y1="${y0 + panelH}" x2="${x0 + panelW}" y2="${y0 + panelH}" stroke="#333"/>`);
   const slot = panelW / strategies.length;
   tp.forEach((t, i) => {
     const bw = slot / 3.2;
-    [[t.req, colors[0], 'req/s'], [t.issued, colors[2], 'issued/s']].forEach(([v, color], j) => {
+    [
+      [t.req, colors[0], 'req/s'],
+      [t.issued, colors[2], 'issued/s'],
+    ].forEach(([v, color], j) => {
       const h = (v / maxTp) * panelH;
       const x = x0 + i * slot + slot * 0.15 + j * (bw + 4);
       parts.push(`<rect x="${x}" y="${y0 + panelH - h}" width="${bw}" height="${h}" fill="${color}"/>`);
@@ -82,18 +106,23 @@ function renderSvg(run) {
   });
   parts.push(`<rect x="${x0}" y="${H - 22}" width="10" height="10" fill="${colors[0]}"/><text x="${x0 + 14}" y="${H - 13}">requests/s</text>`);
   parts.push(`<rect x="${x0 + 90}" y="${H - 22}" width="10" height="10" fill="${colors[2]}"/><text x="${x0 + 104}" y="${H - 13}">issued/s</text>`);
-  parts.push(`<line x1="${x0 + 170}" y1="${H - 17}" x2="${x0 + 190}" y2="${H - 17}" stroke="#e15759" stroke-dasharray="4 3"/><text x="${x0 + 194}" y="${H - 13}">HTTP ceiling (trivial authenticated route)</text>`);
+  parts.push(
+    `<line x1="${x0 + 170}" y1="${H - 17}" x2="${x0 + 190}" y2="${H - 17}" stroke="#e15759" stroke-dasharray="4 3"/><text x="${x0 + 194}" y="${H - 13}">HTTP ceiling (trivial authenticated route)</text>`,
+  );
 
   // right: p50 / p95 / p99 latency per strategy, sustained run (log scale)
   const x1 = pad * 2 + panelW;
   const lat = run.results.map((r) => [r.workloads.sustained?.p50 ?? 0, r.workloads.sustained?.p95 ?? 0, r.workloads.sustained?.p99 ?? 0]);
   const maxLat = Math.max(1, ...lat.flat());
-  const logMax = Math.log10(maxLat * 1.5), logMin = -1;
+  const logMax = Math.log10(maxLat * 1.5),
+    logMin = -1;
   const yOf = (v) => y0 + panelH - ((Math.log10(Math.max(v, 0.1)) - logMin) / (logMax - logMin)) * panelH;
   parts.push(`<text x="${x1 + panelW / 2}" y="${y0 - 6}" text-anchor="middle" font-weight="bold">latency, ms (log scale)</text>`);
   parts.push(`<line x1="${x1}" y1="${y0 + panelH}" x2="${x1 + panelW}" y2="${y0 + panelH}" stroke="#333"/>`);
   for (const tick of [0.1, 1, 10, 100, 1000, 10000].filter((t) => Math.log10(t) <= logMax)) {
-    parts.push(`<line x1="${x1}" y1="${yOf(tick)}" x2="${x1 + panelW}" y2="${yOf(tick)}" stroke="#ddd"/><text x="${x1 - 4}" y="${yOf(tick) + 4}" text-anchor="end" font-size="10">${tick}</text>`);
+    parts.push(
+      `<line x1="${x1}" y1="${yOf(tick)}" x2="${x1 + panelW}" y2="${yOf(tick)}" stroke="#ddd"/><text x="${x1 - 4}" y="${yOf(tick) + 4}" text-anchor="end" font-size="10">${tick}</text>`,
+    );
   }
   lat.forEach((values, i) => {
     const bw = slot / 4.5;
@@ -105,7 +134,11 @@ function renderSvg(run) {
     });
     parts.push(`<text x="${x1 + i * slot + slot / 2}" y="${y0 + panelH + 16}" text-anchor="middle">${esc(strategies[i])}</text>`);
   });
-  [['p50', colors[2]], ['p95', colors[1]], ['p99', colors[3]]].forEach(([label, color], j) => {
+  [
+    ['p50', colors[2]],
+    ['p95', colors[1]],
+    ['p99', colors[3]],
+  ].forEach(([label, color], j) => {
     parts.push(`<rect x="${x1 + j * 60}" y="${H - 22}" width="10" height="10" fill="${color}"/><text x="${x1 + j * 60 + 14}" y="${H - 13}">${label}</text>`);
   });
   parts.push('</svg>');

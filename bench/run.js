@@ -27,7 +27,10 @@ const { values: opt } = parseArgs({
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
 });
-const strategies = opt.strategies.split(',').map((s) => s.trim()).filter(Boolean);
+const strategies = opt.strategies
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 for (const s of strategies) if (!ALL.includes(s)) throw new Error(`unknown strategy ${s} (known: ${ALL.join(', ')})`);
 const DURATION = Number(opt.duration);
 const CONNECTIONS = Number(opt.connections);
@@ -40,12 +43,21 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const t0 = Date.now();
 const progress = (msg) => console.log(`[bench ${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s] ${msg}`);
 const children = [];
-process.on('exit', () => { for (const c of children) try { c.kill('SIGKILL'); } catch {} });
+process.on('exit', () => {
+  for (const c of children)
+    try {
+      c.kill('SIGKILL');
+    } catch {}
+});
 
 async function sql(db, text, params) {
   const client = new Client({ connectionString: `${opt.pg}/${db}` });
   await client.connect();
-  try { return (await client.query(text, params)).rows; } finally { await client.end(); }
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 // Ports the bench listens on are taken below Linux's default ephemeral range (32768-60999), where
@@ -55,8 +67,28 @@ const servicePort = () => 26000 + Math.floor(Math.random() * 6000);
 
 // ---- one Redis of the bench's own: noeviction, append-only (fsync every second, as docker-compose runs it)
 const redisDir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
-children.push(spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '',
-  '--appendonly', 'yes', '--appendfsync', 'everysec', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' }));
+children.push(
+  spawn(
+    'redis-server',
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      redisDir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+    ],
+    { stdio: 'ignore' },
+  ),
+);
 const REDIS_URL = `redis://127.0.0.1:${redisPort}`;
 const flushRedis = () => execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
 
@@ -73,7 +105,17 @@ async function prepareTemplate() {
   const { DataSource } = require('typeorm');
   const { dataSourceOptions } = require('../dist/database/data-source-options');
   const { runMigrationsExclusively } = require('../dist/database/run-migrations');
-  const ds = new DataSource(dataSourceOptions({ url: `${opt.pg}/${template}`, embedded: false, poolSize: 2, acquireTimeoutMs: 10000, lockTimeoutMs: 10000, statementTimeoutMs: 120000, logging: false }));
+  const ds = new DataSource(
+    dataSourceOptions({
+      url: `${opt.pg}/${template}`,
+      embedded: false,
+      poolSize: 2,
+      acquireTimeoutMs: 10000,
+      lockTimeoutMs: 10000,
+      statementTimeoutMs: 120000,
+      logging: false,
+    }),
+  );
   await ds.initialize();
   await runMigrationsExclusively(ds);
   await ds.destroy();
@@ -95,9 +137,18 @@ const startEnvOf = (child) => envOf.get(child);
 function startService(strategy, db, port) {
   const script = strategy === 'naive' ? join(__dirname, 'naive-server.js') : join(root, 'dist', 'main.js');
   const env = {
-    ...process.env, NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `${opt.pg}/${db}`, REDIS_URL,
-    JWT_SECRET_KEY: JWT_SECRET, JWT_EXPIRES_IN: '6h', ISSUANCE_STRATEGY: strategy === 'naive' ? 'pessimistic' : strategy,
-    ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'error', RUN_WORKER: strategy === 'queue' ? 'false' : 'true',
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    DATABASE_URL: `${opt.pg}/${db}`,
+    REDIS_URL,
+    JWT_SECRET_KEY: JWT_SECRET,
+    JWT_EXPIRES_IN: '6h',
+    ISSUANCE_STRATEGY: strategy === 'naive' ? 'pessimistic' : strategy,
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    LOG_LEVEL: 'error',
+    RUN_WORKER: strategy === 'queue' ? 'false' : 'true',
   };
   const start = (file) => {
     const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -113,12 +164,16 @@ function peakRssMiB(pid) {
   try {
     const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
     return Math.round(kb / 1024);
-  } catch { return null; }
+  } catch {
+    return null;
+  }
 }
 
 async function waitHealthy(base) {
   for (let i = 0; i < 300; i++) {
-    try { if ((await fetch(`${base}/health`)).status === 200) return; } catch {}
+    try {
+      if ((await fetch(`${base}/health`)).status === 200) return;
+    } catch {}
     await sleep(100);
   }
   throw new Error(`${base} never became healthy`);
@@ -126,7 +181,8 @@ async function waitHealthy(base) {
 
 async function http(base, method, path, token, body) {
   const res = await fetch(`${base}${path}`, {
-    method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   return { status: res.status, body: await res.json().catch(() => ({})) };
@@ -137,22 +193,32 @@ async function settleAndCheck(base, admin, db, couponId, startedAt) {
   let drainedAt = Date.now();
   for (let i = 0; i < 2400; i++) {
     const stats = (await http(base, 'GET', `/coupons/${couponId}/stats`, admin)).body;
-    if (!stats.pending) { drainedAt = Date.now(); break; }
+    if (!stats.pending) {
+      drainedAt = Date.now();
+      break;
+    }
     await sleep(50);
   }
   // a counter folded in asynchronously may trail its rows by up to a second
   let facts;
   for (let i = 0; i < 40; i++) {
-    [facts] = await sql(db, `SELECT c.total_quantity AS total, c.issued_quantity AS counter,
+    [facts] = await sql(
+      db,
+      `SELECT c.total_quantity AS total, c.issued_quantity AS counter,
         (SELECT count(*)::int FROM coupon_issues i WHERE i.coupon_id = c.id) AS rows,
         (SELECT count(*)::int FROM (SELECT user_id FROM coupon_issues i WHERE i.coupon_id = c.id GROUP BY user_id HAVING count(*) > 1) d) AS dups
-        FROM coupons c WHERE c.id = $1`, [couponId]);
+        FROM coupons c WHERE c.id = $1`,
+      [couponId],
+    );
     if (facts.counter === facts.rows) break;
     await sleep(50);
   }
   return {
-    issued: facts.rows, oversell: Math.max(0, facts.rows - facts.total), duplicates: facts.dups,
-    counterMismatch: facts.counter - facts.rows, drainMs: drainedAt - startedAt,
+    issued: facts.rows,
+    oversell: Math.max(0, facts.rows - facts.total),
+    duplicates: facts.dups,
+    counterMismatch: facts.counter - facts.rows,
+    drainMs: drainedAt - startedAt,
   };
 }
 
@@ -171,8 +237,18 @@ async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) 
   helpers[0] = spawn(process.execPath, [join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(helpers[0]);
   const facts = await settleAndCheck(base, admin, db, id, started);
-  const drain = { accepted: accepted.statuses[202] ?? 0, rows: facts.issued, ms: facts.drainMs, rowsPerSecond: Math.round((facts.issued / facts.drainMs) * 1000), oversell: facts.oversell, duplicates: facts.duplicates, counterMismatch: facts.counterMismatch };
-  progress(`queue       drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`);
+  const drain = {
+    accepted: accepted.statuses[202] ?? 0,
+    rows: facts.issued,
+    ms: facts.drainMs,
+    rowsPerSecond: Math.round((facts.issued / facts.drainMs) * 1000),
+    oversell: facts.oversell,
+    duplicates: facts.duplicates,
+    counterMismatch: facts.counterMismatch,
+  };
+  progress(
+    `queue       drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`,
+  );
   return drain;
 }
 
@@ -196,7 +272,9 @@ async function runStrategy(strategy, template, tokens) {
       const facts = id ? await settleAndCheck(base, admin, db, id, startedAt) : {};
       result.workloads[name] = { ...load, ...facts };
       const w = result.workloads[name];
-      progress(`${strategy.padEnd(11)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}${id ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : ''}`);
+      progress(
+        `${strategy.padEnd(11)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}${id ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : ''}`,
+      );
     };
     // warm-up: JIT and connection pools, on a coupon of its own
     const warm = await coupon(1_000_000);
@@ -211,7 +289,9 @@ async function runStrategy(strategy, template, tokens) {
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
-    await record('ceiling', null, () => saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }));
+    await record('ceiling', null, () =>
+      saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
+    );
     if (strategy === 'queue') result.drain = await measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens);
     result.peakRssMiB = peakRssMiB(child.pid);
     if (helpers.length) result.workerPeakRssMiB = peakRssMiB(helpers[0].pid);
@@ -239,7 +319,12 @@ async function main() {
     await sql('postgres', `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
   }
   const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
-  const run = { date: new Date().toISOString(), machine, options: { duration: DURATION, connections: CONNECTIONS, users: USERS, selloutUsers: SELLOUT_USERS, selloutTotal: SELLOUT_TOTAL }, results };
+  const run = {
+    date: new Date().toISOString(),
+    machine,
+    options: { duration: DURATION, connections: CONNECTIONS, users: USERS, selloutUsers: SELLOUT_USERS, selloutTotal: SELLOUT_TOTAL },
+    results,
+  };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   const base = join(__dirname, 'results', stamp);
   writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
@@ -251,7 +336,10 @@ async function main() {
   console.log(`\n${md}\nwritten: ${base}.json, .md, .svg (and results/latest.md, latest.svg)`);
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(`bench failed: ${error.stack ?? error}`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(`bench failed: ${error.stack ?? error}`);
+    process.exit(1);
+  },
+);

@@ -103,7 +103,10 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     await page.waitForFunction(() => document.querySelector('#remaining')!.textContent === '5');
     expect(await page.isVisible('#sold-out')).toBe(false);
     await page.waitForSelector(`#campaigns tbody tr:has-text("${name} (extended)")`);
-    expect((await t.sql.query(`SELECT total_quantity, name FROM coupons WHERE id = $1`, [id])).rows[0]).toEqual({ total_quantity: 35, name: `${name} (extended)` });
+    expect((await t.sql.query(`SELECT total_quantity, name FROM coupons WHERE id = $1`, [id])).rows[0]).toEqual({
+      total_quantity: 35,
+      name: `${name} (extended)`,
+    });
 
     // reconcile: a unit taken in Redis with no row behind it shows as a gap, and reconcile closes it
     await t.redis.connect().catch(() => undefined);

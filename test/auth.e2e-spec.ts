@@ -71,7 +71,10 @@ describe('auth and users (HTTP)', () => {
       const res = await t.http('POST', '/auth/login', { body: { email, password } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
-      const [header, claims] = res.body.accessToken.split('.').slice(0, 2).map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
+      const [header, claims] = res.body.accessToken
+        .split('.')
+        .slice(0, 2)
+        .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
       expect(claims).toEqual({ sub: expect.stringMatching(/^\d+$/), role: 'user', iat: expect.any(Number), exp: expect.any(Number) });
       expect(claims.exp - claims.iat).toBe(3600);
@@ -115,10 +118,13 @@ describe('auth and users (HTTP)', () => {
       ['alg: none', () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}.`],
       ['an expired token', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() - 120, exp: now() - 60 })],
       ['no exp claim', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() })],
-      ['HS512 instead of HS256', () => {
-        const body = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}`;
-        return `${body}.${createHmac('sha512', TEST_JWT_SECRET).update(body).digest('base64url')}`;
-      }],
+      [
+        'HS512 instead of HS256',
+        () => {
+          const body = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}`;
+          return `${body}.${createHmac('sha512', TEST_JWT_SECRET).update(body).digest('base64url')}`;
+        },
+      ],
       ['a non-numeric sub', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', role: 'user', iat: now(), exp: now() + 60 })],
       ['an unknown role', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'root', iat: now(), exp: now() + 60 })],
       ['garbage', () => 'not.a.jwt'],
@@ -137,15 +143,28 @@ describe('auth and users (HTTP)', () => {
       expect((await t.http('GET', '/users/me', { token: victim.token })).status).toBe(200);
       await t.sql.query('DELETE FROM users WHERE id = ANY($1::int[])', [[victim.userId, adminId]]);
       const routes: [string, string, object?][] = [
-        ['GET', '/users/me'], ['GET', '/users/me/coupons'], ['GET', '/auth/session'], ['GET', '/coupons'], ['GET', `/coupons/${couponId}`],
-        ['POST', `/coupons/${couponId}/issue`], ['GET', `/coupons/${couponId}/issue`], ['GET', `/coupons/${couponId}/stats`],
-        ['GET', `/coupons/${couponId}/issues`], ['POST', `/coupons/${couponId}/reconcile`], ['POST', '/coupons', { name: 'x', totalQuantity: 1 }],
-        ['PATCH', `/coupons/${couponId}`, { name: 'hijacked' }], ['DELETE', `/coupons/${couponId}`],
+        ['GET', '/users/me'],
+        ['GET', '/users/me/coupons'],
+        ['GET', '/auth/session'],
+        ['GET', '/coupons'],
+        ['GET', `/coupons/${couponId}`],
+        ['POST', `/coupons/${couponId}/issue`],
+        ['GET', `/coupons/${couponId}/issue`],
+        ['GET', `/coupons/${couponId}/stats`],
+        ['GET', `/coupons/${couponId}/issues`],
+        ['POST', `/coupons/${couponId}/reconcile`],
+        ['POST', '/coupons', { name: 'x', totalQuantity: 1 }],
+        ['PATCH', `/coupons/${couponId}`, { name: 'hijacked' }],
+        ['DELETE', `/coupons/${couponId}`],
       ];
       for (const token of [victim.token, admin]) {
         for (const [method, path, body] of routes) {
           const res = await t.http(method, path, { token, body });
-          expect({ route: `${method} ${path}`, status: res.status, code: res.body?.code }).toEqual({ route: `${method} ${path}`, status: 401, code: 'UNAUTHORIZED' });
+          expect({ route: `${method} ${path}`, status: res.status, code: res.body?.code }).toEqual({
+            route: `${method} ${path}`,
+            status: 401,
+            code: 'UNAUTHORIZED',
+          });
         }
       }
       // nothing they asked for happened

@@ -19,8 +19,15 @@ describe('coupons (HTTP)', () => {
       const res = await create({ name: 'Welcome 10%', totalQuantity: 100, startsAt: '2026-01-01T00:00:00Z', endsAt: '2099-01-01T00:00:00.000Z' });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
-        id: expect.any(Number), name: 'Welcome 10%', totalQuantity: 100, issuedQuantity: 0, remainingQuantity: 100,
-        startsAt: '2026-01-01T00:00:00.000Z', endsAt: '2099-01-01T00:00:00.000Z', status: 'ACTIVE', createdAt: expect.any(String),
+        id: expect.any(Number),
+        name: 'Welcome 10%',
+        totalQuantity: 100,
+        issuedQuantity: 0,
+        remainingQuantity: 100,
+        startsAt: '2026-01-01T00:00:00.000Z',
+        endsAt: '2099-01-01T00:00:00.000Z',
+        status: 'ACTIVE',
+        createdAt: expect.any(String),
       });
     });
 
@@ -105,7 +112,10 @@ describe('coupons (HTTP)', () => {
       const { body: coupon } = await create({ name: 'window', totalQuantity: 5, startsAt: '2030-01-01T00:00:00Z' });
       const cleared = await t.http('PATCH', `/coupons/${coupon.id}`, { token: admin, body: { startsAt: null } });
       expect(cleared.body.startsAt).toBeNull();
-      const inverted = await t.http('PATCH', `/coupons/${coupon.id}`, { token: admin, body: { startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z' } });
+      const inverted = await t.http('PATCH', `/coupons/${coupon.id}`, {
+        token: admin,
+        body: { startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z' },
+      });
       expect(inverted.status).toBe(400);
       const mass = await t.http('PATCH', `/coupons/${coupon.id}`, { token: admin, body: { issuedQuantity: 0 } });
       expect(mass.status).toBe(400);

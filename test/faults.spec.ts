@@ -39,7 +39,11 @@ async function fire(t: TestApp, couponId: number, users: LoadTestUser[]): Promis
 async function reconcileAndRefill(t: TestApp, admin: string, couponId: number, history: Attempt[], users: LoadTestUser[]): Promise<void> {
   expect((await t.http('POST', `/coupons/${couponId}/reconcile`, { token: admin })).status).toBe(200);
   const holders = new Set((await t.sql.query('SELECT user_id FROM coupon_issues WHERE coupon_id = $1', [couponId])).rows.map((r) => r.user_id));
-  const again = await fire(t, couponId, users.filter((u) => !holders.has(u.userId)));
+  const again = await fire(
+    t,
+    couponId,
+    users.filter((u) => !holders.has(u.userId)),
+  );
   history.push(...again);
   const facts = await expectHistoryHolds(t.sql, couponId, history);
   // more users than stock asked after recovery: every unit went to someone
@@ -125,7 +129,13 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
     await untilReady(t.http);
     // everyone who did not get an answer they can rely on asks again, with the rest
     const settled = new Set(during.filter((a) => a.status === 201 || a.code === 'SOLD_OUT').map((a) => a.userId));
-    history.push(...(await fire(t, id, users.slice(60).filter((u) => !settled.has(u.userId)))));
+    history.push(
+      ...(await fire(
+        t,
+        id,
+        users.slice(60).filter((u) => !settled.has(u.userId)),
+      )),
+    );
     await expectHistoryHolds(t.sql, id, history);
     await reconcileAndRefill(t, admin, id, history, users);
     // an outage is a 503 wherever it strikes, never an internal error
@@ -390,7 +400,11 @@ describe('PostgreSQL pool exhausted (pessimistic, DB_POOL_SIZE=1)', () => {
       expect((await stuck).status).toBe(201);
       expect((await t.http('POST', `/coupons/${b}/issue`, { token: u2.token })).status).toBe(201);
       expect((await t.http('POST', `/coupons/${b}/issue`, { token: u3.token })).status).toBe(201);
-      const history = [{ userId: u2.userId, status: 503 }, { userId: u2.userId, status: 201 }, { userId: u3.userId, status: 201 }];
+      const history = [
+        { userId: u2.userId, status: 503 },
+        { userId: u2.userId, status: 201 },
+        { userId: u3.userId, status: 201 },
+      ];
       await expectHistoryHolds(t.sql, b, history);
       await expectHistoryHolds(t.sql, a, [{ userId: u1.userId, status: 201 }]);
     } finally {
@@ -431,48 +445,48 @@ describe('graceful shutdown of a real API process (SIGTERM)', () => {
     );
 
   // In both, the write of a reserved or decided request waits on the coupon row's lock.
-  it.each(['pessimistic', 'redis'] as const)(
-    '%s: finishes the requests in flight before exiting, and drops nothing it said yes to',
-    async (strategy) => {
-      // the helper app is only used for setup and SQL; the process under test is separate
-      const t = await startTestApp('pessimistic');
-      const blocker = await t.sql.connect();
-      try {
-        const admin = await t.adminToken();
-        const id = await t.createCoupon(admin, 30, `sigterm ${strategy}`);
-        const users = await t.users(40);
-        api = await startApiProcess({ ISSUANCE_STRATEGY: strategy, DB_LOCK_TIMEOUT_MS: '10000', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-        const exited = exitOf(api.child);
+  it.each(['pessimistic', 'redis'] as const)('%s: finishes the requests in flight before exiting, and drops nothing it said yes to', async (strategy) => {
+    // the helper app is only used for setup and SQL; the process under test is separate
+    const t = await startTestApp('pessimistic');
+    const blocker = await t.sql.connect();
+    try {
+      const admin = await t.adminToken();
+      const id = await t.createCoupon(admin, 30, `sigterm ${strategy}`);
+      const users = await t.users(40);
+      api = await startApiProcess({ ISSUANCE_STRATEGY: strategy, DB_LOCK_TIMEOUT_MS: '10000', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+      const exited = exitOf(api.child);
 
-        // hold the coupon's row so that every request is in flight when SIGTERM comes
-        await blocker.query('BEGIN');
-        await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
-        const inFlight = Promise.all(
-          users.map(async (u) => ({ userId: u.userId, ...(await postOnNewConnection(api!.baseUrl, `/coupons/${id}/issue`, u.token)) })),
-        );
-        await sleep(500);
-        api.child.kill('SIGTERM');
-        await sleep(500);
-        // new connections are refused once it is closing
-        const late = await fetch(`${api.baseUrl}/health/live`).then((r) => r.status, () => 0);
-        expect([0, 503]).toContain(late);
-        await blocker.query('ROLLBACK');
+      // hold the coupon's row so that every request is in flight when SIGTERM comes
+      await blocker.query('BEGIN');
+      await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+      const inFlight = Promise.all(
+        users.map(async (u) => ({ userId: u.userId, ...(await postOnNewConnection(api!.baseUrl, `/coupons/${id}/issue`, u.token)) })),
+      );
+      await sleep(500);
+      api.child.kill('SIGTERM');
+      await sleep(500);
+      // new connections are refused once it is closing
+      const late = await fetch(`${api.baseUrl}/health/live`).then(
+        (r) => r.status,
+        () => 0,
+      );
+      expect([0, 503]).toContain(late);
+      await blocker.query('ROLLBACK');
 
-        const answered = await inFlight;
-        const answeredAt = performance.now();
-        expect(answered.filter((a) => a.error)).toEqual([]); // none dropped without an answer
-        expect(countStatuses(answered)).toEqual({ 201: 30, 409: 10 });
-        // Nest closes everything, then ends the process with the signal it got
-        const exit = await exited;
-        expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
-        expect(exit.at - answeredAt).toBeLessThan(5000); // not held open by idle keep-alive sockets
-        await expectHistoryHolds(t.sql, id, answered);
-      } finally {
-        blocker.release();
-        await t.close();
-      }
-    },
-  );
+      const answered = await inFlight;
+      const answeredAt = performance.now();
+      expect(answered.filter((a) => a.error)).toEqual([]); // none dropped without an answer
+      expect(countStatuses(answered)).toEqual({ 201: 30, 409: 10 });
+      // Nest closes everything, then ends the process with the signal it got
+      const exit = await exited;
+      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+      expect(exit.at - answeredAt).toBeLessThan(5000); // not held open by idle keep-alive sockets
+      await expectHistoryHolds(t.sql, id, answered);
+    } finally {
+      blocker.release();
+      await t.close();
+    }
+  });
 
   it('queue: SIGTERM while accepting, its worker holding jobs it cannot write: every 202 is issued by the next worker', async () => {
     // the helper consumes nothing (RUN_WORKER=false): the API process under test is the only worker

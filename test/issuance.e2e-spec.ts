@@ -26,7 +26,13 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     const [a, b, c] = await t.users(3);
     const first = await issue(id, a.token);
     expect(first.status).toBe(201);
-    expect(first.body).toEqual({ issueId: expect.any(Number), couponId: id, userId: a.userId, code: expect.stringMatching(/^[\w-]{20}$/), issuedAt: expect.any(String) });
+    expect(first.body).toEqual({
+      issueId: expect.any(Number),
+      couponId: id,
+      userId: a.userId,
+      code: expect.stringMatching(/^[\w-]{20}$/),
+      issuedAt: expect.any(String),
+    });
     expect((await issue(id, a.token)).body).toMatchObject({ statusCode: 409, code: 'ALREADY_ISSUED' });
     expect((await issue(id, b.token)).status).toBe(201);
     expect((await issue(id, c.token)).body).toMatchObject({ statusCode: 409, code: 'SOLD_OUT' });
@@ -89,7 +95,7 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     expect((await t.http('GET', '/coupons/999999999/issue', { token: v.token })).body.code).toBe('COUPON_NOT_FOUND');
   });
 
-  it('lists only the caller\'s own coupons, newest first, with paging', async () => {
+  it("lists only the caller's own coupons, newest first, with paging", async () => {
     const ids = [await coupon({ name: 'mine A' }), await coupon({ name: 'mine B' }), await coupon({ name: 'mine C' })];
     const [me, other] = await t.users(2);
     for (const id of ids) expect((await issue(id, me.token)).status).toBe(201);

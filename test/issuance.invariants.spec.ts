@@ -78,7 +78,10 @@ describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy
   it('one user firing 50 requests at once gets exactly one coupon', async () => {
     const couponId = await createCoupon(10);
     const [user] = await t.users(1);
-    const results = await burst(couponId, Array.from({ length: 50 }, () => user));
+    const results = await burst(
+      couponId,
+      Array.from({ length: 50 }, () => user),
+    );
 
     // beyond RATE_LIMIT_ISSUE_PER_SECOND the flood is cut off with 429 before reaching the strategy
     const statuses = countStatuses(results);
@@ -103,7 +106,10 @@ describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy
   it('200 users asking 3 times each at once on 120 coupons: 120 holders, one each', async () => {
     const couponId = await createCoupon(120);
     const users = await t.users(200);
-    const results = await burst(couponId, users.flatMap((u) => [u, u, u]));
+    const results = await burst(
+      couponId,
+      users.flatMap((u) => [u, u, u]),
+    );
 
     const statuses = countStatuses(results);
     expect(statuses[201]).toBe(120);

@@ -38,7 +38,12 @@ describe('KeyedBatcher', () => {
       },
       { maxBatch: 2, maxQueued: 6, overflow: () => new Error('full') },
     );
-    const all = [1, 2, 3, 4, 5, 6].map((i) => batcher.submit('k', i).then((v) => `ok ${v}`, (e: Error) => e.message));
+    const all = [1, 2, 3, 4, 5, 6].map((i) =>
+      batcher.submit('k', i).then(
+        (v) => `ok ${v}`,
+        (e: Error) => e.message,
+      ),
+    );
     const refused = await batcher.submit('k', 7).catch((e: Error) => e.message);
     expect(refused).toBe('full');
     expect(await Promise.all(all)).toEqual(['ok 1', 'boom', 'boom', 'ok 4', 'just me', 'ok 6']);
@@ -51,7 +56,12 @@ describe('decideBatch', () => {
 
   it('serves in arrival order until stock runs out; holders and repeats are told ALREADY_ISSUED', () => {
     expect(decideBatch(open, [10, 11, 10, 12, 13, 12], new Set([11]))).toEqual([
-      'GRANT', 'ALREADY_ISSUED', 'ALREADY_ISSUED', 'GRANT', 'SOLD_OUT', 'ALREADY_ISSUED',
+      'GRANT',
+      'ALREADY_ISSUED',
+      'ALREADY_ISSUED',
+      'GRANT',
+      'SOLD_OUT',
+      'ALREADY_ISSUED',
     ]);
   });
 

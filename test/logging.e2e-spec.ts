@@ -19,7 +19,11 @@ describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)
   });
   afterAll(() => kill(api.child, 'SIGTERM'));
 
-  const lines = () => output.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const lines = () =>
+    output
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
   const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
   it('tags every line of a request with its id, and keeps secrets out', async () => {
@@ -43,7 +47,9 @@ describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)
     expect(ofRequest('log-test-login').some((l) => /FROM "?users"?/i.test(String(l.msg)))).toBe(true);
     expect(ofRequest('log-test-login')).toContainEqual(expect.objectContaining({ msg: 'request completed', res: { statusCode: 200 } }));
     expect(ofRequest('log-test-missing').some((l) => /FROM "?coupons"?/i.test(String(l.msg)))).toBe(true);
-    expect(ofRequest('log-test-missing')).toContainEqual(expect.objectContaining({ req: { method: 'GET', url: '/coupons/987654321' }, res: { statusCode: 404 } }));
+    expect(ofRequest('log-test-missing')).toContainEqual(
+      expect.objectContaining({ req: { method: 'GET', url: '/coupons/987654321' }, res: { statusCode: 404 } }),
+    );
     for (const line of all) expect(line).toMatchObject({ level: expect.any(String), time: expect.any(String) });
     expect(output).not.toContain(password);
     expect(output).not.toContain(accessToken);

@@ -23,10 +23,24 @@ describe('OpenAPI document', () => {
     const routes = Object.entries(paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes).toEqual(
       expect.arrayContaining([
-        'POST /auth/signup', 'POST /auth/login', 'GET /users/me', 'GET /users/me/coupons', 'POST /coupons', 'GET /coupons',
-        'GET /coupons/{id}', 'PATCH /coupons/{id}', 'DELETE /coupons/{id}', 'POST /coupons/{id}/issue', 'GET /coupons/{id}/issue',
-        'GET /coupons/{id}/issues', 'GET /coupons/{id}/stats', 'POST /coupons/{id}/reconcile', 'GET /health', 'GET /health/live',
-        'GET /health/ready', 'GET /metrics',
+        'POST /auth/signup',
+        'POST /auth/login',
+        'GET /users/me',
+        'GET /users/me/coupons',
+        'POST /coupons',
+        'GET /coupons',
+        'GET /coupons/{id}',
+        'PATCH /coupons/{id}',
+        'DELETE /coupons/{id}',
+        'POST /coupons/{id}/issue',
+        'GET /coupons/{id}/issue',
+        'GET /coupons/{id}/issues',
+        'GET /coupons/{id}/stats',
+        'POST /coupons/{id}/reconcile',
+        'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
+        'GET /metrics',
       ]),
     );
   });
@@ -64,7 +78,11 @@ describe('OpenAPI document', () => {
     expect(codes('/coupons/{id}/issue', 'post', 429)).toEqual(['RATE_LIMITED']);
     expect(codes('/coupons/{id}/issue', 'post', 503)).toEqual(['UNAVAILABLE']);
     expect(codes('/coupons/{id}/issue', 'get', 404)).toEqual(['COUPON_NOT_FOUND', 'NOT_REQUESTED']);
-    for (const [path, method] of [['/coupons/{id}/issues', 'get'], ['/coupons/{id}/stats', 'get'], ['/coupons/{id}/reconcile', 'post']]) {
+    for (const [path, method] of [
+      ['/coupons/{id}/issues', 'get'],
+      ['/coupons/{id}/stats', 'get'],
+      ['/coupons/{id}/reconcile', 'post'],
+    ]) {
       expect(codes(path, method, 403)).toEqual(['FORBIDDEN']);
       expect(codes(path, method, 404)).toEqual(['COUPON_NOT_FOUND']);
     }

@@ -128,7 +128,11 @@ describe('queue strategy with real worker processes', () => {
       await untilWorkersConnected(2);
       // readiness names the queue, with the workers of other processes
       const ready = await a.http('GET', '/health/ready');
-      expect(ready.body).toMatchObject({ status: 'ok', strategy: 'queue', info: { redis: { status: 'up' }, queue: { status: 'up', depth: expect.any(Number) } } });
+      expect(ready.body).toMatchObject({
+        status: 'ok',
+        strategy: 'queue',
+        info: { redis: { status: 'up' }, queue: { status: 'up', depth: expect.any(Number) } },
+      });
       expect(ready.body.info.queue.workers).toBeGreaterThanOrEqual(2);
       const sent = Promise.all(users.map((u, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: u.token }).then((r) => ({ ...r, u }))));
       // kill one worker while rows are being written: whatever it held, committed or not, is redelivered
@@ -141,7 +145,10 @@ describe('queue strategy with real worker processes', () => {
       await untilIdle(a, admin, id, 90_000);
       const facts = await couponFacts(a.sql, id);
       expect(facts).toMatchObject({ rows: 250, counter: 250, duplicateHolders: 0 });
-      const accepted = results.filter((r) => r.status === 202).map((r) => r.u.userId).sort();
+      const accepted = results
+        .filter((r) => r.status === 202)
+        .map((r) => r.u.userId)
+        .sort();
       expect([...facts.holders].sort()).toEqual(accepted);
     } finally {
       await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));

@@ -11,9 +11,7 @@ describe('rate limits', () => {
       const id = (await a.http('POST', '/coupons', { token: admin, body: { name: 'limits', totalQuantity: 100 } })).body.id;
       const [user, other] = await a.users(2);
       // 10 at once from one user, alternating between the instances
-      const results = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: user.token })),
-      );
+      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: user.token })));
       expect(countStatuses(results)).toEqual({ 201: 1, 409: 3, 429: 6 });
       const limited = results.find((r) => r.status === 429)!;
       expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });

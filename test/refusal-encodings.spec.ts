@@ -51,7 +51,17 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
   let users: number[];
 
   beforeAll(async () => {
-    db = new DataSource(dataSourceOptions({ url: TEST_DATABASE_URL, embedded: false, poolSize: 4, acquireTimeoutMs: 5000, lockTimeoutMs: 5000, statementTimeoutMs: 10_000, logging: false }));
+    db = new DataSource(
+      dataSourceOptions({
+        url: TEST_DATABASE_URL,
+        embedded: false,
+        poolSize: 4,
+        acquireTimeoutMs: 5000,
+        lockTimeoutMs: 5000,
+        statementTimeoutMs: 10_000,
+        logging: false,
+      }),
+    );
     await db.initialize();
     redis = new Redis(TEST_REDIS_URL);
     reservations = new ReservationStore(redis, db);

@@ -16,5 +16,8 @@ export async function serveAdminPage(app: NestFastifyApplication): Promise<void>
     maxAge: 60_000,
   });
   // relative links in the page need the trailing slash
-  app.getHttpAdapter().getInstance().get('/admin', (_request, reply) => reply.redirect('/admin/', 301));
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .get('/admin', (_request, reply) => reply.redirect('/admin/', 301));
 }

@@ -19,8 +19,7 @@ interface Failures {
   lastAt: number;
 }
 
-const waitAfter = (failures: number): number =>
-  failures < FREE_FAILURES ? 0 : Math.min(FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_MS);
+const waitAfter = (failures: number): number => (failures < FREE_FAILURES ? 0 : Math.min(FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_MS));
 
 /**
  * Slows password guessing per account, whatever IPs it comes from (the per-IP limit is the other

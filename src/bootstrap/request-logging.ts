@@ -30,7 +30,12 @@ export function logRequests(app: NestFastifyApplication, root: Logger): void {
   if (root.isLevelEnabled('debug')) {
     fastify.addHook('onResponse', (request, reply, done) => {
       root.debug(
-        { requestId: request.id, req: { method: request.method, url: request.url }, res: { statusCode: reply.statusCode }, responseTime: Math.round(reply.elapsedTime) },
+        {
+          requestId: request.id,
+          req: { method: request.method, url: request.url },
+          res: { statusCode: reply.statusCode },
+          responseTime: Math.round(reply.elapsedTime),
+        },
         'request completed',
       );
       done();

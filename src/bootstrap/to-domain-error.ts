@@ -27,7 +27,8 @@ export function toDomainError(exception: unknown): DomainError {
     const code = CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.INTERNAL : ErrorCode.VALIDATION_FAILED);
     return new DomainError(code, status >= 500 ? 'Internal error' : exception.message);
   }
-  if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception)) return new DomainError(ErrorCode.UNAVAILABLE, 'Service temporarily unavailable, try again');
+  if (isDatabaseUnavailable(exception) || isRedisUnavailable(exception))
+    return new DomainError(ErrorCode.UNAVAILABLE, 'Service temporarily unavailable, try again');
   // Fastify's own errors (malformed JSON, body too large, bad content type) carry a 4xx statusCode.
   const status = (exception as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

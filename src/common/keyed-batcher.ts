@@ -56,7 +56,10 @@ export class KeyedBatcher<K, In, Out> {
     while (lane.length) {
       const batch = lane.slice(0, this.options.maxBatch);
       try {
-        const results = await this.flush(key, batch.map((w) => w.item));
+        const results = await this.flush(
+          key,
+          batch.map((w) => w.item),
+        );
         batch.forEach((w, i) => {
           const result = results[i];
           if (result?.ok) w.resolve(result.value);

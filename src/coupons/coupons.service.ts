@@ -12,9 +12,7 @@ import { CreateCouponDto } from './dto/create-coupon.dto';
 import { UpdateCouponDto } from './dto/update-coupon.dto';
 
 /** What changed; `coupon` is the committed row, absent once deleted. */
-export type CouponChange =
-  | { kind: 'created' | 'updated'; couponId: number; coupon: CouponEntity }
-  | { kind: 'deleted'; couponId: number };
+export type CouponChange = { kind: 'created' | 'updated'; couponId: number; coupon: CouponEntity } | { kind: 'deleted'; couponId: number };
 
 /** Reacts after a coupon changed (committed), e.g. to keep a cache or Redis stock in step. */
 export type CouponChangeListener = (change: CouponChange) => Promise<void>;
@@ -89,10 +87,7 @@ export class CouponsService {
       });
       assertWindow(next.startsAt, next.endsAt);
       if (next.totalQuantity < current.issuedQuantity) {
-        throw new DomainError(
-          ErrorCode.QUANTITY_BELOW_ISSUED,
-          `totalQuantity ${next.totalQuantity} is below the ${current.issuedQuantity} already issued`,
-        );
+        throw new DomainError(ErrorCode.QUANTITY_BELOW_ISSUED, `totalQuantity ${next.totalQuantity} is below the ${current.issuedQuantity} already issued`);
       }
       return em.save(next);
     });

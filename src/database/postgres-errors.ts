@@ -28,11 +28,14 @@ export const isUniqueViolation = (error: unknown, constraint?: string) =>
   pgCode(error) === PgCode.UNIQUE_VIOLATION && (constraint === undefined || pgConstraint(error) === constraint);
 
 /** A transaction that failed this way did nothing and may simply be run again. */
-export const isRetryableTransactionError = (error: unknown) =>
-  [PgCode.SERIALIZATION_FAILURE, PgCode.DEADLOCK_DETECTED].includes(pgCode(error) as never);
+export const isRetryableTransactionError = (error: unknown) => [PgCode.SERIALIZATION_FAILURE, PgCode.DEADLOCK_DETECTED].includes(pgCode(error) as never);
 
 const UNAVAILABLE_SQLSTATES: string[] = [
-  PgCode.LOCK_NOT_AVAILABLE, PgCode.QUERY_CANCELED, PgCode.ADMIN_SHUTDOWN, PgCode.CANNOT_CONNECT_NOW, PgCode.TOO_MANY_CONNECTIONS,
+  PgCode.LOCK_NOT_AVAILABLE,
+  PgCode.QUERY_CANCELED,
+  PgCode.ADMIN_SHUTDOWN,
+  PgCode.CANNOT_CONNECT_NOW,
+  PgCode.TOO_MANY_CONNECTIONS,
 ];
 const UNAVAILABLE_NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND'];
 

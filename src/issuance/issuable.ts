@@ -34,13 +34,7 @@ export function decideBatch(coupon: CouponStateRow | undefined, userIds: number[
     const earlier = firstDecision.get(userId);
     // a repeat inside the batch: "already issued" if the first one won, else the same refusal
     if (earlier) return earlier === 'GRANT' ? 'ALREADY_ISSUED' : earlier;
-    const decision: Decision = alreadyHeld.has(userId)
-      ? 'ALREADY_ISSUED'
-      : !open
-        ? 'NOT_OPEN'
-        : remaining <= 0
-          ? 'SOLD_OUT'
-          : (remaining--, 'GRANT');
+    const decision: Decision = alreadyHeld.has(userId) ? 'ALREADY_ISSUED' : !open ? 'NOT_OPEN' : remaining <= 0 ? 'SOLD_OUT' : (remaining--, 'GRANT');
     firstDecision.set(userId, decision);
     return decision;
   });

@@ -48,11 +48,9 @@ const WRITE_ISSUES_SQL = `
 
 type WriteRow = { open: boolean | null; held_while_closed: number[] | null } & Partial<IssueRow>;
 
-const isOverTotal = (error: unknown) =>
-  pgCode(error) === PgCode.CHECK_VIOLATION && pgConstraint(error) === 'coupons_issued_within_total';
+const isOverTotal = (error: unknown) => pgCode(error) === PgCode.CHECK_VIOLATION && pgConstraint(error) === 'coupons_issued_within_total';
 
-const isUserGone = (error: unknown) =>
-  pgCode(error) === PgCode.FOREIGN_KEY_VIOLATION && pgConstraint(error) === 'coupon_issues_user_fk';
+const isUserGone = (error: unknown) => pgCode(error) === PgCode.FOREIGN_KEY_VIOLATION && pgConstraint(error) === 'coupon_issues_user_fk';
 
 /** Writes decided issues to PostgreSQL, many per statement. */
 @Injectable()

@@ -25,10 +25,10 @@ export class IssueStore {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   async findHeld(couponId: number, userId: number): Promise<IssueView | undefined> {
-    const [row] = await this.db.query<IssueRow[]>(
-      `SELECT id, coupon_id, user_id, code, issued_at FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`,
-      [couponId, userId],
-    );
+    const [row] = await this.db.query<IssueRow[]>(`SELECT id, coupon_id, user_id, code, issued_at FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`, [
+      couponId,
+      userId,
+    ]);
     return row && toIssueView(row);
   }
 
@@ -45,9 +45,18 @@ export class IssueStore {
         ORDER BY i.id DESC LIMIT $3`,
       [userId, cursor ?? null, limit + 1],
     );
-    return toPage(rows, limit, (r) => r.id, (r) => ({
-      issueId: r.id, couponId: r.coupon_id, couponName: r.coupon_name, code: r.code, issuedAt: r.issued_at.toISOString(),
-    }));
+    return toPage(
+      rows,
+      limit,
+      (r) => r.id,
+      (r) => ({
+        issueId: r.id,
+        couponId: r.coupon_id,
+        couponName: r.coupon_name,
+        code: r.code,
+        issuedAt: r.issued_at.toISOString(),
+      }),
+    );
   }
 
   async pageForCoupon(couponId: number, cursor: string | undefined, limit: number): Promise<Page<CouponIssueHistoryView>> {
@@ -57,6 +66,11 @@ export class IssueStore {
         ORDER BY id DESC LIMIT $3`,
       [couponId, cursor ?? null, limit + 1],
     );
-    return toPage(rows, limit, (r) => r.id, (r) => ({ issueId: r.id, userId: r.user_id, code: r.code, issuedAt: r.issued_at.toISOString() }));
+    return toPage(
+      rows,
+      limit,
+      (r) => r.id,
+      (r) => ({ issueId: r.id, userId: r.user_id, code: r.code, issuedAt: r.issued_at.toISOString() }),
+    );
   }
 }

@@ -43,9 +43,7 @@ export class PendingSweeper {
 
   /** One pass; returns how many requests were enqueued again. */
   async sweep(): Promise<number> {
-    const coupons = await this.db.query<{ id: number }[]>(
-      `SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`,
-    );
+    const coupons = await this.db.query<{ id: number }[]>(`SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`);
     const cutoff = Date.now() - SWEEP_GRACE_MS;
     let requeued = 0;
     for (const { id: couponId } of coupons) {

@@ -7,6 +7,8 @@ export function isRedisUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT'].includes(code as string) ||
-    /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|LOADING|MISCONF|OOM command not allowed|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|BUSY/i.test(message)
+    /Stream isn't writeable|Connection is closed|Command timed out|max retries per request|LOADING|MISCONF|OOM command not allowed|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|READONLY|BUSY/i.test(
+      message,
+    )
   );
 }

@@ -34,10 +34,10 @@ export class UsersService {
    * (the insert does nothing on conflict, then the row is brought in line).
    */
   async ensureAdmin(email: string, passwordHash: string, passwordMatches: (hash: string) => Promise<boolean>): Promise<void> {
-    await this.users.query(
-      `INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, 'Administrator', 'admin') ON CONFLICT (email) DO NOTHING`,
-      [email, passwordHash],
-    );
+    await this.users.query(`INSERT INTO users (email, password_hash, name, role) VALUES ($1, $2, 'Administrator', 'admin') ON CONFLICT (email) DO NOTHING`, [
+      email,
+      passwordHash,
+    ]);
     const existing = await this.findByEmailWithHash(email);
     if (!existing) return;
     const updates: Partial<UserEntity> = {};

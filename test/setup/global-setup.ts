@@ -26,7 +26,15 @@ export default async function globalSetup(): Promise<void> {
 
   Logger.overrideLogger(['error']);
   const ds = new DataSource(
-    dataSourceOptions({ url: databaseUrl, embedded: false, poolSize: 2, acquireTimeoutMs: 10_000, lockTimeoutMs: 10_000, statementTimeoutMs: 60_000, logging: false }),
+    dataSourceOptions({
+      url: databaseUrl,
+      embedded: false,
+      poolSize: 2,
+      acquireTimeoutMs: 10_000,
+      lockTimeoutMs: 10_000,
+      statementTimeoutMs: 60_000,
+      logging: false,
+    }),
   );
   await ds.initialize();
   try {

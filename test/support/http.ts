@@ -41,7 +41,12 @@ export type HttpRequest = ReturnType<typeof httpClient>;
 /** Waits until /health/ready answers 200 (the database, and what the strategy needs, are back). */
 export async function untilReady(http: HttpRequest, withinMs = 30_000): Promise<void> {
   const deadline = Date.now() + withinMs;
-  while ((await http('GET', '/health/ready').then((r) => r.status, () => 0)) !== 200) {
+  while (
+    (await http('GET', '/health/ready').then(
+      (r) => r.status,
+      () => 0,
+    )) !== 200
+  ) {
     if (Date.now() > deadline) throw new Error(`not ready within ${withinMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -10,7 +10,9 @@ export interface CouponFacts {
 
 /** What PostgreSQL says about a coupon, read behind the API's back. */
 export async function couponFacts(sql: Pool, couponId: number): Promise<CouponFacts> {
-  const { rows: [coupon] } = await sql.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = $1', [couponId]);
+  const {
+    rows: [coupon],
+  } = await sql.query('SELECT total_quantity, issued_quantity FROM coupons WHERE id = $1', [couponId]);
   const { rows: issues } = await sql.query<{ user_id: number }>('SELECT user_id FROM coupon_issues WHERE coupon_id = $1', [couponId]);
   const holders = new Set(issues.map((r) => r.user_id));
   return {

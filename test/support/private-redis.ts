@@ -33,10 +33,11 @@ export class PrivateRedis extends OwnServer {
     return {
       name: 'redis-server',
       spawn: (port) =>
-        spawn('redis-server', [
-          '--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes',
-          '--appendfsync', 'always', ...this.extraArgs,
-        ], { stdio: ['ignore', 'pipe', 'pipe'] }),
+        spawn(
+          'redis-server',
+          ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...this.extraArgs],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
       ready: (port) => redisAnswers(`redis://127.0.0.1:${port}`),
     };
   }

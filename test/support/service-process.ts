@@ -47,7 +47,10 @@ export async function startApiProcess(env: Record<string, string> = {}, projectR
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let waited = 0; ; waited += 100) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} during start-up`);
-    const ok = await fetch(`${baseUrl}/health/live`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${baseUrl}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return { child, baseUrl };
     if (waited > 90_000) throw new Error('the API did not answer /health/live within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -76,7 +76,10 @@ async function start() {
 function refreshList() {
   clearTimeout(listTimer);
   listTimer = setTimeout(() => {
-    if (token) loadCampaigns().catch((error) => say(error.message, true)).finally(refreshList);
+    if (token)
+      loadCampaigns()
+        .catch((error) => say(error.message, true))
+        .finally(refreshList);
   }, LIST_REFRESH_MS);
 }
 
@@ -86,13 +89,7 @@ async function loadCampaigns() {
     const row = document.createElement('tr');
     row.dataset.id = coupon.id;
     row.classList.toggle('watched', watched?.id === coupon.id);
-    for (const [text, cls] of [
-      [coupon.id, 'num'],
-      [coupon.name],
-      [coupon.status],
-      [coupon.issuedQuantity, 'num'],
-      [coupon.totalQuantity, 'num'],
-    ]) {
+    for (const [text, cls] of [[coupon.id, 'num'], [coupon.name], [coupon.status], [coupon.issuedQuantity, 'num'], [coupon.totalQuantity, 'num']]) {
       const cell = row.insertCell();
       cell.textContent = String(text);
       if (cls) cell.className = cls;
@@ -100,7 +97,10 @@ async function loadCampaigns() {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = 'Watch';
-    button.addEventListener('click', guarded(() => watch(coupon.id)));
+    button.addEventListener(
+      'click',
+      guarded(() => watch(coupon.id)),
+    );
     row.insertCell().append(button);
     return row;
   });

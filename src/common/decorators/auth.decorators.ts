@@ -12,6 +12,4 @@ export const Public = () => SetMetadata(IS_PUBLIC, true);
 export const RequireRole = (role: Role) => applyDecorators(SetMetadata(REQUIRED_ROLE, role), ApiErrors(ErrorCode.FORBIDDEN));
 
 /** The authenticated user, as read from the verified token. */
-export const CurrentUser = createParamDecorator(
-  (_: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<{ user: AuthUser }>().user,
-);
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => ctx.switchToHttp().getRequest<{ user: AuthUser }>().user);

@@ -5,7 +5,7 @@ import { ErrorCode } from './error-code';
 export class ErrorResponse {
   @ApiProperty({ example: 409 }) statusCode: number;
   @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode', example: ErrorCode.SOLD_OUT }) code: ErrorCode;
-  @ApiProperty({ description: 'for people; match on `code`', example: 'coupon 42 is sold out' }) message: string;
+  @ApiProperty({ description: 'for people; match on `code`', example: 'Coupon 42 is sold out' }) message: string;
   @ApiProperty({ description: 'the X-Request-Id given, or one made; also on every log line of the request', example: '0b8e4c8e-8a5c-4bb0-9d53-1a3e6c1f2a77' })
   requestId: string;
 }
@@ -17,12 +17,12 @@ export const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   [ErrorCode.INVALID_CREDENTIALS]: 'Email or password is wrong',
   [ErrorCode.FORBIDDEN]: 'admins only',
   [ErrorCode.NOT_FOUND]: 'Route GET /nowhere not found',
-  [ErrorCode.COUPON_NOT_FOUND]: 'coupon 42 does not exist',
-  [ErrorCode.NOT_REQUESTED]: 'you have not asked for coupon 42',
+  [ErrorCode.COUPON_NOT_FOUND]: 'Coupon 42 does not exist',
+  [ErrorCode.NOT_REQUESTED]: 'You have not asked for coupon 42',
   [ErrorCode.EMAIL_TAKEN]: 'This email is already registered',
-  [ErrorCode.SOLD_OUT]: 'coupon 42 is sold out',
-  [ErrorCode.ALREADY_ISSUED]: 'you already hold coupon 42',
-  [ErrorCode.NOT_OPEN]: 'the campaign is paused',
+  [ErrorCode.SOLD_OUT]: 'Coupon 42 is sold out',
+  [ErrorCode.ALREADY_ISSUED]: 'You already hold coupon 42',
+  [ErrorCode.NOT_OPEN]: 'Coupon 42 cannot be issued now: its campaign is paused, ended, or outside its window',
   [ErrorCode.QUANTITY_BELOW_ISSUED]: 'totalQuantity 50 is below the 80 already issued',
   [ErrorCode.COUPON_HAS_ISSUES]: 'coupon 42 has issues and cannot be deleted; end it instead',
   [ErrorCode.PAYLOAD_TOO_LARGE]: 'Request body is too large',

@@ -76,7 +76,10 @@ export function ensureRuntimeDir(): void {
   chmodSync(ROOT_RUNTIME_DIR, 0o755);
   const readme = join(ROOT_RUNTIME_DIR, 'README');
   if (!existsSync(readme)) {
-    writeFileSync(readme, 'PostgreSQL binaries and data of the coupon service\'s embedded database (npm start as root).\nA project\'s .data/postgres links to its data here.\n');
+    writeFileSync(
+      readme,
+      "PostgreSQL binaries and data of the coupon service's embedded database (npm start as root).\nA project's .data/postgres links to its data here.\n",
+    );
   }
 }
 
@@ -92,7 +95,9 @@ function serverAccount(): ServerAccount {
       execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', SERVER_ACCOUNT], { stdio: 'ignore' });
       return lookUp();
     } catch {
-      throw new EmbeddedPostgresError(`PostgreSQL cannot run as root, and there is no "${SERVER_ACCOUNT}" account to run it as (useradd failed): create one, or run as another user`);
+      throw new EmbeddedPostgresError(
+        `PostgreSQL cannot run as root, and there is no "${SERVER_ACCOUNT}" account to run it as (useradd failed): create one, or run as another user`,
+      );
     }
   }
 }

@@ -85,7 +85,14 @@ export async function stopServer(child: ChildProcess, signal: NodeJS.Signals = '
 }
 
 export async function accepts(port: number, superuser: Superuser): Promise<boolean> {
-  const client = new Client({ host: '127.0.0.1', port, user: superuser.user, password: superuser.password, database: 'postgres', connectionTimeoutMillis: 2000 });
+  const client = new Client({
+    host: '127.0.0.1',
+    port,
+    user: superuser.user,
+    password: superuser.password,
+    database: 'postgres',
+    connectionTimeoutMillis: 2000,
+  });
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -30,7 +30,10 @@ interface ReservationScripts {
 
 const msOrEmpty = (d: Date | null) => (d ? String(d.getTime()) : '');
 const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'startsAt' | 'endsAt'>) => [
-  String(c.totalQuantity), c.status, msOrEmpty(c.startsAt), msOrEmpty(c.endsAt),
+  String(c.totalQuantity),
+  c.status,
+  msOrEmpty(c.startsAt),
+  msOrEmpty(c.endsAt),
 ];
 
 /**

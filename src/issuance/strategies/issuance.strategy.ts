@@ -6,10 +6,7 @@ import type { IssueView } from '../issue.view';
 export type IssueOutcome = { status: 'ISSUED'; issue: IssueView } | { status: 'PENDING'; couponId: number };
 
 /** What GET /coupons/:id/issue answers; undefined means the user never asked. */
-export type IssueState =
-  | { status: 'ISSUED'; issue: IssueView }
-  | { status: 'PENDING' }
-  | { status: 'REJECTED'; reason: string };
+export type IssueState = { status: 'ISSUED'; issue: IssueView } | { status: 'PENDING' } | { status: 'REJECTED'; reason: string };
 
 /** A strategy's own figures; the optional ones exist only where the strategy keeps that state. */
 export interface StrategyStats {

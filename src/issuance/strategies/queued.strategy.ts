@@ -98,5 +98,4 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
       { name: 'queue', check: async () => ({ depth: await this.queue.depth(), workers: await this.queue.workers() }) },
     ];
   }
-
 }
