@@ -1,5 +1,6 @@
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
+import { ARGON2_OPTIONS } from './src/auth/password-hasher';
 import { signAccessToken } from './src/auth/token.service';
 
 export const LOAD_TEST_PASSWORD = 'loadtest-password';
@@ -24,7 +25,7 @@ export async function ensureLoadTestUsers(
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const hash = await argon2.hash(LOAD_TEST_PASSWORD, { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 });
+    const hash = await argon2.hash(LOAD_TEST_PASSWORD, ARGON2_OPTIONS);
     await client.query(
       `INSERT INTO users (email, password_hash, name)
        SELECT $4 || '-' || i || '@example.test', $1, 'Load test user ' || i FROM generate_series($2::int, $3::int) AS i

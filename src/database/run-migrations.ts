@@ -1,8 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { MigrationExecutor } from 'typeorm/migration/MigrationExecutor';
-
-/** Arbitrary constant: the advisory lock key all instances agree on for migrating. */
-const MIGRATION_LOCK_KEY = 727_001;
+import { ADVISORY_LOCK } from './advisory-locks';
 
 /**
  * Runs pending migrations once across every process starting at the same moment: whoever takes
@@ -15,13 +13,13 @@ export async function runMigrationsExclusively(dataSource: DataSource): Promise<
   try {
     // Wait as long as another instance migrates; RESET below, since this connection goes back to the pool.
     await lockRunner.query('SET lock_timeout = 0');
-    await lockRunner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    await lockRunner.query('SELECT pg_advisory_lock($1)', [ADVISORY_LOCK.migrations]);
     try {
       const executor = new MigrationExecutor(dataSource, lockRunner);
       executor.transaction = 'each';
       await executor.executePendingMigrations();
     } finally {
-      await lockRunner.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+      await lockRunner.query('SELECT pg_advisory_unlock($1)', [ADVISORY_LOCK.migrations]);
       await lockRunner.query('RESET lock_timeout');
     }
   } finally {

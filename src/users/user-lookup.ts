@@ -25,11 +25,15 @@ const REMEMBERED_MAX = 100_000;
  * down, and a strategy that accepts without it (`queue`) keeps serving users it has seen. A user
  * never seen gets 503, as before.
  */
+/** Users looked up by one query at most, and requests waiting for one at most (then 503). */
+const LOOKUP_BATCH = 5000;
+const LOOKUP_MAX_WAITING = 100_000;
+
 @Injectable()
 export class UserLookup {
   private readonly batcher = new KeyedBatcher<number, number, Role | null>((_, ids) => this.read(ids), {
-    maxBatch: 5000,
-    maxQueued: 100_000,
+    maxBatch: LOOKUP_BATCH,
+    maxQueued: LOOKUP_MAX_WAITING,
     overflow: () => unavailable('too many requests waiting for authentication'),
   });
   /** user id -> the last answer PostgreSQL gave, and when; in order of that answer (oldest first). */

@@ -17,6 +17,9 @@ export interface IssueJob {
 }
 
 const ISSUE_JOB_ATTEMPTS = 8;
+/** Accepted requests of one coupon carried by one job at most, and waiting for one at most (then 503). */
+const REQUESTS_PER_JOB = 2000;
+const MAX_WAITING_FOR_A_JOB = 100_000;
 const JOB_OPTIONS = {
   attempts: ISSUE_JOB_ATTEMPTS,
   backoff: { type: 'exponential', delay: 250 },
@@ -41,7 +44,7 @@ export class IssueQueue {
       await this.enqueue(couponId, userIds);
       return userIds.map(() => ({ ok: true, value: undefined }));
     },
-    { maxBatch: 2000, maxQueued: 100_000, overflow: () => unavailable('too many requests waiting to be queued') },
+    { maxBatch: REQUESTS_PER_JOB, maxQueued: MAX_WAITING_FOR_A_JOB, overflow: () => unavailable('too many requests waiting to be queued') },
   );
 
   constructor(

@@ -6,6 +6,7 @@
 -- ARGV[1] mode: 'if-missing' (lazy rebuild: keep a sound state another process installed meanwhile)
 --               or 'replace' (reconcile: PostgreSQL's truth wins)
 -- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''
+-- ARGV[6] chunk: members per SADD (STAGE_CHUNK in reservation.store.ts)
 -- Returns 1 when installed, 0 when kept.
 if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
@@ -15,8 +16,9 @@ if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   end
 end
 local pending = redis.call('HKEYS', KEYS[4])
-for i = 1, #pending, 5000 do
-  redis.call('SADD', KEYS[3], unpack(pending, i, math.min(i + 4999, #pending)))
+local chunk = tonumber(ARGV[6])
+for i = 1, #pending, chunk do
+  redis.call('SADD', KEYS[3], unpack(pending, i, math.min(i + chunk - 1, #pending)))
 end
 if redis.call('EXISTS', KEYS[3]) == 1 then
   redis.call('RENAME', KEYS[3], KEYS[2])

@@ -17,14 +17,14 @@ export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'S
 type ScriptReply = Verdict | 'MISSING';
 
 const lua = (name: string) => readFileSync(join(__dirname, name), 'utf8');
-/** Holders are staged in chunks this big (SADD arguments per command). */
+/** Holders are staged in chunks this big (SADD arguments per command; install-state.lua uses it too). */
 const STAGE_CHUNK = 5000;
 
 /** The scripts as ioredis commands; reserve and release take their key count first (optional keys). */
 interface ReservationScripts {
   couponReserve(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
   couponRelease(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
-  couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fields: string[]): Promise<number>;
+  couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
 }
 
@@ -162,7 +162,7 @@ export class ReservationStore {
     for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
       await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
     }
-    await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon));
+    await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK));
   }
 
   /** After an admin change: the campaign fields follow; a state not installed stays absent. */

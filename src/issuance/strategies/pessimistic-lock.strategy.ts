@@ -7,13 +7,11 @@ import { isUniqueViolation } from '../../database/postgres-errors';
 import { retryTransaction } from '../../database/retry-transaction';
 import { CouponStateRow, decideBatch } from '../issuable';
 import { IssueWriter } from '../issue-writer';
+import { ADVISORY_LOCK } from '../../database/advisory-locks';
 import { refusalError } from '../refusal';
 import { IssueStore } from '../issue.store';
 import type { IssueView } from '../issue.view';
 import { DependencyProbe, IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
-
-/** First key of the two-key advisory lock that queues issuers of one coupon (second key: coupon id). */
-const ISSUE_LOCK_SPACE = 727_002;
 
 /** The coupon row, locked, and which of the batch's users already hold this coupon. */
 const LOCK_COUPON_SQL = `
@@ -77,13 +75,13 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     const runner = this.db.createQueryRunner();
     await runner.connect();
     try {
-      await runner.query('SELECT pg_advisory_lock($1, $2)', [ISSUE_LOCK_SPACE, couponId]);
+      await runner.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
       try {
         return await runner.manager.transaction('REPEATABLE READ', (tx) => this.decideLocked(tx, couponId, userIds));
       } finally {
         // The lock belongs to the session. A connection that died took it along, and TypeORM has
         // released the runner: unlocking then would only replace the error that says why.
-        if (!runner.isReleased) await runner.query('SELECT pg_advisory_unlock($1, $2)', [ISSUE_LOCK_SPACE, couponId]);
+        if (!runner.isReleased) await runner.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
       }
     } finally {
       await runner.release();

@@ -1,0 +1,10 @@
+/**
+ * PostgreSQL advisory lock keys, in one place so that no two uses can collide. The numbers are
+ * arbitrary; every process of the service must agree on them.
+ */
+export const ADVISORY_LOCK = {
+  /** One key: whoever holds it runs the migrations (run-migrations.ts). */
+  migrations: 727_001,
+  /** First of two keys (the second is the coupon id): the queue of pessimistic issuers of one coupon. */
+  issuersOfCoupon: 727_002,
+} as const;
