@@ -1,14 +1,20 @@
 /**
- * Every suite runs against real PostgreSQL and Redis: those at TEST_DATABASE_URL / TEST_REDIS_URL,
- * or servers the global setup starts for the run when nothing answers there (test/setup/).
+ * Three tiers, each runnable alone (`npm test -- --selectProjects unit`), all three in `npm test`:
+ * - unit: no I/O at all;
+ * - integration: the application in-process, against real PostgreSQL and Redis;
+ * - process: real processes (API, workers, servers of the test's own), faults, the browser.
+ * PostgreSQL and Redis are those at TEST_DATABASE_URL / TEST_REDIS_URL, or servers the global
+ * setup starts for the run when nothing answers there (test/setup/); unit alone needs neither.
  */
-module.exports = {
+const tier = (name) => ({
+  displayName: name,
   testEnvironment: 'node',
-  roots: ['<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
-  transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-  },
+  testMatch: [`<rootDir>/test/${name}/**/*.spec.ts`, `<rootDir>/test/${name}/**/*.e2e-spec.ts`],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+});
+
+module.exports = {
+  projects: [tier('unit'), tier('integration'), tier('process')],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 120_000,

@@ -14,7 +14,9 @@ import { assertTestDatabase, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL }
  * Once per run: find or start PostgreSQL and Redis, then an empty schema, migrated exactly as
  * production migrates it, and an empty Redis database.
  */
-export default async function globalSetup(): Promise<void> {
+export default async function globalSetup(globalConfig: { selectProjects?: string[] }): Promise<void> {
+  // the unit tier touches no database: run alone, it needs no services
+  if (globalConfig.selectProjects?.length && globalConfig.selectProjects.every((p) => p === 'unit')) return;
   const requestedDb = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
   assertTestDatabase(requestedDb);
   process.env.TEST_SCRATCH_DIR = makeRunScratchDir();

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { couponFacts, CouponFacts } from './invariants';
+import { couponFacts, CouponFacts, expectCouponInvariants } from './invariants';
 
 /** One request as the client saw it: status 0 when no answer came (refused, reset, timed out). */
 export interface Attempt {
@@ -29,9 +29,7 @@ function verdicts(attempts: Attempt[]) {
  */
 export async function expectHistoryHolds(sql: Pool, couponId: number, attempts: Attempt[]): Promise<CouponFacts> {
   const facts = await couponFacts(sql, couponId);
-  expect(facts.rows).toBeLessThanOrEqual(facts.total);
-  expect(facts.duplicateHolders).toBe(0);
-  expect(facts.counter).toBe(facts.rows);
+  expectCouponInvariants(facts);
   const wrong = verdicts(attempts).filter(({ userId, yes, holds, unknown, refused }) => {
     const has = facts.holders.has(userId);
     if ((yes || holds) && !has) return true;

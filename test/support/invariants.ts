@@ -24,6 +24,21 @@ export async function couponFacts(sql: Pool, couponId: number): Promise<CouponFa
   };
 }
 
+/** The coupon's own invariants: rows <= total, one row per holder, counter = rows. */
+export function expectCouponInvariants(facts: CouponFacts): void {
+  expect(facts.rows).toBeLessThanOrEqual(facts.total);
+  expect(facts.duplicateHolders).toBe(0);
+  expect(facts.counter).toBe(facts.rows);
+}
+
+/** The coupon's invariants, and exactly these users hold it. */
+export async function expectHolders(sql: Pool, couponId: number, holders: Set<number>): Promise<CouponFacts> {
+  const facts = await couponFacts(sql, couponId);
+  expectCouponInvariants(facts);
+  expect([...facts.holders].sort()).toEqual([...holders].sort());
+  return facts;
+}
+
 /** Counts answers by status, e.g. { 201: 100, 409: 200 }. */
 export const countStatuses = (results: { status: number }[]) =>
   results.reduce<Record<number, number>>((acc, r) => ({ ...acc, [r.status]: (acc[r.status] ?? 0) + 1 }), {});

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, TestApp } from '../support/test-app';
 
 describe('coupons (HTTP)', () => {
   let t: TestApp;

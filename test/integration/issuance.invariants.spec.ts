@@ -1,6 +1,7 @@
-import { IssuanceStrategyName } from '../src/config/app-config';
-import { countStatuses, couponFacts } from './support/invariants';
-import { startTestApp, TestApp } from './support/test-app';
+import { IssuanceStrategyName } from '../../src/config/app-config';
+import { fire, untilSettled } from '../support/burst';
+import { countStatuses, expectHolders } from '../support/invariants';
+import { startTestApp, TestApp } from '../support/test-app';
 
 /**
  * The one invariant suite every strategy must pass: hundreds of truly concurrent HTTP requests,
@@ -29,36 +30,18 @@ describe.each(STRATEGIES)('issuance invariants under concurrency: %s', (strategy
    * Fires every request at once and waits for all answers. An accepted request (202, queue) is then
    * polled until it settles, and counts as a yes (status 201 here) only if it ended ISSUED.
    */
-  async function burst(couponId: number, tokens: { userId: number; token: string }[]) {
-    const results = await Promise.all(
-      tokens.map(async ({ userId, token }) => ({ userId, token, ...(await t.http('POST', `/coupons/${couponId}/issue`, { token })) })),
-    );
+  async function burst(couponId: number, users: { userId: number; token: string }[]) {
+    const results = await fire(t.http, couponId, users);
     for (const r of results.filter((x) => x.status === 202)) {
       expect(r.body).toEqual({ status: 'PENDING', couponId });
-      const settled = await settle(couponId, r.token);
+      const settled = await untilSettled(t.http, couponId, r.token);
       expect(settled.status).toBe('ISSUED'); // a 202 is a promise: nothing here may end REJECTED
       Object.assign(r, { status: 201, body: settled.issue });
     }
     return results;
   }
 
-  async function settle(couponId: number, token: string) {
-    for (let i = 0; i < 600; i++) {
-      const { body } = await t.http('GET', `/coupons/${couponId}/issue`, { token });
-      if (body.status !== 'PENDING') return body;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error('still PENDING after 30 s');
-  }
-
-  async function expectInvariants(couponId: number, winners: Set<number>) {
-    const facts = await couponFacts(t.sql, couponId);
-    expect(facts.rows).toBeLessThanOrEqual(facts.total);
-    expect(facts.counter).toBe(facts.rows);
-    expect(facts.duplicateHolders).toBe(0);
-    expect([...facts.holders].sort()).toEqual([...winners].sort());
-    return facts;
-  }
+  const expectInvariants = (couponId: number, winners: Set<number>) => expectHolders(t.sql, couponId, winners);
 
   it('300 distinct users at once on 100 coupons: exactly 100 issued, 200 told SOLD_OUT', async () => {
     const couponId = await createCoupon(100);

@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { EMBEDDED_PG } from '../src/config/app-config';
-import { httpClient, untilReady } from './support/http';
-import { kill, startApiProcess } from './support/service-process';
+import { EMBEDDED_PG } from '../../src/config/app-config';
+import { httpClient, untilReady } from '../support/http';
+import { kill, startApiProcess } from '../support/service-process';
 
 /**
  * `npm install && npm start` on a machine with nothing configured: no DATABASE_URL, no Redis, and
@@ -16,7 +16,7 @@ import { kill, startApiProcess } from './support/service-process';
  */
 jest.setTimeout(240_000);
 
-const REPO = join(__dirname, '..');
+const REPO = join(__dirname, '..', '..');
 
 /**
  * The project as a clone in a 0700 directory would hold it: its sources, and node_modules as hard

@@ -1,4 +1,4 @@
-import { startTestApp, TestApp } from './support/test-app';
+import { startTestApp, TestApp } from '../support/test-app';
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, unknown> }> }> };
 

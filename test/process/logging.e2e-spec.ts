@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { kill, startApiProcess } from './support/service-process';
+import { until } from '../support/burst';
+import { kill, startApiProcess } from '../support/service-process';
 
 /**
  * The real process's stdout: one JSON object per line; every line written while a request is
@@ -24,7 +25,6 @@ describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-  const settle = () => new Promise((resolve) => setTimeout(resolve, 300));
 
   it('tags every line of a request with its id, and keeps secrets out', async () => {
     const login = await fetch(`${api.baseUrl}/auth/login`, {
@@ -39,7 +39,11 @@ describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)
     });
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: 'COUPON_NOT_FOUND', requestId: 'log-test-missing' });
-    await settle();
+    // the summary line of the last request is written once its response is sent
+    await until(async () => (lines().some((l) => l.requestId === 'log-test-missing' && l.msg === 'request completed') ? true : undefined), {
+      timeoutMs: 5000,
+      what: 'the log lines of the request',
+    });
 
     const all = lines(); // throws if any line is not JSON
     const ofRequest = (id: string) => all.filter((l) => l.requestId === id);

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
-import { couponKeys } from '../src/issuance/reservation/coupon-keys';
-import { countStatuses, couponFacts } from './support/invariants';
-import { PrivateRedis } from './support/private-redis';
-import { startTestApp, TestApp } from './support/test-app';
+import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
+import { fire } from '../support/burst';
+import { countStatuses, couponFacts } from '../support/invariants';
+import { PrivateRedis } from '../support/private-redis';
+import { startTestApp, TestApp } from '../support/test-app';
 
 describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
   let t: TestApp;
@@ -18,8 +19,7 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
   afterAll(() => t.close());
 
   const create = (totalQuantity: number) => t.createCoupon(admin, totalQuantity, 'redis faults');
-  const burst = (id: number, users: { userId: number; token: string }[]) =>
-    Promise.all(users.map(async (u) => ({ userId: u.userId, ...(await t.http('POST', `/coupons/${id}/issue`, { token: u.token })) })));
+  const burst = (id: number, users: { userId: number; token: string }[]) => fire(t.http, id, users);
   const stats = async (id: number) => (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
 
   it('Redis flushed in the middle of a campaign: the state is rebuilt from PostgreSQL, nothing is oversold', async () => {

@@ -1,5 +1,5 @@
-import { ItemResult, KeyedBatcher } from '../src/common/keyed-batcher';
-import { decideBatch } from '../src/issuance/issuable';
+import { ItemResult, KeyedBatcher } from '../../src/common/keyed-batcher';
+import { decideBatch } from '../../src/issuance/issuable';
 
 describe('KeyedBatcher', () => {
   const ok = <T>(value: T): ItemResult<T> => ({ ok: true, value });

@@ -1,6 +1,6 @@
-import { countStatuses } from './support/invariants';
-import { PrivateRedis } from './support/private-redis';
-import { startTestApp } from './support/test-app';
+import { countStatuses } from '../support/invariants';
+import { PrivateRedis } from '../support/private-redis';
+import { startTestApp } from '../support/test-app';
 
 describe('rate limits', () => {
   it('per user on issuance, shared by two instances through Redis; 429 RATE_LIMITED with Retry-After', async () => {

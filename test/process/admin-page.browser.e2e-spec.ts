@@ -3,16 +3,16 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/chromium';
-import { countStatuses } from './support/invariants';
-import { startTestApp, TestApp } from './support/test-app';
+import { launchChromium } from '../support/chromium';
+import { countStatuses } from '../support/invariants';
+import { startTestApp, TestApp } from '../support/test-app';
 
 /**
  * /admin end to end in headless Chromium (Debian's `chromium` when installed, else the one the
  * `@sparticuz/chromium` devDependency ships): log in, create a campaign, watch it sell out while a
  * burst hits the API, edit it, reconcile; then look at a screenshot of the page.
  */
-const ARTIFACTS = join(__dirname, '..', 'test-artifacts');
+const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
 
 describe('admin page in headless Chromium (redis strategy)', () => {
   let t: TestApp;

@@ -1,11 +1,11 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../src/database/data-source-options';
-import { decideBatch } from '../src/issuance/issuable';
-import { IssueWriter } from '../src/issuance/issue-writer';
-import type { Refusal } from '../src/issuance/refusal';
-import { ReservationStore } from '../src/issuance/reservation/reservation.store';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './setup/test-env';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { decideBatch } from '../../src/issuance/issuable';
+import { IssueWriter } from '../../src/issuance/issue-writer';
+import type { Refusal } from '../../src/issuance/refusal';
+import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../setup/test-env';
 
 /**
  * "Open", "held" and "sold out" are decided in three encodings: TypeScript (`decideBatch`, the

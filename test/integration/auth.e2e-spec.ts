@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { signAccessToken } from '../src/auth/token.service';
-import { TEST_JWT_SECRET } from './setup/test-env';
-import { startTestApp, TestApp } from './support/test-app';
+import { signAccessToken } from '../../src/auth/token.service';
+import { TEST_JWT_SECRET } from '../setup/test-env';
+import { startTestApp, TestApp } from '../support/test-app';
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 /** Hand-made HS256 tokens, to forge exactly the claims a test needs. */

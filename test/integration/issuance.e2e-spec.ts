@@ -1,5 +1,6 @@
-import { IssuanceStrategyName } from '../src/config/app-config';
-import { startTestApp, TestApp } from './support/test-app';
+import { IssuanceStrategyName } from '../../src/config/app-config';
+import { until } from '../support/burst';
+import { startTestApp, TestApp } from '../support/test-app';
 
 /** The routes' contract is the same for every synchronous strategy. */
 const STRATEGIES: IssuanceStrategyName[] = ['pessimistic', 'redis'];
@@ -167,7 +168,9 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     for (const u of users) expect((await issue(id, u.token)).status).toBe(201);
     const scrape = async () => String((await t.http('GET', '/metrics')).body);
     const value = (text: string, name: string) => text.match(new RegExp(`^${name}\\{coupon_id="${id}"\\} (\\S+)$`, 'm'))?.[1];
-    let text = await scrape();
+    const untilScraped = (name: string, expected: string | undefined) =>
+      until(async () => (value(await scrape(), name) === expected ? true : undefined), { timeoutMs: 5000, what: `${name} = ${expected}` });
+    const text = await scrape();
     expect(value(text, 'coupon_campaign_issued')).toBe('2');
     expect(value(text, 'coupon_campaign_remaining')).toBe('3');
     expect(value(text, 'coupon_campaign_pending')).toBe('0');
@@ -177,17 +180,14 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
       // a unit taken in Redis behind PostgreSQL's back shows as a gap, and reconcile closes it
       await t.redis.connect().catch(() => undefined);
       await t.redis.hincrby(`coupon:{${id}}:meta`, 'taken', 1);
-      await new Promise((resolve) => setTimeout(resolve, 1100)); // the scrape snapshot lives 1 s
-      expect(value(await scrape(), 'coupon_campaign_stock_gap')).toBe('1');
+      // (a scrape reads a snapshot up to 1 s old)
+      await untilScraped('coupon_campaign_stock_gap', '1');
       expect((await t.http('POST', `/coupons/${id}/reconcile`, { token: admin })).status).toBe(200);
-      await new Promise((resolve) => setTimeout(resolve, 1100));
-      expect(value(await scrape(), 'coupon_campaign_stock_gap')).toBe('0');
+      await untilScraped('coupon_campaign_stock_gap', '0');
     }
     // an ended campaign drops out of the per-campaign series
     expect((await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { status: 'ENDED' } })).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
-    text = await scrape();
-    expect(value(text, 'coupon_campaign_issued')).toBeUndefined();
+    await untilScraped('coupon_campaign_issued', undefined);
   });
 
   it('serves liveness, readiness, and metrics with issue outcomes and pool use', async () => {

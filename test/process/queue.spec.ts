@@ -1,17 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { couponKeys } from '../src/issuance/reservation/coupon-keys';
-import { IssueWriter } from '../src/issuance/issue-writer';
-import { ISSUE_QUEUE, QUEUE_PREFIX } from '../src/issuance/queue/issue-queue';
-import { IssuanceStrategy } from '../src/issuance/strategies/issuance.strategy';
-import { PendingSweeper } from '../src/queue-worker/pending-sweeper';
-import { TEST_REDIS_URL } from './setup/test-env';
-import { countStatuses, couponFacts } from './support/invariants';
-import { PrivateRedis } from './support/private-redis';
-import { untilIdle, untilWorkersConnected } from './support/queue-state';
-import { startTestApp, TestApp } from './support/test-app';
-import { kill, startWorkerProcess } from './support/service-process';
+import { until } from '../support/burst';
+import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
+import { IssueWriter } from '../../src/issuance/issue-writer';
+import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
+import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
+import { PendingSweeper } from '../../src/queue-worker/pending-sweeper';
+import { TEST_REDIS_URL } from '../setup/test-env';
+import { countStatuses, couponFacts } from '../support/invariants';
+import { PrivateRedis } from '../support/private-redis';
+import { untilIdle, untilWorkersConnected } from '../support/queue-state';
+import { startTestApp, TestApp } from '../support/test-app';
+import { kill, startWorkerProcess } from '../support/service-process';
 
 describe('queue strategy: accepted requests always settle', () => {
   let t: TestApp;
@@ -136,7 +137,7 @@ describe('queue strategy with real worker processes', () => {
       expect(ready.body.info.queue.workers).toBeGreaterThanOrEqual(2);
       const sent = Promise.all(users.map((u, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: u.token }).then((r) => ({ ...r, u }))));
       // kill one worker while rows are being written: whatever it held, committed or not, is redelivered
-      for (let rows = 0; rows < 20; await sleep(5)) rows = (await couponFacts(a.sql, id)).rows;
+      await until(async () => ((await couponFacts(a.sql, id)).rows >= 20 ? true : undefined), { everyMs: 5, what: 'the first 20 rows' });
       await kill(workers[0]);
       workers[0] = startWorkerProcess();
       const results = await sent;
@@ -177,13 +178,14 @@ describe('a job stalled twice', () => {
       expect(countStatuses(results)).toEqual({ 202: 30 });
 
       /** Waits until a job of this coupon is active again after `stalls` stalls. */
-      const activeAfter = async (stalls: number) => {
-        for (let i = 0; i < 600; i++, await sleep(100)) {
-          const active = (await queue.getJobs(['active'])).filter((j) => j?.data.couponId === id);
-          if (active.some((j) => j.stalledCounter >= stalls)) return;
-        }
-        throw new Error(`no job of coupon ${id} active after ${stalls} stalls`);
-      };
+      const activeAfter = (stalls: number) =>
+        until(
+          async () => {
+            const active = (await queue.getJobs(['active'])).filter((j) => j?.data.couponId === id);
+            return active.some((j) => j.stalledCounter >= stalls) ? true : undefined;
+          },
+          { timeoutMs: 60_000, everyMs: 100, what: `a job of coupon ${id} active after ${stalls} stalls` },
+        );
       await activeAfter(0);
       for (const stalls of [1, 2]) {
         await Promise.all(workers.map((w) => kill(w))); // SIGKILL mid-job: its lock lapses, the job stalls
