@@ -6,6 +6,7 @@ import { CouponsModule } from './coupons/coupons.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
+import { ReservationModule } from './issuance/reservation/reservation.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueWorkerModule } from './queue-worker/queue-worker.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -22,7 +23,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        RedisModule,
+        ...(config.redisUrl ? [RedisModule.forRoot({ url: config.redisUrl, warnIfNotDurable: config.strategy === 'queue' }), ReservationModule] : []),
         MetricsModule,
         RateLimitModule,
         AuthModule,

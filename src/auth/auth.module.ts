@@ -5,6 +5,9 @@ import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
+import type Redis from 'ioredis';
+import { REDIS } from '../redis/redis.module';
+import { LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempt.store';
 import { LoginAttempts } from './login-attempts';
 import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
@@ -13,7 +16,20 @@ import { TokenService } from './token.service';
 @Module({
   imports: [UsersModule],
   controllers: [AuthController, SessionController],
-  providers: [AuthService, LoginAttempts, PasswordHasher, TokenService, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    AuthService,
+    LoginAttempts,
+    {
+      // shared by every instance where the service has Redis; per process otherwise
+      provide: LoginAttemptStore,
+      inject: [{ token: REDIS, optional: true }],
+      useFactory: (redis?: Redis) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
+    },
+    PasswordHasher,
+    TokenService,
+    AdminBootstrap,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [TokenService],
 })
 export class AuthModule {}

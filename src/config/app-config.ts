@@ -23,6 +23,11 @@ export abstract class AppConfig {
   nodeEnv: string;
   port: number;
   database: DatabaseConfig;
+  /**
+   * The Redis the service uses: set when the strategy keeps state in Redis (redis, queue). The
+   * pessimistic strategy needs nothing but PostgreSQL and leaves REDIS_URL unused; its limits,
+   * log-in records and caches then live in the process.
+   */
   redisUrl?: string;
   jwt: {
     /** HS256 secret; undefined in development means "use the one kept under .data/". */
@@ -146,7 +151,7 @@ export function loadAppConfig(env: Env): AppConfig {
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 1, 600_000),
       logging: bool(env, 'DB_LOGGING', false),
     },
-    redisUrl,
+    redisUrl: strategy === 'pessimistic' ? undefined : redisUrl,
     jwt: { secret, expiresInSeconds },
     strategy,
     runWorker: bool(env, 'RUN_WORKER', true),

@@ -3,15 +3,14 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { CouponIssueEntity } from './coupon-issue.entity';
 import { IssueWriter } from './issue-writer';
 import { IssueStore } from './issue.store';
-import { ReservationStore } from './reservation/reservation.store';
 
 /**
- * What both sides of issuance use: the API's strategies and the queue worker. Reading and writing
- * issues in PostgreSQL, and a coupon's reservation state in Redis.
+ * What both sides of issuance use, the API's strategies and the queue worker: reading and writing
+ * issues in PostgreSQL. (A coupon's reservation state in Redis is ReservationModule's.)
  */
 @Module({
   imports: [TypeOrmModule.forFeature([CouponIssueEntity])],
-  providers: [IssueStore, IssueWriter, ReservationStore],
-  exports: [IssueStore, IssueWriter, ReservationStore],
+  providers: [IssueStore, IssueWriter],
+  exports: [IssueStore, IssueWriter],
 })
 export class IssuanceCoreModule {}

@@ -26,6 +26,8 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
     IssuanceService,
     CampaignMetrics,
     {
+      // only the configured strategy is built; its dependencies (ReservationStore for redis and
+      // queue) are there because the composition root imported what it needs
       provide: IssuanceStrategy,
       inject: [AppConfig, ModuleRef],
       useFactory: (config: AppConfig, moduleRef: ModuleRef) => moduleRef.create(STRATEGIES[config.strategy]),

@@ -6,6 +6,7 @@ import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { IssuanceCoreModule } from '../issuance/issuance-core.module';
 import { IssueQueue } from '../issuance/queue/issue-queue';
+import { ReservationModule } from '../issuance/reservation/reservation.module';
 import { ReservationStore } from '../issuance/reservation/reservation.store';
 import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
@@ -21,7 +22,7 @@ import { QueueWorker } from './queue-worker';
  * with RUN_WORKER imports the module beside the rest of the application.
  */
 @Module({
-  imports: [IssuanceCoreModule],
+  imports: [IssuanceCoreModule, ReservationModule],
   providers: [
     {
       provide: IssueQueue,
@@ -56,7 +57,13 @@ export class QueueWorkerModule {
   static forWorkerProcess(config: AppConfig): DynamicModule {
     return {
       module: QueueWorkerProcessModule,
-      imports: [AppConfigModule.forRoot(config), DatabaseModule, RedisModule, MetricsModule, QueueWorkerModule],
+      imports: [
+        AppConfigModule.forRoot(config),
+        DatabaseModule,
+        RedisModule.forRoot({ url: config.redisUrl!, warnIfNotDurable: true }),
+        MetricsModule,
+        QueueWorkerModule,
+      ],
     };
   }
 }

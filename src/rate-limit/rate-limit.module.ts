@@ -7,14 +7,14 @@ import { AUTH_LIMIT, ISSUE_LIMIT } from './rate-limit.decorators';
 import { RedisRateLimitStorage } from './redis-rate-limit.storage';
 
 /**
- * Rate limits kept in Redis when the strategy has Redis, so every instance shares one count;
- * in the process otherwise (pessimistic needs nothing but PostgreSQL).
+ * Rate limits kept in Redis where the service has it, so every instance shares one count; in the
+ * process otherwise (pessimistic needs nothing but PostgreSQL).
  */
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig, REDIS],
-      useFactory: (config: AppConfig, redis: Redis | null) => ({
+      inject: [AppConfig, { token: REDIS, optional: true }],
+      useFactory: (config: AppConfig, redis?: Redis) => ({
         throttlers: [
           { name: ISSUE_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
           { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },

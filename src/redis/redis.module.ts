@@ -1,11 +1,7 @@
-import { Global, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '../config/app-config';
 
-/**
- * Injection token of the shared ioredis client; `null` for the pessimistic strategy, which needs
- * nothing but PostgreSQL (its rate limits are then kept per process).
- */
+/** Injection token of the shared ioredis client; provided only where Redis is in use (see RedisModule). */
 export const REDIS = Symbol('REDIS');
 
 const COMMAND_TIMEOUT_MS = 2000;
@@ -77,39 +73,54 @@ export async function warnIfNotDurable(redis: Redis, logger: Logger): Promise<vo
   }
 }
 
+/** What the Redis client is checked for at start-up, besides answering. */
+export interface RedisOptions {
+  url: string;
+  /** Accepted requests live only in Redis until written (queue): warn when it keeps no append-only file. */
+  warnIfNotDurable: boolean;
+}
+
 @Injectable()
 class RedisShutdown implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis | null) {}
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis?.quit().catch(() => this.redis?.disconnect());
+    await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }
 
-@Global()
-@Module({
-  providers: [
-    {
-      provide: REDIS,
-      inject: [AppConfig],
-      useFactory: async (config: AppConfig): Promise<Redis | null> => {
-        if (config.strategy === 'pessimistic' || !config.redisUrl) return null;
-        const logger = new Logger('Redis');
-        const redis = createRedisClient(config.redisUrl, 'coupon-api');
-        redis.on('error', (error) => logger.warn(`redis: ${error.message}`));
-        try {
-          await connectWithin(redis, STARTUP_WAIT_MS);
-          await assertNoEviction(redis, logger);
-          if (config.strategy === 'queue') await warnIfNotDurable(redis, logger);
-        } catch (error) {
-          redis.disconnect(); // stop reconnecting: this start-up is over
-          throw error;
-        }
-        return redis;
-      },
-    },
-    RedisShutdown,
-  ],
-  exports: [REDIS],
-})
-export class RedisModule {}
+/**
+ * The shared ioredis client, as `REDIS` (never null). Imported only where Redis is in use: the
+ * composition root decides that (AppModule, from the configuration; the worker always), and each
+ * port that can live without Redis picks its implementation once, from whether `REDIS` exists.
+ */
+@Module({})
+export class RedisModule {
+  static forRoot(options: RedisOptions): DynamicModule {
+    return {
+      module: RedisModule,
+      global: true,
+      providers: [
+        {
+          provide: REDIS,
+          useFactory: async (): Promise<Redis> => {
+            const logger = new Logger('Redis');
+            const redis = createRedisClient(options.url, 'coupon-api');
+            redis.on('error', (error) => logger.warn(`redis: ${error.message}`));
+            try {
+              await connectWithin(redis, STARTUP_WAIT_MS);
+              await assertNoEviction(redis, logger);
+              if (options.warnIfNotDurable) await warnIfNotDurable(redis, logger);
+            } catch (error) {
+              redis.disconnect(); // stop reconnecting: this start-up is over
+              throw error;
+            }
+            return redis;
+          },
+        },
+        RedisShutdown,
+      ],
+      exports: [REDIS],
+    };
+  }
+}

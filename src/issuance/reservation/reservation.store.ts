@@ -48,21 +48,14 @@ export class ReservationStore {
   private readonly scripts: ReservationScripts;
 
   constructor(
-    @Inject(REDIS) private readonly client: Redis | null,
+    @Inject(REDIS) private readonly redis: Redis,
     @InjectDataSource() private readonly db: DataSource,
   ) {
-    this.scripts = client as unknown as ReservationScripts;
-    if (!client) return; // inert for the pessimistic strategy, which has no Redis
-    const redis = client;
+    this.scripts = redis as unknown as ReservationScripts;
     redis.defineCommand('couponReserve', { lua: lua('reserve.lua') });
     redis.defineCommand('couponRelease', { lua: lua('release.lua') });
     redis.defineCommand('couponInstall', { numberOfKeys: 4, lua: lua('install-state.lua') });
     redis.defineCommand('couponUpdateMeta', { numberOfKeys: 1, lua: lua('update-meta.lua') });
-  }
-
-  private get redis(): Redis {
-    if (!this.client) throw new Error('the reservation store needs REDIS_URL');
-    return this.client;
   }
 
   /**
