@@ -3,7 +3,7 @@ FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig*.json ./
+COPY tsconfig*.json nest-cli.json ./
 COPY scripts ./scripts
 COPY src ./src
 # The embedded PostgreSQL's binaries (60 MB) serve `npm start` on a bare machine; in production a

@@ -11,6 +11,7 @@ const tier = (name) => ({
   testEnvironment: 'node',
   testMatch: [`<rootDir>/test/${name}/**/*.spec.ts`, `<rootDir>/test/${name}/**/*.e2e-spec.ts`],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  cacheDirectory: '<rootDir>/node_modules/.cache/jest', // not /tmp: a run leaves the machine as it found it
 });
 
 module.exports = {
@@ -18,5 +19,4 @@ module.exports = {
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
   testTimeout: 120_000,
-  cacheDirectory: '<rootDir>/node_modules/.cache/jest', // not /tmp: a run leaves the machine as it found it
 };

@@ -6,7 +6,7 @@
 //   npm run bench -- --strategies naive,pessimistic,redis --duration 10 --connections 64
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { mkdtempSync, mkdirSync, readFileSync, writeFileSync } = require('node:fs');
+const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir, cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
@@ -67,6 +67,7 @@ const servicePort = () => 26000 + Math.floor(Math.random() * 6000);
 
 // ---- one Redis of the bench's own: noeviction, append-only (fsync every second, as docker-compose runs it)
 const redisDir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+process.on('exit', () => rmSync(redisDir, { recursive: true, force: true })); // after its redis-server is killed (registered before)
 children.push(
   spawn(
     'redis-server',

@@ -1,40 +1,44 @@
-import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
+import type { AuthUser, Role } from '../common/auth-user';
 import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
-import type { Role } from '../common/auth-user';
-import type { AuthUser } from '../common/auth-user';
-import { TokenService } from './token.service';
 
 /**
- * Global guard: every route needs a valid Bearer token unless marked @Public(), and a route
- * marked @RequireRole('admin') needs that role too (401 before 403). The token's user must still
- * exist, and the role checked is the one they hold now, not the one the token was signed with.
+ * Global guard: every route needs a valid Bearer token unless marked @Public() (passport-jwt
+ * checks it, see JwtStrategy), and a route marked @RequireRole('admin') needs that role too (401
+ * before 403). The token's user must still exist, and the role checked is the one they hold now,
+ * not the one the token was signed with.
  */
 @Injectable()
-export class AuthGuard implements CanActivate {
+export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
-    private readonly tokens: TokenService,
     private readonly users: UserLookup,
-  ) {}
+  ) {
+    super();
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    const token = match ? this.tokens.verify(match[1]) : undefined;
-    if (!token) throw new DomainError(ErrorCode.UNAUTHORIZED, 'A valid Bearer token is required');
-    const role = await this.users.currentRole(token.id);
+    await super.canActivate(context);
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
+    const role = await this.users.currentRole(request.user.id);
     if (!role) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
     const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (required && role !== required) throw new DomainError(ErrorCode.FORBIDDEN, `This needs the ${required} role`);
-    request.user = { id: token.id, role };
+    request.user = { id: request.user.id, role };
     return true;
+  }
+
+  /** No token, a bad one, or claims that are not ours: one answer for all, 401. */
+  handleRequest<TUser = AuthUser>(error: unknown, user: TUser | false): TUser {
+    if (error || !user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'A valid Bearer token is required');
+    return user;
   }
 }

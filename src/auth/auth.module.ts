@@ -1,5 +1,8 @@
+import type { KeyObject } from 'node:crypto';
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
@@ -11,10 +14,21 @@ import { LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } fr
 import { LoginAttempts } from './login-attempts';
 import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
-import { TokenService } from './token.service';
+import { JWT_KEY, JwtKeyModule } from './jwt-key';
+import { JwtStrategy } from './jwt.strategy';
+import { JWT_ALGORITHM, TokenService } from './token.service';
 
 @Module({
-  imports: [UsersModule],
+  imports: [
+    UsersModule,
+    PassportModule,
+    JwtKeyModule,
+    JwtModule.registerAsync({
+      imports: [JwtKeyModule],
+      inject: [JWT_KEY],
+      useFactory: (key: KeyObject) => ({ secret: key, signOptions: { algorithm: JWT_ALGORITHM }, verifyOptions: { algorithms: [JWT_ALGORITHM] } }),
+    }),
+  ],
   controllers: [AuthController, SessionController],
   providers: [
     AuthService,
@@ -27,6 +41,7 @@ import { TokenService } from './token.service';
     },
     PasswordHasher,
     TokenService,
+    JwtStrategy,
     AdminBootstrap,
     { provide: APP_GUARD, useClass: AuthGuard },
   ],

@@ -1,49 +1,45 @@
-import { createSecretKey, KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import * as jwt from 'jsonwebtoken';
-import { AppConfig } from '../config/app-config';
+import { JwtService } from '@nestjs/jwt';
 import type { AuthUser } from '../common/auth-user';
-import { resolveJwtSecret } from './jwt-secret';
+import { AppConfig } from '../config/app-config';
+import { toJwtKey } from './jwt-key';
 
-const ALGORITHMS: jwt.Algorithm[] = ['HS256'];
+/** HS256 only, on both sides: a token of another algorithm (`none` included) is refused. */
+export const JWT_ALGORITHM = 'HS256';
 
-/**
- * Signs and verifies access tokens. The secret is held as a KeyObject: with a plain string,
- * jsonwebtoken re-imports the key on every call (~0.45 ms per verify here, a hard cap of
- * ~2.5k requests/s for the whole service) against a few microseconds with a KeyObject.
- */
+const claimsOf = (user: AuthUser) => ({ role: user.role });
+const signOptionsOf = (user: AuthUser, expiresInSeconds: number) =>
+  ({ subject: String(user.id), expiresIn: expiresInSeconds, algorithm: JWT_ALGORITHM }) as const;
+
+/** Issues access tokens through JwtService (verifying them is passport-jwt's, in JwtStrategy). */
 @Injectable()
 export class TokenService {
-  private readonly key: KeyObject;
   readonly expiresInSeconds: number;
 
-  constructor(config: AppConfig) {
-    this.key = createSecretKey(Buffer.from(resolveJwtSecret(config), 'utf8'));
+  constructor(
+    private readonly jwt: JwtService,
+    config: AppConfig,
+  ) {
     this.expiresInSeconds = config.jwt.expiresInSeconds;
   }
 
   sign(user: AuthUser): string {
-    return signAccessToken(this.key, user, this.expiresInSeconds);
+    return this.jwt.sign(claimsOf(user), signOptionsOf(user, this.expiresInSeconds));
   }
 
-  /** The token's user, or undefined for anything not a valid, unexpired HS256 token of ours. */
-  verify(token: string): AuthUser | undefined {
-    let claims: jwt.JwtPayload | string;
-    try {
-      claims = jwt.verify(token, this.key, { algorithms: ALGORITHMS });
-    } catch {
-      return undefined;
-    }
-    if (typeof claims !== 'object' || typeof claims.exp !== 'number') return undefined;
-    const { sub, role } = claims as { sub?: unknown; role?: unknown };
+  /** The user a verified token's claims name, or undefined unless they are exactly what sign() writes (and `exp` is there). */
+  static claimedUser(claims: unknown): AuthUser | undefined {
+    if (!claims || typeof claims !== 'object') return undefined;
+    const { sub, role, exp } = claims as { sub?: unknown; role?: unknown; exp?: unknown };
+    if (typeof exp !== 'number') return undefined;
     if (typeof sub !== 'string' || !/^[1-9]\d{0,9}$/.test(sub)) return undefined;
     if (role !== 'user' && role !== 'admin') return undefined;
     return { id: Number(sub), role };
   }
 }
 
-/** Shared with generate-tokens.ts so load-test tokens are exactly what the service issues. */
+/** For tools outside the application (generate-tokens.ts, tests): exactly the tokens the service issues. */
 export function signAccessToken(key: KeyObject | string, user: AuthUser, expiresInSeconds: number): string {
-  const secret = typeof key === 'string' ? createSecretKey(Buffer.from(key, 'utf8')) : key;
-  return jwt.sign({ role: user.role }, secret, { algorithm: 'HS256', subject: String(user.id), expiresIn: expiresInSeconds });
+  return new JwtService({ secret: toJwtKey(key) }).sign(claimsOf(user), signOptionsOf(user, expiresInSeconds));
 }

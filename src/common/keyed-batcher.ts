@@ -43,13 +43,6 @@ export class KeyedBatcher<K, In, Out> {
     });
   }
 
-  /** Items waiting or being flushed, over all keys. */
-  get backlog(): number {
-    let n = 0;
-    for (const lane of this.lanes.values()) n += lane.length;
-    return n;
-  }
-
   private async drain(key: K, lane: Waiting<In, Out>[]): Promise<void> {
     // The lane stays registered (so new items queue behind) until it is empty; there is no await
     // between the emptiness check and the delete, so no item can slip in unseen.

@@ -1,5 +1,6 @@
 import { IssuanceStrategyName } from '../../src/config/app-config';
 import { until } from '../support/burst';
+import { holdCouponRow } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /** The routes' contract is the same for every synchronous strategy. */
@@ -144,17 +145,14 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
   it('answers a fast 503 UNAVAILABLE while another session holds the coupon row, writes nothing, keeps no stock, then recovers', async () => {
     const id = await coupon({ totalQuantity: 1 });
     const [u] = await t.users(1);
-    const blocker = await t.sql.connect();
+    const lock = await holdCouponRow(t.sql, id);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT 1 FROM coupons WHERE id = $1 FOR UPDATE', [id]);
       const blocked = await issue(id, u.token);
       expect(blocked.status).toBe(503);
       expect(blocked.body.code).toBe('UNAVAILABLE');
       expect(blocked.ms).toBeLessThan(5000); // bounded by lock_timeout, not a hang
     } finally {
-      await blocker.query('ROLLBACK');
-      blocker.release();
+      await lock.release();
     }
     expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [id])).rows[0].n).toBe(0);
     // the one unit of stock was given back: the same user gets it now

@@ -11,6 +11,7 @@ import { TEST_REDIS_URL } from '../setup/test-env';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
 import { untilIdle, untilWorkersConnected } from '../support/queue-state';
+import { holdCouponRow } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 import { kill, startWorkerProcess } from '../support/service-process';
 
@@ -163,7 +164,7 @@ describe('a job stalled twice', () => {
   it('its workers SIGKILLed twice while it waits on a row lock: redelivered each time, written once in the end', async () => {
     const t = await startTestApp('queue', { RUN_WORKER: 'false', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
     const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix: QUEUE_PREFIX });
-    const blocker = await t.sql.connect();
+    let lock: { release: () => Promise<void> } | undefined;
     // the workers wait on the lock as long as it takes (no lock timeout failing the job instead)
     const worker = () => startWorkerProcess({ DB_LOCK_TIMEOUT_MS: '600000', DB_STATEMENT_TIMEOUT_MS: '600000' });
     let workers = [worker()];
@@ -172,8 +173,7 @@ describe('a job stalled twice', () => {
       const id = await t.createCoupon(admin, 50, 'stalled twice');
       const users = await t.users(30);
       await untilWorkersConnected(1);
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT * FROM coupons WHERE id = $1 FOR UPDATE', [id]);
+      lock = await holdCouponRow(t.sql, id);
       const results = await Promise.all(users.map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })));
       expect(countStatuses(results)).toEqual({ 202: 30 });
 
@@ -192,13 +192,12 @@ describe('a job stalled twice', () => {
         workers = [worker()];
         await activeAfter(stalls); // picked up again by the new worker
       }
-      await blocker.query('ROLLBACK');
+      await lock.release();
       await untilIdle(t, admin, id, 60_000);
       expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 30, counter: 30, duplicateHolders: 0 });
       for (const u of users) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     } finally {
-      await blocker.query('ROLLBACK').catch(() => undefined);
-      blocker.release();
+      await lock?.release();
       await Promise.all(workers.map((w) => kill(w, 'SIGTERM')));
       await queue.close();
       (await queue.client).disconnect(); // a connection handed to BullMQ is not closed by it

@@ -14,18 +14,21 @@ describe('KeyedBatcher', () => {
         if (flushes.length === 1) await gate;
         return items.map((i) => ok(i * 10));
       },
-      { maxBatch: 100, maxQueued: 100, overflow: () => new Error('full') },
+      { maxBatch: 100, maxQueued: 4, overflow: () => new Error('full') },
     );
     const first = batcher.submit('a', 1);
     const rest = [2, 3, 4].map((i) => batcher.submit('a', i));
     const other = batcher.submit('b', 9); // another key is not held up by 'a'
     await expect(other).resolves.toBe(90);
-    expect(batcher.backlog).toBe(4);
+    // 'a' holds 4 now (1 being flushed, 3 waiting): its limit of 4 refuses a fifth
+    await expect(batcher.submit('a', 5)).rejects.toThrow('full');
     release();
     await expect(first).resolves.toBe(10);
     await expect(Promise.all(rest)).resolves.toEqual([20, 30, 40]);
     expect(flushes).toEqual([[1], [9], [2, 3, 4]]);
-    expect(batcher.backlog).toBe(0);
+    // nothing is left held for 'a': it takes 4 again, flushed at once as the idle key it is
+    await expect(Promise.all([6, 7, 8, 9].map((i) => batcher.submit('a', i)))).resolves.toEqual([60, 70, 80, 90]);
+    expect(flushes.slice(3)).toEqual([[6], [7, 8, 9]]);
   });
 
   it('caps batches at maxBatch, refuses past maxQueued, and fails only the batch whose flush threw', async () => {
