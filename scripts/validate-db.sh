@@ -21,14 +21,16 @@ row=$(psql "$url" -AtqX -v ON_ERROR_STOP=1 -c "
   SELECT c.total_quantity, c.issued_quantity,
          (SELECT count(*) FROM coupon_issues i WHERE i.coupon_id = c.id),
          (SELECT count(*) FROM (SELECT user_id FROM coupon_issues i WHERE i.coupon_id = c.id
-                                 GROUP BY user_id HAVING count(*) > 1) d)
+                                 GROUP BY user_id HAVING count(*) > 1) d),
+         (SELECT count(*) FROM coupon_issues i WHERE i.coupon_id = c.id AND i.redeemed_at IS NOT NULL),
+         (SELECT count(*) FROM coupon_issue_cancellations x WHERE x.coupon_id = c.id)
     FROM coupons c WHERE c.id = $id") || { echo "cannot query the database" >&2; exit 2; }
 if [ -z "$row" ]; then echo "coupon $id does not exist" >&2; exit 2; fi
 
-IFS='|' read -r total counter actual dups <<<"$row"
+IFS='|' read -r total counter actual dups redeemed cancelled <<<"$row"
 oversell=$(( actual > total ? actual - total : 0 ))
-printf 'coupon %s\n  total:      %s\n  counter:    %s\n  actual:     %s\n  oversell:   %s\n  duplicates: %s\n' \
-  "$id" "$total" "$counter" "$actual" "$oversell" "$dups"
+printf 'coupon %s\n  total:      %s\n  counter:    %s\n  actual:     %s\n  oversell:   %s\n  duplicates: %s\n  redeemed:   %s\n  cancelled:  %s\n' \
+  "$id" "$total" "$counter" "$actual" "$oversell" "$dups" "$redeemed" "$cancelled"
 
 failed=0
 [ "$counter" -eq "$actual" ] || { echo "FAIL counter $counter != rows $actual"; failed=1; }

@@ -27,6 +27,13 @@ export class CouponEntity {
   @Column({ type: 'text', default: 'ACTIVE' })
   status: CouponStatus;
 
+  /** An issue can be redeemed for this many days after it was issued (and never past redeemUntil). */
+  @Column({ name: 'valid_days', type: 'int', nullable: true })
+  validDays: number | null;
+
+  @Column({ name: 'redeem_until', type: 'timestamptz', nullable: true })
+  redeemUntil: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -10,6 +10,9 @@ export class CouponView {
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: '2026-11-27T00:00:00.000Z' }) startsAt: string | null;
   @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null }) endsAt: string | null;
   @ApiProperty({ enum: COUPON_STATUSES, example: 'ACTIVE' }) status: CouponStatus;
+  @ApiProperty({ type: Number, nullable: true, example: 30, description: 'days an issue can be redeemed after it was issued' }) validDays: number | null;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', example: null, description: 'no issue can be redeemed after this' })
+  redeemUntil: string | null;
   @ApiProperty({ format: 'date-time', example: '2026-11-20T09:30:00.000Z' }) createdAt: string;
 }
 
@@ -22,5 +25,7 @@ export const toCouponView = (c: CouponEntity): CouponView => ({
   startsAt: c.startsAt?.toISOString() ?? null,
   endsAt: c.endsAt?.toISOString() ?? null,
   status: c.status,
+  validDays: c.validDays ?? null,
+  redeemUntil: c.redeemUntil?.toISOString() ?? null,
   createdAt: c.createdAt.toISOString(),
 });

@@ -41,7 +41,8 @@ export class CouponsService {
     const startsAt = toDate(dto.startsAt) ?? null;
     const endsAt = toDate(dto.endsAt) ?? null;
     assertWindow(startsAt, endsAt);
-    const coupon = await this.coupons.save(this.coupons.create({ name: dto.name, totalQuantity: dto.totalQuantity, startsAt, endsAt }));
+    const validity = { validDays: dto.validDays ?? null, redeemUntil: toDate(dto.redeemUntil) ?? null };
+    const coupon = await this.coupons.save(this.coupons.create({ name: dto.name, totalQuantity: dto.totalQuantity, startsAt, endsAt, ...validity }));
     await this.notify({ kind: 'created', couponId: coupon.id, coupon });
     return toCouponView(coupon);
   }
@@ -84,6 +85,8 @@ export class CouponsService {
         status: dto.status,
         startsAt: toDate(dto.startsAt),
         endsAt: toDate(dto.endsAt),
+        validDays: dto.validDays,
+        redeemUntil: toDate(dto.redeemUntil),
       });
       assertWindow(next.startsAt, next.endsAt);
       if (next.totalQuantity < current.issuedQuantity) {

@@ -7,6 +7,8 @@ import { CampaignMetrics } from './campaign.metrics';
 import { IssuanceController } from './issuance.controller';
 import { IssuanceService } from './issuance.service';
 import { MyCouponsController } from './my-coupons.controller';
+import { RedemptionController } from './redemption.controller';
+import { RedemptionService } from './redemption.service';
 import { IssuanceStrategy } from './strategies/issuance.strategy';
 import { PessimisticLockStrategy } from './strategies/pessimistic-lock.strategy';
 import { QueuedStrategy } from './strategies/queued.strategy';
@@ -21,9 +23,10 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
 
 @Module({
   imports: [CouponsModule, IssuanceCoreModule],
-  controllers: [IssuanceController, MyCouponsController],
+  controllers: [IssuanceController, MyCouponsController, RedemptionController],
   providers: [
     IssuanceService,
+    RedemptionService,
     CampaignMetrics,
     {
       // only the configured strategy is built; its dependencies (ReservationStore for redis and

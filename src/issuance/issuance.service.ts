@@ -13,6 +13,8 @@ export type IssuanceStats = {
   issuedQuantity: number;
   issuedRows: number;
   remainingQuantity: number;
+  redeemedQuantity: number;
+  cancelledQuantity: number;
 } & StrategyStats;
 
 /** Everything around the chosen strategy that is the same for all of them. */
@@ -72,12 +74,14 @@ export class IssuanceService {
 
   async stats(couponId: number): Promise<IssuanceStats> {
     const coupon = await this.coupons.get(couponId);
-    const issuedRows = await this.issues.countRows(couponId);
+    const { rows: issuedRows, redeemed, cancelled } = await this.issues.counts(couponId);
     return {
       totalQuantity: coupon.totalQuantity,
       issuedQuantity: coupon.issuedQuantity,
       issuedRows,
       remainingQuantity: Math.max(0, coupon.totalQuantity - coupon.issuedQuantity),
+      redeemedQuantity: redeemed,
+      cancelledQuantity: cancelled,
       ...(await this.strategy.stats(couponId, issuedRows)),
     };
   }

@@ -5,7 +5,7 @@ import { unavailable } from '../common/errors/domain.error';
 import { KeyedBatcher } from '../common/keyed-batcher';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
 import { newIssueCode } from './issue-code';
-import { IssueRow, IssueView, toIssueView } from './issue.view';
+import { expiresAtSql, IssueRow, IssueView, toIssueView } from './issue.view';
 import type { Refusal } from './refusal';
 
 /**
@@ -28,7 +28,7 @@ const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal }
  */
 const WRITE_ISSUES_SQL = `
   WITH coupon AS (
-    SELECT (status = 'ACTIVE' AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now())) AS open
+    SELECT (status = 'ACTIVE' AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now())) AS open, valid_days, redeem_until
       FROM coupons WHERE id = $1
   ), issued AS (
     INSERT INTO coupon_issues (coupon_id, user_id, code)
@@ -43,8 +43,8 @@ const WRITE_ISSUES_SQL = `
     SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[]) AND NOT (SELECT open FROM coupon)
   )
   SELECT (SELECT open FROM coupon) AS open, (SELECT array_agg(user_id) FROM held_while_closed) AS held_while_closed,
-         i.id, i.coupon_id, i.user_id, i.code, i.issued_at
-    FROM (SELECT 1) AS one LEFT JOIN issued i ON true`;
+         i.id, i.coupon_id, i.user_id, i.code, i.issued_at, NULL::timestamptz AS redeemed_at, ${expiresAtSql('i', 'c')} AS expires_at
+    FROM (SELECT 1) AS one LEFT JOIN issued i ON true LEFT JOIN coupon c ON true`;
 
 type WriteRow = { open: boolean | null; held_while_closed: number[] | null } & Partial<IssueRow>;
 

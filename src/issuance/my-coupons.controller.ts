@@ -1,10 +1,19 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { IsIn, IsOptional } from 'class-validator';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { UserCouponPageResponse } from './issuance.responses';
 import { IssueStore, UserCouponView } from './issue.store';
+import { ISSUE_STATUSES, type IssueStatus } from './issue.view';
+
+export class MyCouponsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: ISSUE_STATUSES, description: 'only issues in this status' })
+  @IsOptional()
+  @IsIn(ISSUE_STATUSES)
+  status?: IssueStatus;
+}
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -14,7 +23,7 @@ export class MyCouponsController {
 
   @Get()
   @ApiOkResponse({ type: UserCouponPageResponse, description: 'newest first' })
-  list(@CurrentUser() user: AuthUser, @Query() page: PageQuery): Promise<Page<UserCouponView>> {
-    return this.issues.pageForUser(user.id, page.cursor, page.limit ?? DEFAULT_PAGE_SIZE);
+  list(@CurrentUser() user: AuthUser, @Query() query: MyCouponsQuery): Promise<Page<UserCouponView>> {
+    return this.issues.pageForUser(user.id, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE, query.status);
   }
 }

@@ -27,6 +27,8 @@ describe('coupons (HTTP)', () => {
         startsAt: '2026-01-01T00:00:00.000Z',
         endsAt: '2099-01-01T00:00:00.000Z',
         status: 'ACTIVE',
+        validDays: null,
+        redeemUntil: null,
         createdAt: expect.any(String),
       });
     });

@@ -34,6 +34,9 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
       userId: a.userId,
       code: expect.stringMatching(/^[\w-]{20}$/),
       issuedAt: expect.any(String),
+      status: 'ISSUED',
+      expiresAt: null,
+      redeemedAt: null,
     });
     expect((await issue(id, a.token)).body).toMatchObject({ statusCode: 409, code: 'ALREADY_ISSUED' });
     expect((await issue(id, b.token)).status).toBe(201);
@@ -106,7 +109,16 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     const page1 = await t.http('GET', '/users/me/coupons?limit=2', { token: me.token });
     expect(page1.status).toBe(200);
     expect(page1.body.items).toEqual([
-      { issueId: expect.any(Number), couponId: ids[2], couponName: 'mine C', code: expect.any(String), issuedAt: expect.any(String) },
+      {
+        issueId: expect.any(Number),
+        couponId: ids[2],
+        couponName: 'mine C',
+        code: expect.any(String),
+        issuedAt: expect.any(String),
+        status: 'ISSUED',
+        expiresAt: null,
+        redeemedAt: null,
+      },
       expect.objectContaining({ couponId: ids[1], couponName: 'mine B' }),
     ]);
     const page2 = await t.http('GET', `/users/me/coupons?limit=2&cursor=${page1.body.nextCursor}`, { token: me.token });
@@ -124,12 +136,27 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     const history = await t.http('GET', `/coupons/${id}/issues?limit=2`, { token: admin });
     expect(history.status).toBe(200);
     expect(history.body.items).toHaveLength(2);
-    expect(history.body.items[0]).toEqual({ issueId: expect.any(Number), userId: users[2].userId, code: expect.any(String), issuedAt: expect.any(String) });
+    expect(history.body.items[0]).toEqual({
+      issueId: expect.any(Number),
+      userId: users[2].userId,
+      code: expect.any(String),
+      issuedAt: expect.any(String),
+      status: 'ISSUED',
+      redeemedAt: null,
+    });
     const rest = await t.http('GET', `/coupons/${id}/issues?cursor=${history.body.nextCursor}`, { token: admin });
     expect(rest.body.items.map((i: { userId: number }) => i.userId)).toEqual([users[0].userId]);
 
     const stats = await t.http('GET', `/coupons/${id}/stats`, { token: admin });
-    expect(stats.body).toMatchObject({ totalQuantity: 5, issuedQuantity: 3, issuedRows: 3, remainingQuantity: 2, pending: 0 });
+    expect(stats.body).toMatchObject({
+      totalQuantity: 5,
+      issuedQuantity: 3,
+      issuedRows: 3,
+      remainingQuantity: 2,
+      pending: 0,
+      redeemedQuantity: 0,
+      cancelledQuantity: 0,
+    });
     const reconciled = await t.http('POST', `/coupons/${id}/reconcile`, { token: admin });
     expect(reconciled.status).toBe(200);
     expect(reconciled.body).toEqual(stats.body);

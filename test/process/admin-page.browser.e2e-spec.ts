@@ -90,6 +90,8 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     expect(await text('#issued')).toBe('30 / 30');
     expect(await text('#pending')).toBe('0');
     expect(await text('#gap')).toBe('0');
+    expect(await text('#redeemed')).toBe('0');
+    expect(await text('#cancelled')).toBe('0');
     expect(await page.locator('#campaigns tbody tr', { hasText: name }).locator('td').nth(3).innerText()).toBe('30');
     expect(await page.isVisible('#edit-form')).toBe(false);
 
@@ -116,6 +118,12 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     await page.waitForFunction(() => /^Reconciled/.test(document.querySelector('#message')!.textContent ?? ''));
     await page.waitForFunction(() => document.querySelector('#gap')!.textContent === '0');
     expect(await text('#message')).toBe('Reconciled: 30 issued in PostgreSQL, stock gap 0.');
+
+    // a coupon used at checkout shows as redeemed beside the issued
+    const winner = results.findIndex((r) => r.status === 201);
+    const redeemed = await t.http('POST', '/issues/redeem', { token: users[winner].token, body: { code: results[winner].body.code } });
+    expect(redeemed.status).toBe(200);
+    await page.waitForFunction(() => document.querySelector('#redeemed')!.textContent === '1');
   });
 });
 

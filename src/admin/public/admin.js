@@ -167,6 +167,8 @@ function render(current, coupon, stats) {
   $('#remaining').textContent = stats.remainingQuantity;
   $('#issued').textContent = `${stats.issuedQuantity} / ${stats.totalQuantity}`;
   $('#pending').textContent = stats.pending;
+  $('#redeemed').textContent = stats.redeemedQuantity;
+  $('#cancelled').textContent = stats.cancelledQuantity;
   // Redis-vs-PostgreSQL: only strategies that keep stock in Redis report redisReserved
   $('#gap').textContent = typeof stats.redisReserved === 'number' ? stats.redisReserved - stats.issuedRows : 'n/a';
   $('#rate').textContent = current.rates.length ? Math.round(current.rates.at(-1).perSecond) : '–';

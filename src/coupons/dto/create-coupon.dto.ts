@@ -4,6 +4,8 @@ import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 
 /** Largest campaign accepted; far below the integer column's limit. */
 export const MAX_TOTAL_QUANTITY = 100_000_000;
+/** Longest validity accepted for an issue: ten years. */
+export const MAX_VALID_DAYS = 3650;
 
 export class CreateCouponDto {
   @ApiProperty({ example: 'Black Friday 10% off', maxLength: 200 })
@@ -27,4 +29,22 @@ export class CreateCouponDto {
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true })
   endsAt?: string | null;
+
+  @ApiPropertyOptional({
+    example: 30,
+    nullable: true,
+    minimum: 1,
+    maximum: MAX_VALID_DAYS,
+    description: 'an issue can be redeemed this many days after it was issued; null or absent: no limit',
+  })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_VALID_DAYS)
+  validDays?: number | null;
+
+  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z', nullable: true, description: 'no issue can be redeemed after this; null or absent: no limit' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  redeemUntil?: string | null;
 }

@@ -2,7 +2,7 @@ import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 import { COUPON_STATUSES, type CouponStatus } from '../coupon.entity';
-import { MAX_TOTAL_QUANTITY } from './create-coupon.dto';
+import { MAX_TOTAL_QUANTITY, MAX_VALID_DAYS } from './create-coupon.dto';
 
 export class UpdateCouponDto {
   @ApiPropertyOptional({ maxLength: 200 })
@@ -28,6 +28,18 @@ export class UpdateCouponDto {
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsISO8601({ strict: true, strictSeparator: true })
   endsAt?: string | null;
+
+  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: MAX_VALID_DAYS, description: 'applies to issues already made too' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_VALID_DAYS)
+  validDays?: number | null;
+
+  @ApiPropertyOptional({ nullable: true, description: 'applies to issues already made too' })
+  @ValidateIf((_, v) => v !== null && v !== undefined)
+  @IsISO8601({ strict: true, strictSeparator: true })
+  redeemUntil?: string | null;
 
   @ApiPropertyOptional({ enum: COUPON_STATUSES })
   @IsOptional()

@@ -1,0 +1,26 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import type { AuthUser } from '../common/auth-user';
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { CurrentUser } from '../common/decorators/auth.decorators';
+import { ErrorCode } from '../common/errors/error-code';
+import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
+import { RedeemDto } from './dto/redeem.dto';
+import { IssueView } from './issue.view';
+import { RedemptionService } from './redemption.service';
+
+@ApiTags('issues')
+@ApiBearerAuth()
+@Controller('issues')
+export class RedemptionController {
+  constructor(private readonly redemptions: RedemptionService) {}
+
+  @Post('redeem')
+  @HttpCode(200)
+  @IssueRateLimit()
+  @ApiOkResponse({ type: IssueView, description: 'redeemed now, or earlier with the same orderRef: status REDEEMED' })
+  @ApiErrors(ErrorCode.ISSUE_NOT_FOUND, ErrorCode.ALREADY_REDEEMED, ErrorCode.ISSUE_EXPIRED, ErrorCode.RATE_LIMITED)
+  redeem(@CurrentUser() user: AuthUser, @Body() body: RedeemDto): Promise<IssueView> {
+    return this.redemptions.redeem(user, body.code, body.orderRef);
+  }
+}

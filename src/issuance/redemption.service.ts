@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import type { AuthUser } from '../common/auth-user';
+import { DomainError } from '../common/errors/domain.error';
+import { ErrorCode } from '../common/errors/error-code';
+import { expiresAtSql, ISSUE_COLUMNS, IssueRow, IssueView, toIssueView } from './issue.view';
+
+/**
+ * One conditional UPDATE decides a redemption: it sets redeemed_at only where it is still NULL
+ * and the issue has not expired. Under any concurrency PostgreSQL lets one such UPDATE through per
+ * row: the others wait on the row lock, then find redeemed_at set (READ COMMITTED re-checks the
+ * condition on the row as committed) and change nothing. `$3` is the holder; NULL for an admin,
+ * who redeems on a holder's behalf (a checkout back end).
+ */
+const REDEEM_SQL = `
+  WITH target AS (
+    SELECT i.id, ${expiresAtSql('i', 'c')} AS expires_at
+      FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id
+     WHERE i.code = $1 AND ($3::int IS NULL OR i.user_id = $3::int)
+  ), redeemed AS (
+    UPDATE coupon_issues i SET redeemed_at = now(), order_ref = $2
+      FROM target t
+     WHERE i.id = t.id AND i.redeemed_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
+    RETURNING i.id
+  )
+  SELECT (SELECT id FROM target) AS target_id, (SELECT id FROM redeemed) AS redeemed_id`;
+
+const ISSUE_BY_ID_SQL = `SELECT ${ISSUE_COLUMNS}, i.order_ref FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id WHERE i.id = $1`;
+
+@Injectable()
+export class RedemptionService {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /**
+   * Redeems the issue with this code, once. A code that is not the caller's, or no longer exists
+   * (given back, revoked), is the same 404 as an unknown one: nothing to learn by probing codes.
+   */
+  async redeem(caller: AuthUser, code: string, orderRef?: string): Promise<IssueView> {
+    const holder = caller.role === 'admin' ? null : caller.id;
+    const [{ target_id: targetId, redeemed_id: redeemedId }] = await this.db.query<{ target_id: number | null; redeemed_id: number | null }[]>(REDEEM_SQL, [
+      code,
+      orderRef ?? null,
+      holder,
+    ]);
+    if (targetId === null) throw new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code');
+    // read after the decision: a fresh snapshot, which sees the redemption that won
+    const [issue] = await this.db.query<(IssueRow & { order_ref: string | null })[]>(ISSUE_BY_ID_SQL, [targetId]);
+    if (!issue) throw new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code'); // given back meanwhile
+    if (redeemedId !== null) return toIssueView(issue);
+    if (issue.redeemed_at) {
+      // the same order asking again (a retried checkout) is told yes again
+      if (orderRef !== undefined && issue.order_ref === orderRef) return toIssueView(issue);
+      throw new DomainError(ErrorCode.ALREADY_REDEEMED, `This coupon was redeemed at ${issue.redeemed_at.toISOString()}`);
+    }
+    throw new DomainError(ErrorCode.ISSUE_EXPIRED, `This coupon expired at ${issue.expires_at!.toISOString()}`);
+  }
+}
