@@ -71,6 +71,7 @@ async function main() {
         try {
           await untilHealthy(); // the first start migrates the database
           if (!tokens) {
+            process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
             require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
             const users = await require('../load-test-users').ensureLoadTestUsers(`${opt.pg}/${db}`, { secret, expiresInSeconds: 3600 }, 2000);
             tokens = users.map((u) => u.token);

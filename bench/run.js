@@ -121,6 +121,7 @@ async function prepareTemplate() {
   await runMigrationsExclusively(ds);
   await ds.destroy();
   // load-test-users.ts sits beside generate-tokens.ts, outside the service's build
+  process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
   require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
   const { ensureLoadTestUsers } = require('../load-test-users');
   const need = Math.max(USERS, SELLOUT_USERS, 300);
