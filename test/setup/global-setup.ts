@@ -6,6 +6,7 @@ import { ROOT_RUNTIME_DIR } from '../../src/database/embedded/postgres-binaries'
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrationsExclusively } from '../../src/database/run-migrations';
 import { makeRunScratchDir } from '../support/scratch-dir';
+import globalTeardown from './global-teardown';
 import { runState } from './run-state';
 import { findOrStartServices } from './test-services';
 import { assertTestDatabase, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL } from './test-env';
@@ -17,12 +18,22 @@ import { assertTestDatabase, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL }
 export default async function globalSetup(globalConfig: { selectProjects?: string[] }): Promise<void> {
   // the unit tier touches no database: run alone, it needs no services
   if (globalConfig.selectProjects?.length && globalConfig.selectProjects.every((p) => p === 'unit')) return;
+  try {
+    await prepare();
+  } catch (error) {
+    await globalTeardown(); // Jest runs no teardown after a failed setup: undo what was made
+    throw error;
+  }
+}
+
+async function prepare(): Promise<void> {
   const requestedDb = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
   assertTestDatabase(requestedDb);
+  runState.runtimeDirExisted = existsSync(ROOT_RUNTIME_DIR);
   process.env.TEST_SCRATCH_DIR = makeRunScratchDir();
   runState.scratchDir = process.env.TEST_SCRATCH_DIR;
-  runState.runtimeDirExisted = existsSync(ROOT_RUNTIME_DIR);
-  runState.services = await findOrStartServices(requestedDb, process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL);
+  runState.services = {};
+  await findOrStartServices(requestedDb, process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL, runState.services);
   const databaseUrl = process.env.TEST_DATABASE_URL || requestedDb;
   const redisUrl = process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL;
 

