@@ -6,8 +6,10 @@
  * PostgreSQL and Redis are those at TEST_DATABASE_URL / TEST_REDIS_URL, or servers the global
  * setup starts for the run when nothing answers there (test/setup/); unit alone needs neither.
  */
-const tier = (name) => ({
+const tier = (name, { services = true } = {}) => ({
   displayName: name,
+  // each tier that needs services sets them up; the second setup of a run finds it done (test/setup/)
+  ...(services ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' } : {}),
   testEnvironment: 'node',
   testMatch: [`<rootDir>/test/${name}/**/*.spec.ts`, `<rootDir>/test/${name}/**/*.e2e-spec.ts`],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
@@ -15,8 +17,6 @@ const tier = (name) => ({
 });
 
 module.exports = {
-  projects: [tier('unit'), tier('integration'), tier('process')],
-  globalSetup: '<rootDir>/test/setup/global-setup.ts',
-  globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
+  projects: [tier('unit', { services: false }), tier('integration'), tier('process')],
   testTimeout: 120_000,
 };

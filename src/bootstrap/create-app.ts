@@ -38,7 +38,9 @@ export async function createApp(config: AppConfig, make: AppFactory = nestFactor
   const app = await make(AppModule.forRoot(config), adapter, {
     logger: nestLogger(root),
     abortOnError: false, // throw start-up errors to the caller (main prints one line) instead of exiting
+    bodyParser: false, // JSON only: see acceptJsonOnly
   });
+  acceptJsonOnly(app);
   app.useGlobalFilters(new AllExceptionsFilter());
   app.useGlobalPipes(
     new ValidationPipe({
@@ -60,4 +62,15 @@ export async function createApp(config: AppConfig, make: AppFactory = nestFactor
   await runMigrationsExclusively(app.get<DataSource>(getDataSourceToken()));
   await app.init();
   return app;
+}
+
+/**
+ * Bodies are JSON or nothing. Nest would add a form parser (application/x-www-form-urlencoded), and
+ * Fastify parses text/plain by default: a cross-site HTML form can send either from a visitor's
+ * browser without a preflight, so sign-ups and issues could be made from other sites. Only
+ * Fastify's own JSON parser stays; any other media type is a 415 UNSUPPORTED_MEDIA_TYPE before a
+ * handler runs.
+ */
+function acceptJsonOnly(app: NestFastifyApplication): void {
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
 }

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min, ValidateBy } from 'class-validator';
+import { PG_INT_MAX } from './validation';
 
 /**
  * Keyset pagination, newest first: `nextCursor` is the last item's id, and the next page holds
@@ -10,7 +11,9 @@ export class PageQuery {
   @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
   @IsOptional()
   @IsString()
-  @Matches(/^[1-9]\d{0,15}$/, { message: 'cursor must be a nextCursor value' })
+  // an id: never above the integer column's limit (a larger number overflowed PostgreSQL's comparison: a 500)
+  @Matches(/^[1-9]\d{0,9}$/, { message: 'cursor must be a nextCursor value' })
+  @ValidateBy({ name: 'isCursor', validator: { validate: (v: unknown) => Number(v) <= PG_INT_MAX, defaultMessage: () => 'cursor must be a nextCursor value' } })
   cursor?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })

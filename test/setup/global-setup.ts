@@ -15,9 +15,11 @@ import { assertTestDatabase, DEFAULT_TEST_DATABASE_URL, DEFAULT_TEST_REDIS_URL }
  * Once per run: find or start PostgreSQL and Redis, then an empty schema, migrated exactly as
  * production migrates it, and an empty Redis database.
  */
-export default async function globalSetup(globalConfig: { selectProjects?: string[] }): Promise<void> {
-  // the unit tier touches no database: run alone, it needs no services
-  if (globalConfig.selectProjects?.length && globalConfig.selectProjects.every((p) => p === 'unit')) return;
+export default async function globalSetup(): Promise<void> {
+  // every tier that needs services names this setup (the unit tier does not, so it runs alone
+  // without any): the first call of a run does the work
+  if (runState.prepared) return;
+  runState.prepared = true;
   try {
     await prepare();
   } catch (error) {

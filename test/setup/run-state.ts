@@ -1,6 +1,7 @@
 import type { StartedServices } from './test-services';
 
 interface RunState {
+  prepared?: boolean;
   scratchDir?: string;
   runtimeDirExisted?: boolean;
   services?: StartedServices;
@@ -12,3 +13,8 @@ interface RunState {
  */
 const holder = globalThis as { __couponTestRun?: RunState };
 export const runState: RunState = (holder.__couponTestRun ??= {});
+
+/** After the teardown: a second teardown of the same run finds nothing left to undo. */
+export function forgetRunState(): void {
+  for (const key of Object.keys(runState) as (keyof RunState)[]) delete runState[key];
+}

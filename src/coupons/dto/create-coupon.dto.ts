@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsISO8601, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
+import { IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsTimestamp, PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 
 /** Largest campaign accepted; far below the integer column's limit. */
 export const MAX_TOTAL_QUANTITY = 100_000_000;
@@ -22,12 +22,12 @@ export class CreateCouponDto {
 
   @ApiPropertyOptional({ example: '2026-11-27T00:00:00Z', nullable: true, description: 'opens at; null or absent: open now' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   startsAt?: string | null;
 
   @ApiPropertyOptional({ example: '2026-11-28T00:00:00Z', nullable: true, description: 'closes at; null or absent: never' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   endsAt?: string | null;
 
   @ApiPropertyOptional({
@@ -45,6 +45,6 @@ export class CreateCouponDto {
 
   @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z', nullable: true, description: 'no issue can be redeemed after this; null or absent: no limit' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   redeemUntil?: string | null;
 }

@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { IsTimestamp, PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 import { COUPON_STATUSES, type CouponStatus } from '../coupon.entity';
 import { MAX_TOTAL_QUANTITY, MAX_VALID_DAYS } from './create-coupon.dto';
 
@@ -21,12 +21,12 @@ export class UpdateCouponDto {
 
   @ApiPropertyOptional({ nullable: true })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   startsAt?: string | null;
 
   @ApiPropertyOptional({ nullable: true })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   endsAt?: string | null;
 
   @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: MAX_VALID_DAYS, description: 'applies to issues already made too' })
@@ -38,7 +38,7 @@ export class UpdateCouponDto {
 
   @ApiPropertyOptional({ nullable: true, description: 'applies to issues already made too' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
-  @IsISO8601({ strict: true, strictSeparator: true })
+  @IsTimestamp()
   redeemUntil?: string | null;
 
   @ApiPropertyOptional({ enum: COUPON_STATUSES })
