@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ADMIN_PAGE_CSP } from '../bootstrap/security-headers';
 
 /**
  * `/admin`: a static page (src/admin/public, copied into dist by the build) that logs in and then
@@ -14,6 +15,7 @@ export async function serveAdminPage(app: NestFastifyApplication): Promise<void>
     decorateReply: false, // the OpenAPI UI registers this plugin too
     cacheControl: true,
     maxAge: 60_000,
+    setHeaders: (response) => response.header('content-security-policy', ADMIN_PAGE_CSP),
   });
   // relative links in the page need the trailing slash
   app

@@ -15,6 +15,7 @@ import { closeGracefully } from './graceful-close';
 import { createRootLogger, nestLogger } from './logger';
 import { logRequests } from './request-logging';
 import { setUpOpenApi } from './openapi';
+import { addSecurityHeaders } from './security-headers';
 
 /** Makes the Nest application from the root module; the benchmark's naive V1 passes one that swaps the strategy. */
 export type AppFactory = (root: DynamicModule, adapter: FastifyAdapter, options: NestApplicationOptions) => Promise<NestFastifyApplication>;
@@ -56,6 +57,7 @@ export async function createApp(config: AppConfig, make: AppFactory = nestFactor
     }),
   );
   closeGracefully(app);
+  await addSecurityHeaders(app);
   logRequests(app, root);
   setUpOpenApi(app);
   await serveAdminPage(app);

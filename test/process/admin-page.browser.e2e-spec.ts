@@ -19,6 +19,7 @@ describe('admin page in headless Chromium (redis strategy)', () => {
   let browser: Browser;
   let page: Page;
   const admin = { email: `page-admin-${Date.now()}@example.test`, password: 'admin-page-password' };
+  const cspViolations: string[] = [];
 
   beforeAll(async () => {
     t = await startTestApp('redis');
@@ -29,6 +30,10 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     page.on('pageerror', (error) => {
       throw error;
+    });
+    // the page runs under its Content-Security-Policy: anything it blocks is a failure here
+    page.on('console', (message) => {
+      if (message.type() === 'error' && /Content.Security.Policy/i.test(message.text())) cspViolations.push(message.text());
     });
   });
   afterAll(async () => {
@@ -124,6 +129,7 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     const redeemed = await t.http('POST', '/issues/redeem', { token: users[winner].token, body: { code: results[winner].body.code } });
     expect(redeemed.status).toBe(200);
     await page.waitForFunction(() => document.querySelector('#redeemed')!.textContent === '1');
+    expect(cspViolations).toEqual([]);
   });
 });
 
