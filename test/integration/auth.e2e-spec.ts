@@ -1,6 +1,9 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import * as argon2 from 'argon2';
+import { ensureLoadTestUsers } from '../../load-test-users';
+import { ARGON2_OPTIONS } from '../../src/auth/password-hasher';
 import { signAccessToken } from '../../src/auth/token.service';
-import { TEST_JWT_SECRET } from '../setup/test-env';
+import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
 import { startTestApp, TestApp } from '../support/test-app';
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
@@ -181,6 +184,21 @@ describe('auth and users (HTTP)', () => {
       expect(res.status).toBe(403);
       expect(res.body.code).toBe('FORBIDDEN');
       expect((await t.sql.query(`SELECT count(*)::int AS n FROM coupons WHERE name = 'after'`)).rows[0].n).toBe(0);
+    });
+  });
+
+  describe('load-test accounts', () => {
+    it('cannot be logged in to, not even those made with the password they once shared; their signed tokens work', async () => {
+      const prefix = `loadtest-old-${randomBytes(4).toString('hex')}`;
+      const first = `${prefix}-1@example.test`;
+      // made the old way: the one password every load-test account shared, public in the repository
+      await t.sql.query('INSERT INTO users (email, password_hash) VALUES ($1, $2)', [first, await argon2.hash('loadtest-password', ARGON2_OPTIONS)]);
+      const login = (who: string) => t.http('POST', '/auth/login', { body: { email: who, password: 'loadtest-password' } });
+      expect((await login(first)).status).toBe(200);
+
+      const users = await ensureLoadTestUsers(TEST_DATABASE_URL, { secret: TEST_JWT_SECRET, expiresInSeconds: 60 }, 2, { prefix });
+      for (const who of [first, `${prefix}-2@example.test`]) expect((await login(who)).body).toMatchObject({ statusCode: 401, code: 'INVALID_CREDENTIALS' });
+      for (const u of users) expect((await t.http('GET', '/users/me', { token: u.token })).status).toBe(200);
     });
   });
 });
