@@ -6,7 +6,7 @@ import type { KeyedBatcher } from '../common/keyed-batcher';
 import { IssueWriter, WriteResult } from '../issuance/issue-writer';
 import { IssueStore } from '../issuance/issue.store';
 import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from '../issuance/queue/issue-queue';
-import { refusalError } from '../issuance/refusal';
+import { Refusal, refusalError } from '../issuance/refusal';
 import { ReservationStore } from '../issuance/reservation/reservation.store';
 
 /** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
@@ -17,8 +17,11 @@ export const SETTLED_COUNTER = Symbol('SETTLED_COUNTER');
 /** Requests of one coupon written by one statement at most, and waiting for one at most. */
 const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000 };
 
-/** Written now, or written before (a redelivered job): either way the user holds the coupon. */
-const holds = (result: WriteResult) => result.kind === 'issued' || result.refusal === 'ALREADY_ISSUED';
+/**
+ * Why the user of this write ends without the coupon, or undefined when they hold it: written now,
+ * or written before (a redelivered job, ALREADY_ISSUED).
+ */
+const refusalOf = (result: WriteResult): Refusal | undefined => (result.kind === 'refused' && result.refusal !== 'ALREADY_ISSUED' ? result.refusal : undefined);
 
 export interface ProcessorOptions {
   /** Jobs (each a batch of requests) one process handles at once. */
@@ -73,11 +76,11 @@ export class IssueProcessor {
   /** Writes one job's requests and settles each: ISSUED, or REJECTED with its unit given back. */
   async process({ couponId, userIds }: IssueJob): Promise<void> {
     const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
-    const issued = userIds.filter((_, i) => holds(results[i]));
+    const issued = userIds.filter((_, i) => !refusalOf(results[i]));
     await this.reservations.settleIssued(couponId, issued);
     for (const [i, result] of results.entries()) {
-      if (holds(result) || result.kind !== 'refused') continue;
-      await this.reservations.release(couponId, userIds[i], { rejectedBecause: refusalError(couponId, result.refusal).code });
+      const refusal = refusalOf(result);
+      if (refusal) await this.reservations.release(couponId, userIds[i], { rejectedBecause: refusalError(couponId, refusal).code });
     }
     this.settled.inc({ result: 'issued' }, issued.length);
     if (issued.length < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - issued.length);
