@@ -28,6 +28,9 @@ const REDEEM_SQL = `
 
 const ISSUE_BY_ID_SQL = `SELECT ${ISSUE_COLUMNS}, i.order_ref FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id WHERE i.id = $1`;
 
+/** One answer for a code that is unknown, someone else's, or gone: nothing to learn by probing. */
+const issueNotFound = () => new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code');
+
 @Injectable()
 export class RedemptionService {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -43,10 +46,10 @@ export class RedemptionService {
       orderRef ?? null,
       holder,
     ]);
-    if (targetId === null) throw new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code');
+    if (targetId === null) throw issueNotFound();
     // read after the decision: a fresh snapshot, which sees the redemption that won
     const [issue] = await this.db.query<(IssueRow & { order_ref: string | null })[]>(ISSUE_BY_ID_SQL, [targetId]);
-    if (!issue) throw new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code'); // given back meanwhile
+    if (!issue) throw issueNotFound(); // given back meanwhile
     if (redeemedId !== null) return toIssueView(issue);
     if (issue.redeemed_at) {
       // the same order asking again (a retried checkout) is told yes again
