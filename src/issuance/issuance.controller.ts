@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -54,6 +54,24 @@ export class IssuanceController {
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED)
   state(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
     return this.issuance.state(couponId, user.id);
+  }
+
+  @Delete('issue')
+  @HttpCode(204)
+  @IssueRateLimit()
+  @ApiNoContentResponse({ description: 'given back (or, with queue, the pending request withdrawn): the unit is in stock again' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED, ErrorCode.ALREADY_REDEEMED, ErrorCode.RATE_LIMITED)
+  giveBack(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<void> {
+    return this.issuance.giveBack(couponId, user.id);
+  }
+
+  @Delete('issues/:issueId')
+  @HttpCode(204)
+  @RequireRole('admin')
+  @ApiNoContentResponse({ description: 'revoked: the unit is in stock again' })
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.ISSUE_NOT_FOUND, ErrorCode.ALREADY_REDEEMED)
+  revoke(@IdParam() couponId: number, @IdParam('issueId') issueId: number): Promise<void> {
+    return this.issuance.revoke(couponId, issueId);
   }
 
   @Get('issues')

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/errors/domain.error';
-import { ErrorCode } from '../common/errors/error-code';
+import { ERROR_STATUS, ErrorCode } from '../common/errors/error-code';
 import { Page } from '../common/pagination';
 import { CouponsService } from '../coupons/coupons.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isDomainError, notRequested } from './issuance.errors';
+import type { CancelRequest } from './issue-canceller';
+import { cancelRefusalError } from './refusal';
 import { CouponIssueHistoryView, IssueStore } from './issue.store';
 import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './strategies/issuance.strategy';
 
@@ -65,6 +67,33 @@ export class IssuanceService {
     if (state) return state;
     await this.coupons.get(couponId); // 404 COUPON_NOT_FOUND rather than NOT_REQUESTED
     throw notRequested(couponId);
+  }
+
+  /**
+   * The holder gives their coupon back (or, with `queue`, withdraws a request still pending). A
+   * refusal is checked against the coupon's existence, so an unknown coupon is 404 COUPON_NOT_FOUND.
+   */
+  async giveBack(couponId: number, userId: number): Promise<void> {
+    await this.cancelOr404(couponId, { userId, reason: 'GIVEN_BACK' });
+  }
+
+  /** An admin takes back one issue of the coupon. */
+  async revoke(couponId: number, issueId: number): Promise<void> {
+    const userId = await this.issues.holderOf(couponId, issueId);
+    if (userId === undefined) {
+      await this.coupons.get(couponId);
+      throw cancelRefusalError(couponId, 'NOT_HELD', 'REVOKED');
+    }
+    await this.cancelOr404(couponId, { userId, issueId, reason: 'REVOKED' });
+  }
+
+  private async cancelOr404(couponId: number, request: CancelRequest): Promise<void> {
+    try {
+      await this.strategy.cancel(couponId, request);
+    } catch (error) {
+      if (error instanceof DomainError && ERROR_STATUS[error.code] === 404) await this.coupons.get(couponId);
+      throw error;
+    }
   }
 
   async history(couponId: number, cursor: string | undefined, limit: number): Promise<Page<CouponIssueHistoryView>> {

@@ -44,6 +44,12 @@ export class IssueStore {
     return row && toIssueView(row);
   }
 
+  /** Who holds this issue of the coupon now; undefined when it does not exist (or left: given back, revoked). */
+  async holderOf(couponId: number, issueId: number): Promise<number | undefined> {
+    const [row] = await this.db.query<{ user_id: number }[]>('SELECT user_id FROM coupon_issues WHERE id = $1 AND coupon_id = $2', [issueId, couponId]);
+    return row?.user_id;
+  }
+
   /** Rows (issues held now), how many of them are redeemed, and how many were given back or revoked. */
   async counts(couponId: number): Promise<{ rows: number; redeemed: number; cancelled: number }> {
     const [counts] = await this.db.query(

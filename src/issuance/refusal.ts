@@ -24,3 +24,23 @@ export function refusalError(couponId: number, refusal: Refusal): DomainError {
       return new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this request no longer exists');
   }
 }
+
+/** Why an issue leaves its holder: given back by them, or revoked by an admin (the history keeps which). */
+export type CancelReason = 'GIVEN_BACK' | 'REVOKED';
+
+/**
+ * Why a give-back or a revocation does not happen, in the same spirit: NOT_HELD (no such issue
+ * now: never issued, already given back, or not this user's) and ALREADY_REDEEMED (a redeemed
+ * coupon stays redeemed). Decided by the cancellation statement (issue-canceller.ts).
+ */
+export type CancelRefusal = 'NOT_HELD' | 'ALREADY_REDEEMED';
+
+/** The one answer to each cancel refusal; NOT_HELD reads as the route's own not-found code. */
+export function cancelRefusalError(couponId: number, refusal: CancelRefusal, reason: CancelReason): DomainError {
+  if (refusal === 'ALREADY_REDEEMED') {
+    return new DomainError(ErrorCode.ALREADY_REDEEMED, 'A redeemed coupon can be neither given back nor revoked');
+  }
+  return reason === 'GIVEN_BACK'
+    ? new DomainError(ErrorCode.NOT_REQUESTED, `You hold no coupon ${couponId} to give back`)
+    : new DomainError(ErrorCode.ISSUE_NOT_FOUND, `Coupon ${couponId} has no such issue`);
+}

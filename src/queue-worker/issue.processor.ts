@@ -3,11 +3,13 @@ import { Worker } from 'bullmq';
 import type Redis from 'ioredis';
 import type { Counter } from 'prom-client';
 import type { KeyedBatcher } from '../common/keyed-batcher';
+import { IssueCanceller } from '../issuance/issue-canceller';
 import { IssueWriter, WriteResult } from '../issuance/issue-writer';
 import { IssueStore } from '../issuance/issue.store';
 import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from '../issuance/queue/issue-queue';
 import { Refusal, refusalError } from '../issuance/refusal';
-import { ReservationStore } from '../issuance/reservation/reservation.store';
+import { ReservationStore, Written } from '../issuance/reservation/reservation.store';
+import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
 
 /** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
 export const WORKER_CONNECTION = Symbol('WORKER_CONNECTION');
@@ -43,14 +45,17 @@ export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
   private worker?: Worker<IssueJob, void>;
   private readonly writes: KeyedBatcher<number, number, WriteResult>;
+  private readonly cancellation: ReservedCancellation;
 
   constructor(
     writer: IssueWriter,
     private readonly reservations: ReservationStore,
     private readonly issues: IssueStore,
+    canceller: IssueCanceller,
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
     this.writes = writer.batcher(WRITE_LIMITS);
+    this.cancellation = new ReservedCancellation(reservations, canceller);
   }
 
   start(connection: Redis, { concurrency }: ProcessorOptions): void {
@@ -73,24 +78,29 @@ export class IssueProcessor {
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
   }
 
-  /** Writes one job's requests and settles each: ISSUED, or REJECTED with its unit given back. */
+  /**
+   * Writes one job's requests and settles each: ISSUED, or REJECTED with its unit given back. A
+   * request withdrawn meanwhile (DELETE /coupons/:id/issue while pending) has its row taken back
+   * and its unit returned instead (settleWritten).
+   */
   async process({ couponId, userIds }: IssueJob): Promise<void> {
     const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
-    const issued = userIds.filter((_, i) => !refusalOf(results[i]));
-    await this.reservations.settleIssued(couponId, issued);
+    const written: Written[] = [];
     for (const [i, result] of results.entries()) {
       const refusal = refusalOf(result);
-      if (refusal) await this.reservations.release(couponId, userIds[i], { rejectedBecause: refusalError(couponId, refusal).code });
+      if (refusal) await this.reservations.release(couponId, userIds[i], refusalError(couponId, refusal).code);
+      else written.push({ userId: userIds[i], inserted: result.kind === 'issued' });
     }
-    this.settled.inc({ result: 'issued' }, issued.length);
-    if (issued.length < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - issued.length);
+    const kept = await this.cancellation.settleWritten(couponId, written);
+    this.settled.inc({ result: 'issued' }, kept.size);
+    if (kept.size < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - kept.size);
   }
 
   /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */
   async settleFailed({ couponId, userIds }: IssueJob): Promise<void> {
     for (const userId of userIds) {
-      if (await this.issues.findHeld(couponId, userId)) await this.reservations.settleIssued(couponId, [userId]);
-      else await this.reservations.release(couponId, userId, { rejectedBecause: 'UNAVAILABLE' });
+      if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false }]);
+      else await this.reservations.release(couponId, userId, 'UNAVAILABLE');
     }
   }
 

@@ -125,10 +125,27 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     expect(await text('#message')).toBe('Reconciled: 30 issued in PostgreSQL, stock gap 0.');
 
     // a coupon used at checkout shows as redeemed beside the issued
-    const winner = results.findIndex((r) => r.status === 201);
+    // one of the latest (the page lists the newest issues)
+    const winner = results.length - 1 - [...results].reverse().findIndex((r) => r.status === 201);
     const redeemed = await t.http('POST', '/issues/redeem', { token: users[winner].token, body: { code: results[winner].body.code } });
     expect(redeemed.status).toBe(200);
     await page.waitForFunction(() => document.querySelector('#redeemed')!.textContent === '1');
+
+    // the latest issues with their status; an unredeemed one is revoked from here and its unit comes back
+    await page.click('#load-issues');
+    await page.waitForSelector('#issues-panel', { state: 'visible' });
+    const redeemedRow = page.locator(`#issues tbody tr[data-issue-id="${redeemed.body.issueId}"]`);
+    expect(await redeemedRow.locator('td').nth(4).innerText()).toBe('REDEEMED');
+    expect(await redeemedRow.locator('button').count()).toBe(0);
+    const target = page.locator('#issues tbody tr', { has: page.locator('button') }).first();
+    const issueId = Number(await target.getAttribute('data-issue-id'));
+    expect(await target.locator('td').nth(4).innerText()).toBe('ISSUED');
+    await target.locator('button').click();
+    await page.waitForFunction(() => /^Revoked issue/.test(document.querySelector('#message')!.textContent ?? ''));
+    await page.waitForFunction(() => document.querySelector('#cancelled')!.textContent === '1');
+    await page.waitForFunction(() => document.querySelector('#remaining')!.textContent === '6');
+    expect(await page.locator(`#issues tbody tr[data-issue-id="${issueId}"]`).count()).toBe(0);
+    expect((await t.sql.query('SELECT reason FROM coupon_issue_cancellations WHERE issue_id = $1', [issueId])).rows).toEqual([{ reason: 'REVOKED' }]);
     expect(cspViolations).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { TEST_REDIS_URL } from '../setup/test-env';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
 import { untilIdle, untilWorkersConnected } from '../support/queue-state';
-import { holdCouponRow } from '../support/row-lock';
+import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 import { kill, startWorkerProcess } from '../support/service-process';
 
@@ -116,6 +116,58 @@ describe('queue strategy: accepted requests always settle', () => {
     expect(await strategy().state(id, gone.userId)).toEqual({ status: 'REJECTED', reason: 'UNAUTHORIZED' });
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 5, counter: 5, duplicateHolders: 0 });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 5, pending: 0 });
+  });
+
+  describe('giving back a request still pending withdraws it: the user ends holding nothing, the unit is back once idle', () => {
+    const giveBack = (id: number, token: string) => t.http('DELETE', `/coupons/${id}/issue`, { token });
+    /** Nothing held, nothing pending, the unit in stock in Redis and PostgreSQL, the next user served. */
+    const expectWithdrawn = async (id: number, user: { token: string }) => {
+      await untilIdle(t, admin, id);
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: user.token })).body.code).toBe('NOT_REQUESTED');
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 0, pending: 0, remainingQuantity: 1 });
+      const [next] = await t.users(1);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(202);
+      await untilIdle(t, admin, id);
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, holders: new Set([next.userId]) });
+    };
+
+    it('before it has a job (its API died after reserving): the sweeper enqueues it, the worker takes it back', async () => {
+      const id = await create(1);
+      const [u] = await t.users(1);
+      await acceptedWithoutJob(id, u.userId);
+      expect((await giveBack(id, u.token)).status).toBe(204);
+      expect((await giveBack(id, u.token)).status).toBe(204); // withdrawing twice is the same withdrawal
+      await sweep();
+      await expectWithdrawn(id, u);
+    });
+
+    it('while a worker is writing it (its statement waits on the coupon row)', async () => {
+      const id = await create(1);
+      const [u] = await t.users(1);
+      const lock = await holdCouponRow(t.sql, id);
+      try {
+        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
+        await untilLockWaiters(t.sql, 1); // the worker's write has reached PostgreSQL
+        expect((await giveBack(id, u.token)).status).toBe(204);
+      } finally {
+        await lock.release();
+      }
+      await expectWithdrawn(id, u);
+    });
+
+    it('after a worker died between its commit and settling: the redelivered write finds the row and takes it back', async () => {
+      const id = await create(1);
+      const [u] = await t.users(1);
+      await acceptedWithoutJob(id, u.userId);
+      const [written] = await t.app.get(IssueWriter).write(id, [u.userId]); // the commit that happened
+      expect(written.kind).toBe('issued');
+      expect((await giveBack(id, u.token)).status).toBe(204);
+      await sweep();
+      await expectWithdrawn(id, u);
+      const { rows } = await t.sql.query('SELECT user_id, reason FROM coupon_issue_cancellations WHERE coupon_id = $1', [id]);
+      expect(rows).toEqual([{ user_id: u.userId, reason: 'GIVEN_BACK' }]);
+    });
   });
 });
 

@@ -1,7 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
-import { fire } from '../support/burst';
+import { IssueCanceller } from '../../src/issuance/issue-canceller';
+import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { fire, until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -59,6 +61,43 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     expect(reconciled.body).toMatchObject({ issuedRows: 1, redisReserved: 1, pending: 0 });
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).status).toBe(201);
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
+  });
+
+  describe('a lost write made good while the same user gives the coupon back (settle.lua decides who keeps a re-created row)', () => {
+    const reservations = () => t.app.get(ReservationStore, { strict: false });
+
+    it('the give-back completes: the row re-created behind it is taken back, and the unit is in stock once', async () => {
+      const id = await create(1);
+      const [u, next] = await t.users(2);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
+      // the give-back's first two steps: the tombstone, then the row leaves PostgreSQL
+      expect(await reservations().beginGiveBack(id, u.userId, { withdrawPending: false })).toBe('RETURNING');
+      expect(await t.app.get(IssueCanceller, { strict: false }).cancel(id, { userId: u.userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'cancelled' });
+      // the user asks now: Redis still lists them, so the lost-write path writes their row again, then waits on the tombstone
+      const asked = t.http('POST', `/coupons/${id}/issue`, { token: u.token });
+      await until(async () => ((await couponFacts(t.sql, id)).rows === 1 ? true : undefined), { what: 'the row re-created' });
+      await reservations().release(id, u.userId); // the give-back's last step
+      expect(await asked).toMatchObject({ status: 409, body: { code: 'ALREADY_ISSUED' } });
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+      expect(await stats(id)).toMatchObject({ redisReserved: 0, remainingQuantity: 1 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
+    });
+
+    it('the give-back finds no row and ends: the row the lost-write path made stays theirs', async () => {
+      const id = await create(1);
+      const [u, other] = await t.users(2);
+      // a reservation whose write was lost, and a give-back under way that will find nothing in PostgreSQL
+      await redis.sadd(couponKeys(id).holders, String(u.userId));
+      await redis.hincrby(couponKeys(id).meta, 'taken', 1);
+      expect(await reservations().beginGiveBack(id, u.userId, { withdrawPending: false })).toBe('RETURNING');
+      const asked = t.http('POST', `/coupons/${id}/issue`, { token: u.token });
+      await until(async () => ((await couponFacts(t.sql, id)).rows === 1 ? true : undefined), { what: 'the lost write made good' });
+      await reservations().endGiveBack(id, u.userId);
+      expect(await asked).toMatchObject({ status: 201, body: { userId: u.userId } });
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+      expect(await stats(id)).toMatchObject({ redisReserved: 1, pending: 0 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).body.code).toBe('SOLD_OUT');
+    });
   });
 
   it('a reservation whose answer was lost (the client got a 503): the retry gets the coupon, not a 409 for one never written', async () => {

@@ -133,6 +133,7 @@ async function watch(id) {
   stopWatching();
   watched = { id, timer: null, samples: [], rates: [] };
   $('#edit-form').hidden = true;
+  $('#issues-panel').hidden = true;
   $('#watch').hidden = false;
   for (const row of document.querySelectorAll('#campaigns tbody tr')) row.classList.toggle('watched', Number(row.dataset.id) === id);
   await poll(watched);
@@ -212,6 +213,50 @@ async function reconcile() {
   say(`Reconciled: ${stats.issuedRows} issued in PostgreSQL${gap}.`);
 }
 
+const ISSUES_SHOWN = 20;
+
+/** The watched campaign's latest issues, each with its status; an unredeemed one can be revoked. */
+async function loadIssues() {
+  const id = watched.id;
+  const { items } = await api('GET', `/coupons/${id}/issues?limit=${ISSUES_SHOWN}`);
+  if (watched?.id !== id) return;
+  const rows = items.map((issue) => {
+    const row = document.createElement('tr');
+    row.dataset.issueId = issue.issueId;
+    for (const [text, cls] of [
+      [issue.issueId, 'num'],
+      [issue.userId, 'num'],
+      [issue.code, 'code'],
+      [new Date(issue.issuedAt).toLocaleString()],
+      [issue.status],
+    ]) {
+      const cell = row.insertCell();
+      cell.textContent = String(text);
+      if (cls) cell.className = cls;
+    }
+    const action = row.insertCell();
+    if (issue.status !== 'REDEEMED') {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = 'Revoke';
+      button.addEventListener(
+        'click',
+        guarded(() => revoke(id, issue)),
+      );
+      action.append(button);
+    }
+    return row;
+  });
+  $('#issues tbody').replaceChildren(...rows);
+  $('#issues-panel').hidden = false;
+}
+
+async function revoke(couponId, issue) {
+  await api('DELETE', `/coupons/${couponId}/issues/${issue.issueId}`);
+  say(`Revoked issue ${issue.issueId} of user ${issue.userId}: its unit is back in stock.`);
+  if (watched?.id === couponId) await loadIssues();
+}
+
 function openEdit() {
   const form = $('#edit-form');
   const { coupon } = watched;
@@ -250,6 +295,7 @@ $('#logout').addEventListener('click', () => logOut());
 $('#create-form').addEventListener('submit', guarded(createCampaign));
 $('#reconcile').addEventListener('click', guarded(reconcile));
 $('#edit').addEventListener('click', openEdit);
+$('#load-issues').addEventListener('click', guarded(loadIssues));
 $('#edit-cancel').addEventListener('click', () => ($('#edit-form').hidden = true));
 $('#edit-form').addEventListener('submit', guarded(saveEdit));
 guarded(start)();

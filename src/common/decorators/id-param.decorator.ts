@@ -13,9 +13,9 @@ export function parseId(raw: unknown): number {
 }
 
 /**
- * The `:id` path parameter as a number. A decorator rather than a pipe, because the global
- * ValidationPipe would first coerce the raw text to a number and hide what was sent.
+ * A path id parameter (`:id` unless named) as a number. A decorator rather than a pipe, because
+ * the global ValidationPipe would first coerce the raw text to a number and hide what was sent.
  */
-export const IdParam = createParamDecorator((_: unknown, ctx: ExecutionContext): number =>
-  parseId(ctx.switchToHttp().getRequest<{ params: Record<string, string> }>().params.id),
+export const IdParam = createParamDecorator((name: string | undefined, ctx: ExecutionContext): number =>
+  parseId(ctx.switchToHttp().getRequest<{ params: Record<string, string> }>().params[name ?? 'id']),
 );

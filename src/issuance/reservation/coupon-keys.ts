@@ -15,5 +15,9 @@ export function couponKeys(couponId: number) {
     pending: `${tag}:pending`,
     /** hash: user id -> reason, for accepted requests that ended REJECTED (queue; expires in a day) */
     rejected: `${tag}:rejected`,
+    /** set: user ids whose pending request was withdrawn (queue); the worker that writes it takes it back */
+    withdrawn: `${tag}:withdrawn`,
+    /** hash: user id -> deadline ms, for holders whose give-back is under way (a tombstone; see give-back.lua) */
+    returning: `${tag}:returning`,
   };
 }

@@ -1,17 +1,23 @@
--- Gives a reservation back (PostgreSQL refused it or surely never got it).
--- KEYS[1] meta hash   KEYS[2] holders set
--- KEYS[3] (optional) pending hash: the request is no longer pending
--- KEYS[4] (optional) rejected hash: user -> reason, kept a day for GET /coupons/:id/issue
--- ARGV[1] user id   ARGV[2] reason (with KEYS[4])
--- Returns 1 when a reservation was released, 0 when there was none (or no state at all).
+-- Gives a unit back to stock: a reservation PostgreSQL refused or surely never got, or an issue
+-- whose row has just left PostgreSQL (a give-back, a revocation, a withdrawn request).
+-- KEYS[1] meta hash   KEYS[2] holders set   KEYS[3] pending hash   KEYS[4] rejected hash
+-- KEYS[5] withdrawn set   KEYS[6] returning hash
+-- ARGV[1] user id   ARGV[2] why the accepted request was rejected (kept a day for GET /coupons/:id/issue),
+--                   or '' when the user gave it back (then nothing is recorded: they hold nothing, asked nothing)
+-- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
+-- releasing twice moves `taken` once.
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'taken', -1)
   released = 1
 end
-if KEYS[3] then redis.call('HDEL', KEYS[3], ARGV[1]) end
-if KEYS[4] then
+redis.call('HDEL', KEYS[3], ARGV[1])
+redis.call('HDEL', KEYS[6], ARGV[1])
+local withdrawn = redis.call('SREM', KEYS[5], ARGV[1]) == 1
+if ARGV[2] ~= '' and not withdrawn then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
   redis.call('EXPIRE', KEYS[4], 86400)
+else
+  redis.call('HDEL', KEYS[4], ARGV[1])
 end
 return released

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -16,14 +17,32 @@ import { couponKeys } from './coupon-keys';
 export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT'>;
 type ScriptReply = Verdict | 'MISSING';
 
+/** What give-back.lua answers (see there). */
+export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
+/** What settle.lua answers for each user written (see there). */
+export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'STALE';
+/** A user a writer has just written: `inserted` when this write made the row (not a no-op). */
+export interface Written {
+  userId: number;
+  inserted: boolean;
+}
+
 const lua = (name: string) => readFileSync(join(__dirname, name), 'utf8');
 /** Holders are staged in chunks this big (SADD arguments per command; install-state.lua uses it too). */
 const STAGE_CHUNK = 5000;
+/**
+ * How long a give-back's tombstone stands at most: the give-back's PostgreSQL statement, plus
+ * margin. Only a caller that died leaves one to expire; a writer waiting on it waits that long.
+ */
+const GIVE_BACK_DEADLINE_MS = 10_000;
+const SETTLE_RECHECK_MS = 20;
 
 /** The scripts as ioredis commands; reserve and release take their key count first (optional keys). */
 interface ReservationScripts {
   couponReserve(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
-  couponRelease(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<number>;
+  couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
+  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep>;
+  couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
 }
@@ -53,7 +72,9 @@ export class ReservationStore {
   ) {
     this.scripts = redis as unknown as ReservationScripts;
     redis.defineCommand('couponReserve', { lua: lua('reserve.lua') });
-    redis.defineCommand('couponRelease', { lua: lua('release.lua') });
+    redis.defineCommand('couponRelease', { numberOfKeys: 6, lua: lua('release.lua') });
+    redis.defineCommand('couponGiveBack', { numberOfKeys: 4, lua: lua('give-back.lua') });
+    redis.defineCommand('couponSettle', { numberOfKeys: 5, lua: lua('settle.lua') });
     redis.defineCommand('couponInstall', { numberOfKeys: 4, lua: lua('install-state.lua') });
     redis.defineCommand('couponUpdateMeta', { numberOfKeys: 1, lua: lua('update-meta.lua') });
   }
@@ -76,20 +97,55 @@ export class ReservationStore {
   }
 
   /**
-   * Gives the user's reservation back; true when there was one. For an accepted (queued) request,
-   * `settle` also ends its pending record, and records why it was rejected.
+   * Gives the user's unit back to stock; true when they held one. `rejectedBecause`, for an accepted
+   * (queued) request that PostgreSQL refused, is kept for GET /coupons/:id/issue; without it (a
+   * give-back) the user ends having asked nothing. Either way the request is no longer pending.
    */
-  async release(couponId: number, userId: number, settle?: { rejectedBecause: string }): Promise<boolean> {
+  async release(couponId: number, userId: number, rejectedBecause = ''): Promise<boolean> {
     const k = couponKeys(couponId);
-    const reply = settle
-      ? await this.scripts.couponRelease(4, k.meta, k.holders, k.pending, k.rejected, userId, settle.rejectedBecause)
-      : await this.scripts.couponRelease(2, k.meta, k.holders, userId);
-    return reply === 1;
+    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause)) === 1;
   }
 
-  /** Accepted requests were written to PostgreSQL: no longer pending (their units stay taken). */
-  async settleIssued(couponId: number, userIds: number[]): Promise<void> {
-    if (userIds.length) await this.redis.hdel(couponKeys(couponId).pending, ...userIds.map(String));
+  /**
+   * The first step of a give-back, before PostgreSQL: withdraw a pending request (when
+   * `withdrawPending`), or stand a tombstone for a holder until `endGiveBack` or `release`.
+   */
+  async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<GiveBackStep> {
+    const k = couponKeys(couponId);
+    const now = Date.now();
+    return this.scripts.couponGiveBack(k.holders, k.pending, k.withdrawn, k.returning, userId, now + GIVE_BACK_DEADLINE_MS, now, withdrawPending ? '1' : '0');
+  }
+
+  /** A give-back that PostgreSQL refused (or could not run): the holder keeps their unit. */
+  async endGiveBack(couponId: number, userId: number): Promise<void> {
+    await this.redis.hdel(couponKeys(couponId).returning, String(userId));
+  }
+
+  /** A withdrawal that came too late (the coupon was redeemed): the request is settled as issued. */
+  async forgetWithdrawal(couponId: number, userId: number): Promise<void> {
+    const k = couponKeys(couponId);
+    await this.redis.multi().hdel(k.pending, String(userId)).srem(k.withdrawn, String(userId)).exec();
+  }
+
+  /**
+   * After a writer's commit: which users keep their coupon (settled, no longer pending), and which
+   * rows must be taken back (settle.lua). A user whose give-back is under way is asked again until
+   * it has ended, so the verdict follows what the give-back did.
+   */
+  async settle(couponId: number, written: Written[]): Promise<SettleVerdict[]> {
+    const k = couponKeys(couponId);
+    const verdicts: (SettleVerdict | 'WAIT')[] = new Array(written.length).fill('WAIT');
+    for (;;) {
+      const open = written.map((w, i) => ({ ...w, i })).filter(({ i }) => verdicts[i] === 'WAIT');
+      if (!open.length) return verdicts as SettleVerdict[];
+      for (let from = 0; from < open.length; from += STAGE_CHUNK) {
+        const chunk = open.slice(from, from + STAGE_CHUNK);
+        const pairs = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0']);
+        const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...pairs);
+        chunk.forEach((w, j) => (verdicts[w.i] = replies[j]));
+      }
+      if (verdicts.includes('WAIT')) await sleep(SETTLE_RECHECK_MS);
+    }
   }
 
   /** Marks pending requests with the job that will write them: `acceptedAt:jobId`. */
@@ -181,6 +237,6 @@ export class ReservationStore {
 
   async remove(couponId: number): Promise<void> {
     const keys = couponKeys(couponId);
-    await this.redis.del(keys.meta, keys.holders, keys.pending, keys.rejected);
+    await this.redis.del(keys.meta, keys.holders, keys.pending, keys.rejected, keys.withdrawn, keys.returning);
   }
 }

@@ -1,5 +1,6 @@
 import type Redis from 'ioredis';
 import type { IssuanceStrategyName } from '../../config/app-config';
+import type { CancelRequest } from '../issue-canceller';
 import type { IssueView } from '../issue.view';
 
 /** What POST /coupons/:id/issue answers: issued now (201), or accepted and pending (202). */
@@ -34,6 +35,12 @@ export abstract class IssuanceStrategy {
 
   /** Issues (or accepts) a coupon for the user, or throws a coded refusal. */
   abstract issue(couponId: number, userId: number): Promise<IssueOutcome>;
+
+  /**
+   * Takes an unredeemed issue back (the holder gives it back, or an admin revokes it) and returns
+   * its unit to stock, for whoever asks next; or throws a coded refusal (cancelRefusalError).
+   */
+  abstract cancel(couponId: number, request: CancelRequest): Promise<void>;
 
   /** Where the user's request for this coupon stands. */
   abstract state(couponId: number, userId: number): Promise<IssueState | undefined>;

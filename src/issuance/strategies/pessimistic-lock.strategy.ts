@@ -7,8 +7,9 @@ import { isUniqueViolation } from '../../database/postgres-errors';
 import { retryTransaction } from '../../database/retry-transaction';
 import { CouponStateRow, decideBatch } from '../issuable';
 import { IssueWriter } from '../issue-writer';
+import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { ADVISORY_LOCK } from '../../database/advisory-locks';
-import { refusalError } from '../refusal';
+import { cancelRefusalError, refusalError } from '../refusal';
 import { IssueStore } from '../issue.store';
 import type { IssueView } from '../issue.view';
 import { DependencyProbe, IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
@@ -54,6 +55,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     @InjectDataSource() private readonly db: DataSource,
     private readonly issues: IssueStore,
     private readonly writer: IssueWriter,
+    private readonly canceller: IssueCanceller,
   ) {
     super();
   }
@@ -99,6 +101,12 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
       const result = written[next++];
       return result.kind === 'issued' ? { ok: true, value: result.issue } : { ok: false, error: refusalError(couponId, result.refusal) };
     });
+  }
+
+  /** PostgreSQL alone: the row leaves and the counter goes down in one statement, so the next batch sees the room. */
+  async cancel(couponId: number, request: CancelRequest): Promise<void> {
+    const result = await this.canceller.cancel(couponId, request);
+    if (result.kind === 'refused') throw cancelRefusalError(couponId, result.refusal, request.reason);
   }
 
   async state(couponId: number, userId: number): Promise<IssueState | undefined> {

@@ -4,9 +4,11 @@ import { Gauge } from 'prom-client';
 import { CouponsService } from '../../coupons/coupons.service';
 import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS } from '../../redis/redis.module';
+import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueStore } from '../issue.store';
 import { IssueQueue } from '../queue/issue-queue';
 import { ReservationStore } from '../reservation/reservation.store';
+import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { refusalError } from '../refusal';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
@@ -27,6 +29,7 @@ import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState
 export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationShutdown {
   readonly name = 'queue' as const;
   private queue!: IssueQueue;
+  private readonly cancellation: ReservedCancellation;
 
   constructor(
     private readonly reservations: ReservationStore,
@@ -34,8 +37,10 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly metrics: MetricsService,
+    canceller: IssueCanceller,
   ) {
     super();
+    this.cancellation = new ReservedCancellation(reservations, canceller);
   }
 
   onModuleInit(): void {
@@ -63,6 +68,11 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
     await this.queue.add(couponId, userId);
     return { status: 'PENDING', couponId };
+  }
+
+  /** The holder's give-back also withdraws a request still pending; an admin revokes written issues only. */
+  cancel(couponId: number, request: CancelRequest): Promise<void> {
+    return this.cancellation.cancel(couponId, request, { withdrawPending: request.reason === 'GIVEN_BACK' });
   }
 
   /**

@@ -5,10 +5,12 @@ import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS } from '../../redis/redis.module';
+import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueWriter, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { refusalError } from '../refusal';
 import { ReservationStore } from '../reservation/reservation.store';
+import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
@@ -37,6 +39,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   readonly name = 'redis' as const;
   private readonly logger = new Logger(RedisReservationStrategy.name);
   private readonly batcher: KeyedBatcher<number, number, WriteResult>;
+  private readonly cancellation: ReservedCancellation;
 
   constructor(
     private readonly reservations: ReservationStore,
@@ -44,9 +47,11 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: Redis,
+    canceller: IssueCanceller,
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
+    this.cancellation = new ReservedCancellation(reservations, canceller);
   }
 
   onModuleInit(): void {
@@ -61,12 +66,12 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     try {
       result = await this.batcher.submit(couponId, userId);
     } catch (error) {
-      if (surelyNotCommitted(error) || error instanceof DomainError) await this.giveBack(couponId, userId);
+      if (surelyNotCommitted(error) || error instanceof DomainError) await this.releaseReservation(couponId, userId);
       throw error;
     }
     if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
     // ALREADY_ISSUED: PostgreSQL already has this user's row, so the reservation is right and stays
-    if (result.refusal !== 'ALREADY_ISSUED') await this.giveBack(couponId, userId);
+    if (result.refusal !== 'ALREADY_ISSUED') await this.releaseReservation(couponId, userId);
     throw refusalError(couponId, result.refusal);
   }
 
@@ -77,14 +82,24 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
    * written. The unit is this user's either way, so it is written now, through the same idempotent
    * batch write: ALREADY_ISSUED means the row was there (409); 'issued' means the lost write is made good
    * (201), instead of telling the user they hold a coupon they do not.
+   *
+   * A row made here may be one the user has just given back (their give-back ran between the
+   * reservation script and this write). settle.lua tells: then the row is taken back, and the
+   * answer is the one true before the give-back, ALREADY_ISSUED.
    */
   private async confirmHeld(couponId: number, userId: number): Promise<IssueOutcome> {
     const result = await this.batcher.submit(couponId, userId);
-    if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
-    throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
+    if (result.kind === 'refused') throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
+    const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true }]);
+    if (!kept.has(userId)) throw refusalError(couponId, 'ALREADY_ISSUED');
+    return { status: 'ISSUED', issue: result.issue };
   }
 
-  private async giveBack(couponId: number, userId: number): Promise<void> {
+  cancel(couponId: number, request: CancelRequest): Promise<void> {
+    return this.cancellation.cancel(couponId, request, { withdrawPending: false });
+  }
+
+  private async releaseReservation(couponId: number, userId: number): Promise<void> {
     try {
       await this.reservations.release(couponId, userId);
     } catch (error) {

@@ -1,0 +1,96 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { unavailable } from '../common/errors/domain.error';
+import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
+import { ADVISORY_LOCK } from '../database/advisory-locks';
+import { retryTransaction } from '../database/retry-transaction';
+import type { CancelReason, CancelRefusal } from './refusal';
+
+/** Whose issue of the coupon leaves, and why; `issueId` pins the exact issue (a revocation). */
+export interface CancelRequest {
+  userId: number;
+  issueId?: number;
+  reason: CancelReason;
+}
+
+export type CancelResult = { kind: 'cancelled'; issueId: number } | { kind: 'refused'; refusal: CancelRefusal };
+
+/**
+ * One statement for a batch of cancellations of one coupon: the unredeemed issues leave
+ * coupon_issues, are recorded in coupon_issue_cancellations, and the counter goes down by exactly
+ * the rows that left. `redeemed_at IS NULL` is re-checked on the row as committed (READ COMMITTED
+ * re-evaluates a waiting DELETE), so a redemption and a give-back of one issue never both win.
+ */
+const CANCEL_SQL = `
+  WITH asked AS (
+    SELECT * FROM unnest($2::int[], $3::bigint[], $4::text[]) AS a(user_id, issue_id, reason)
+  ), gone AS (
+    DELETE FROM coupon_issues i USING asked a
+     WHERE i.coupon_id = $1 AND i.user_id = a.user_id AND (a.issue_id IS NULL OR i.id = a.issue_id) AND i.redeemed_at IS NULL
+    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, a.reason
+  ), logged AS (
+    INSERT INTO coupon_issue_cancellations (issue_id, coupon_id, user_id, code, issued_at, reason)
+    SELECT id, coupon_id, user_id, code, issued_at, reason FROM gone
+  ), counted AS (
+    UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
+     WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)
+  )
+  SELECT id, user_id FROM gone`;
+
+/** What is left of the users' issues after the statement (a fresh snapshot): why the rest were refused. */
+const LEFT_SQL = `SELECT id, user_id, redeemed_at IS NOT NULL AS redeemed FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`;
+
+/** Per-process bounds: cancellations of one coupon per statement, and waiting for one. */
+const MAX_BATCH = 500;
+const MAX_QUEUED_PER_COUPON = 20_000;
+
+/**
+ * Takes issues back in PostgreSQL: a holder's give-back, an admin's revocation, a withdrawn queued
+ * request that a worker wrote anyway. Group-committed per coupon like the writes, because a
+ * give-back moves the same hot counter row. Each batch first takes the coupon's issuer lock (as a
+ * transaction lock), so it queues behind a `pessimistic` batch instead of failing that batch's
+ * REPEATABLE READ snapshot with a serialization error.
+ */
+@Injectable()
+export class IssueCanceller {
+  private readonly batcher = new KeyedBatcher<number, CancelRequest, CancelResult>(
+    async (couponId, requests) => (await this.cancelNow(couponId, requests)).map((value): ItemResult<CancelResult> => ({ ok: true, value })),
+    { maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON, overflow: () => unavailable('too many give-backs waiting for this coupon') },
+  );
+
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  cancel(couponId: number, request: CancelRequest): Promise<CancelResult> {
+    return this.batcher.submit(couponId, request);
+  }
+
+  /** One transaction for these requests now; retried when PostgreSQL failed it for concurrency alone. */
+  cancelNow(couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
+    return retryTransaction(() => this.db.transaction((tx) => this.cancelIn(tx, couponId, requests)), { attempts: 8, baseDelayMs: 2 });
+  }
+
+  private async cancelIn(tx: EntityManager, couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
+    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
+    const userIds = requests.map((r) => r.userId);
+    const gone = await tx.query<{ id: string; user_id: number }[]>(CANCEL_SQL, [
+      couponId,
+      userIds,
+      requests.map((r) => r.issueId ?? null),
+      requests.map((r) => r.reason),
+    ]);
+    const cancelled = new Map(gone.map((row) => [row.user_id, Number(row.id)]));
+    const left = cancelled.size === requests.length ? [] : await tx.query<{ id: string; user_id: number; redeemed: boolean }[]>(LEFT_SQL, [couponId, userIds]);
+    const redeemed = new Map(left.filter((row) => row.redeemed).map((row) => [row.user_id, Number(row.id)]));
+    return requests.map((request): CancelResult => {
+      const issueId = cancelled.get(request.userId);
+      if (issueId !== undefined) {
+        cancelled.delete(request.userId); // the same user twice in one batch: one cancellation, then nothing held
+        return { kind: 'cancelled', issueId };
+      }
+      const redeemedId = redeemed.get(request.userId);
+      const isThatIssue = redeemedId !== undefined && (request.issueId === undefined || request.issueId === redeemedId);
+      return { kind: 'refused', refusal: isThatIssue ? 'ALREADY_REDEEMED' : 'NOT_HELD' };
+    });
+  }
+}

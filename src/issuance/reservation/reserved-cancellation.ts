@@ -1,0 +1,85 @@
+import { Logger } from '@nestjs/common';
+import { CancelRequest, IssueCanceller } from '../issue-canceller';
+import { cancelRefusalError } from '../refusal';
+import { ReservationStore, Written } from './reservation.store';
+
+/**
+ * A give-back or revocation where Redis holds the stock (`redis`, `queue`), in the order that can
+ * never hand a unit out twice, nor hand a user back what they returned:
+ *
+ *   1. Redis: a tombstone marks the holder as returning (give-back.lua). Their unit stays taken.
+ *   2. PostgreSQL: the row leaves, the counter goes down, the history records it (one statement).
+ *   3. Redis: the unit goes back to stock and the tombstone goes (release.lua).
+ *
+ * Between 2 and 3 Redis still counts the unit, so nobody else can be granted it before
+ * PostgreSQL has room; at worst the unit is held back a moment, never sold twice. A writer that
+ * re-creates the row meanwhile (a redelivered job, a lost write made good) checks after its commit
+ * (settle.lua); it waits while the tombstone stands, and takes its row back if step 3 released the
+ * user. If step 3 never runs (this process died), the tombstone expires, Redis still counts the
+ * unit, and reconcile returns it: stock held back, not oversold.
+ *
+ * With `queue`, a request still pending is withdrawn instead: step 1 marks it, and the worker that
+ * writes it takes the row back and releases the unit (nothing is written that stays).
+ */
+export class ReservedCancellation {
+  private readonly logger = new Logger(ReservedCancellation.name);
+
+  constructor(
+    private readonly reservations: ReservationStore,
+    private readonly canceller: IssueCanceller,
+  ) {}
+
+  async cancel(couponId: number, request: CancelRequest, { withdrawPending }: { withdrawPending: boolean }): Promise<void> {
+    const step = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
+    if (step === 'WITHDRAWING') return;
+    const endTombstone = () =>
+      step === 'RETURNING' &&
+      this.reservations.endGiveBack(couponId, request.userId).catch((error) => this.warn('end the give-back of', request, couponId, error));
+    let result;
+    try {
+      result = await this.canceller.cancel(couponId, request);
+    } catch (error) {
+      await endTombstone(); // whether the statement ran is unknown: the unit stays taken either way
+      throw error;
+    }
+    if (result.kind === 'refused') {
+      await endTombstone();
+      throw cancelRefusalError(couponId, result.refusal, request.reason);
+    }
+    // NOT_HELD in Redis: the state did not list them (lost, rebuilt); the next rebuild reads PostgreSQL
+    if (step === 'RETURNING') {
+      await this.reservations.release(couponId, request.userId).catch((error) => this.warn('release the unit given back by', request, couponId, error));
+    }
+  }
+
+  /**
+   * After a writer's commit: takes back the rows of users who withdrew (their units then go back)
+   * or who gave back while the row was being re-created; settles the rest. Returns who keeps one.
+   */
+  async settleWritten(couponId: number, written: Written[]): Promise<Set<number>> {
+    const verdicts = await this.reservations.settle(couponId, written);
+    const kept = new Set<number>();
+    for (const [i, { userId }] of written.entries()) {
+      const verdict = verdicts[i];
+      if (verdict === 'KEEP') {
+        kept.add(userId);
+        continue;
+      }
+      const result = await this.canceller.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
+      if (verdict !== 'WITHDRAWN') continue;
+      if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
+        // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
+        kept.add(userId);
+        await this.reservations.forgetWithdrawal(couponId, userId);
+      } else {
+        await this.reservations.release(couponId, userId);
+      }
+    }
+    return kept;
+  }
+
+  private warn(what: string, request: CancelRequest, couponId: number, error: unknown): void {
+    // the unit stays counted in Redis: held back until POST /coupons/:id/reconcile, never sold twice
+    this.logger.warn(`could not ${what} user ${request.userId} on coupon ${couponId}: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,31 @@
+-- After a writer's commit: which of the users written keep their coupon. A give-back can race a
+-- write that re-creates a row (a redelivered job, the redis strategy making good a lost write),
+-- and a queued request can be withdrawn while its job runs; this is where either is caught.
+-- KEYS[1] meta hash   KEYS[2] holders set   KEYS[3] pending hash   KEYS[4] withdrawn set   KEYS[5] returning hash
+-- ARGV[1] now (ms), then pairs: user id, '1' when this write inserted the row ('0': it was there)
+-- Returns one verdict per user:
+--   KEEP       the user holds the coupon: the request is settled (no longer pending)
+--   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit
+--   STALE      the row was re-created after the user gave it back (Redis no longer lists them):
+--              the caller takes the row back; the unit was released already. Settled.
+--   WAIT       a give-back of this user is under way: ask again once its tombstone is gone
+local now = tonumber(ARGV[1])
+local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can be judged: keep
+local verdicts = {}
+for i = 2, #ARGV, 2 do
+  local user, inserted = ARGV[i], ARGV[i + 1] == '1'
+  local verdict = 'KEEP'
+  if redis.call('SISMEMBER', KEYS[4], user) == 1 then
+    verdict = 'WITHDRAWN'
+  elseif inserted and known then
+    local deadline = tonumber(redis.call('HGET', KEYS[5], user) or '0')
+    if deadline > now then
+      verdict = 'WAIT'
+    elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
+      verdict = 'STALE'
+    end
+  end
+  if verdict == 'KEEP' or verdict == 'STALE' then redis.call('HDEL', KEYS[3], user) end
+  verdicts[#verdicts + 1] = verdict
+end
+return verdicts
