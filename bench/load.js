@@ -52,10 +52,12 @@ async function burst({ url, method = 'POST', tokens, spreadMs }) {
 
 /**
  * Saturates the service: `connections` concurrent keep-alive connections, each user's token used
- * once, until `durationS` passes or `amount` requests were sent, whichever comes first.
+ * once, until `durationS` passes or `amount` requests were sent, whichever comes first. With
+ * `bodies`, request i carries bodies[i] (JSON text) beside tokens[i].
  */
-function saturate({ url, method = 'POST', tokens, connections, durationS, amount }) {
+function saturate({ url, method = 'POST', tokens, bodies, connections, durationS, amount }) {
   let next = 0;
+  let lastAnswerAt = 0;
   const latencies = [];
   const statuses = {};
   return new Promise((resolve, reject) => {
@@ -70,13 +72,16 @@ function saturate({ url, method = 'POST', tokens, connections, durationS, amount
           {
             method,
             setupRequest: (req) => {
-              const token = tokens[next++ % tokens.length];
-              return { ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } };
+              const i = next++ % tokens.length;
+              const headers = { ...req.headers, authorization: `Bearer ${tokens[i]}` };
+              if (!bodies) return { ...req, headers };
+              return { ...req, headers: { ...headers, 'content-type': 'application/json' }, body: bodies[i] };
             },
           },
         ],
         setupClient: (client) => {
           client.on('response', (status, _bytes, ms) => {
+            lastAnswerAt = performance.now();
             latencies.push(ms);
             statuses[status] = (statuses[status] ?? 0) + 1;
           });
@@ -84,7 +89,8 @@ function saturate({ url, method = 'POST', tokens, connections, durationS, amount
       },
       (error, result) => {
         if (error) return reject(error);
-        const summary = summarize(latencies, statuses, performance.now() - t0);
+        // a run of `amount` requests ends at its last answer (autocannon reports done on its next 1 s tick)
+        const summary = summarize(latencies, statuses, (amount && lastAnswerAt ? lastAnswerAt : performance.now()) - t0);
         summary.errors = result.errors + result.timeouts;
         summary.tokensUsed = Math.min(next, tokens.length);
         summary.tokensWrapped = next > tokens.length;

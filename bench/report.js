@@ -50,6 +50,27 @@ function renderMarkdown(run) {
       `| ${r.strategy} | ${fmt(s?.throughput)} | ${fmt(issuedPerSecond(s))} | ${ratio} | ${ofCeiling} | ${fmt(c?.throughput)} | ${fmt(r.peakRssMiB)} |`,
     );
   }
+  const churned = run.results.filter((x) => x.churn);
+  if (churned.length) {
+    const c0 = churned[0].churn;
+    lines.push('');
+    lines.push(
+      `Churn: a sold-out campaign of ${fmt(c0.holders)} whose holders all give back while ${fmt(c0.crowd)} newcomers ask, both at full speed; ` +
+        'then every holder redeems at once. Invariants read in SQL after; "Redis agrees": reconcile changed nothing.',
+    );
+    lines.push('');
+    lines.push(
+      '| strategy | give-backs/s | give-back p99 ms | asks/s meanwhile | units re-issued | redemptions/s | redeem p99 ms | 5xx/err | oversell | dups | counter gap | Redis agrees |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
+    for (const r of churned) {
+      const c = r.churn;
+      lines.push(
+        `| ${r.strategy} | ${fmt(c.giveBacksPerSecond)} | ${c.giveBackP99} | ${fmt(c.asksPerSecond)} | ${fmt(c.reissued)} / ${fmt(c.holders)} | ${fmt(c.redemptionsPerSecond)} | ${c.redeemP99} | ${fmt(c.errors)} | ` +
+          `${c.oversell ? `**${c.oversell}**` : 0} | ${fmt(c.duplicates)} | ${c.counterMismatch ? `**${c.counterMismatch}**` : 0} | ${c.redisAgrees === null ? 'n/a' : c.redisAgrees ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
   for (const r of run.results.filter((x) => x.drain)) {
     const d = r.drain;
     lines.push('');

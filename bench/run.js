@@ -24,6 +24,8 @@ const { values: opt } = parseArgs({
     users: { type: 'string', default: '150000' }, // distinct users for the sustained run
     'sellout-users': { type: 'string', default: '20000' },
     'sellout-total': { type: 'string', default: '1000' },
+    'churn-holders': { type: 'string', default: '2000' }, // holders of the churn campaign, all of whom give back
+    'churn-crowd': { type: 'string', default: '20000' }, // newcomers asking meanwhile
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
 });
@@ -37,6 +39,8 @@ const CONNECTIONS = Number(opt.connections);
 const USERS = Number(opt.users);
 const SELLOUT_USERS = Number(opt['sellout-users']);
 const SELLOUT_TOTAL = Number(opt['sellout-total']);
+const CHURN_HOLDERS = Number(opt['churn-holders']);
+const CHURN_CROWD = Number(opt['churn-crowd']);
 const root = join(__dirname, '..');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -124,9 +128,9 @@ async function prepareTemplate() {
   process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
   require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
   const { ensureLoadTestUsers } = require('../load-test-users');
-  const need = Math.max(USERS, SELLOUT_USERS, 300);
+  const need = Math.max(USERS, SELLOUT_USERS, CHURN_HOLDERS + CHURN_CROWD, 300);
   const users = await ensureLoadTestUsers(`${opt.pg}/${template}`, { secret: JWT_SECRET, expiresInSeconds: 6 * 3600 }, need);
-  return { template, tokens: users.map((u) => u.token) };
+  return { template, tokens: users.map((u) => u.token), tokenOf: new Map(users.map((u) => [u.userId, u.token])) };
 }
 
 const envOf = new Map();
@@ -254,7 +258,79 @@ async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) 
   return drain;
 }
 
-async function runStrategy(strategy, template, tokens) {
+/**
+ * Churn: a sold-out campaign whose holders all give back while a crowd of newcomers keeps asking,
+ * both at full speed; then every holder redeems their coupon at once. Give-backs/s and
+ * redemptions/s, with the invariants after (and, where Redis keeps stock, reconcile changes nothing).
+ */
+async function measureChurn({ strategy, base, admin, db, coupon, issueUrl, tokens, tokenOf }) {
+  const id = await coupon(CHURN_HOLDERS);
+  const holders = tokens.slice(0, CHURN_HOLDERS);
+  const crowd = tokens.slice(CHURN_HOLDERS, CHURN_HOLDERS + CHURN_CROWD);
+  await saturate({ url: issueUrl(id), tokens: holders, connections: CONNECTIONS, amount: holders.length });
+  await settleAndCheck(base, admin, db, id, Date.now());
+  await sleep(1200); // the holders' per-user rate-limit window passes before they give back
+
+  const started = Date.now();
+  const givingBack = Math.max(1, Math.round(CONNECTIONS / 4));
+  const [backs, asks] = await Promise.all([
+    saturate({ url: issueUrl(id), method: 'DELETE', tokens: holders, connections: givingBack, amount: holders.length }),
+    saturate({ url: issueUrl(id), tokens: crowd, connections: CONNECTIONS - givingBack, amount: crowd.length }),
+  ]);
+  const facts = await settleAndCheck(base, admin, db, id, started);
+
+  const held = await sql(db, 'SELECT user_id, code FROM coupon_issues WHERE coupon_id = $1', [id]);
+  const redeem = await saturate({
+    url: `${base}/issues/redeem`,
+    tokens: held.map((h) => tokenOf.get(h.user_id)),
+    bodies: held.map((h) => JSON.stringify({ code: h.code })),
+    connections: CONNECTIONS,
+    amount: held.length,
+  });
+  const [after] = await sql(
+    db,
+    `SELECT (SELECT count(*)::int FROM coupon_issues WHERE coupon_id = $1 AND redeemed_at IS NOT NULL) AS redeemed,
+            (SELECT count(*)::int FROM coupon_issue_cancellations WHERE coupon_id = $1) AS cancelled`,
+    [id],
+  );
+  let redisAgrees = null;
+  if (strategy === 'redis' || strategy === 'queue') {
+    const before = (await http(base, 'GET', `/coupons/${id}/stats`, admin)).body;
+    const rebuilt = (await http(base, 'POST', `/coupons/${id}/reconcile`, admin)).body;
+    redisAgrees = before.redisReserved === rebuilt.redisReserved && rebuilt.redisReserved === facts.issued;
+  }
+  const perSecond = (n, ms) => Math.round((n / ms) * 1000);
+  const churn = {
+    holders: holders.length,
+    crowd: crowd.length,
+    givenBack: backs.statuses[204] ?? 0,
+    giveBacksPerSecond: perSecond(backs.statuses[204] ?? 0, backs.wallMs),
+    giveBackP99: backs.p99,
+    asked: asks.requests,
+    asksPerSecond: asks.throughput,
+    reissued: facts.issued,
+    redeemed: redeem.statuses[200] ?? 0,
+    redemptionsPerSecond: perSecond(redeem.statuses[200] ?? 0, redeem.wallMs),
+    redeemP99: redeem.p99,
+    redeemedRows: after.redeemed,
+    cancelledRows: after.cancelled,
+    errors: [backs, asks, redeem].reduce(
+      (n, w) => n + (w.errors ?? 0) + Object.entries(w.statuses).reduce((m, [s, c]) => m + (s === '0' || Number(s) >= 500 ? c : 0), 0),
+      0,
+    ),
+    oversell: facts.oversell,
+    duplicates: facts.duplicates,
+    counterMismatch: facts.counterMismatch,
+    redisAgrees,
+  };
+  progress(
+    `${strategy.padEnd(11)} churn          ${churn.giveBacksPerSecond} give-backs/s while ${churn.asksPerSecond} asks/s; ${churn.reissued} of ${churn.holders} units re-issued; ` +
+      `${churn.redemptionsPerSecond} redemptions/s; oversell ${churn.oversell} dups ${churn.duplicates} counter-gap ${churn.counterMismatch} redis agrees ${churn.redisAgrees}`,
+  );
+  return churn;
+}
+
+async function runStrategy(strategy, template, tokens, tokenOf) {
   const db = `bench_${strategy}_${process.pid}`;
   await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
   await sql('postgres', `CREATE DATABASE ${db} TEMPLATE ${template}`);
@@ -291,6 +367,9 @@ async function runStrategy(strategy, template, tokens) {
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
+    await sleep(1200);
+    // the original design has no give-back or redemption route
+    if (strategy !== 'naive') result.churn = await measureChurn({ strategy, base, admin, db, coupon, issueUrl, tokens, tokenOf });
     await record('ceiling', null, () =>
       saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
     );
@@ -310,12 +389,12 @@ async function runStrategy(strategy, template, tokens) {
 async function main() {
   await sleep(300);
   progress(`preparing ${Math.max(USERS, SELLOUT_USERS)} users and tokens`);
-  const { template, tokens } = await prepareTemplate();
+  const { template, tokens, tokenOf } = await prepareTemplate();
   const results = [];
   try {
     for (const strategy of strategies) {
       progress(`${strategy}: starting the service`);
-      results.push(await runStrategy(strategy, template, tokens));
+      results.push(await runStrategy(strategy, template, tokens, tokenOf));
     }
   } finally {
     await sql('postgres', `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
@@ -324,7 +403,15 @@ async function main() {
   const run = {
     date: new Date().toISOString(),
     machine,
-    options: { duration: DURATION, connections: CONNECTIONS, users: USERS, selloutUsers: SELLOUT_USERS, selloutTotal: SELLOUT_TOTAL },
+    options: {
+      duration: DURATION,
+      connections: CONNECTIONS,
+      users: USERS,
+      selloutUsers: SELLOUT_USERS,
+      selloutTotal: SELLOUT_TOTAL,
+      churnHolders: CHURN_HOLDERS,
+      churnCrowd: CHURN_CROWD,
+    },
     results,
   };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
