@@ -2,7 +2,7 @@ import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard as PassportAuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
-import type { AuthUser, Role } from '../common/auth-user';
+import type { AuthUser, Role, TokenUser } from '../common/auth-user';
 import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
@@ -11,8 +11,9 @@ import { UserLookup } from '../users/user-lookup';
 /**
  * Global guard: every route needs a valid Bearer token unless marked @Public() (passport-jwt
  * checks it, see JwtStrategy), and a route marked @RequireRole('admin') needs that role too (401
- * before 403). The token's user must still exist, and the role checked is the one they hold now,
- * not the one the token was signed with.
+ * before 403). The token's user must still exist, the token must not be older than their last
+ * revocation (log-out, password change, role change), and the role checked is the one they hold
+ * now, not the one the token was signed with.
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {
@@ -28,11 +29,16 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     await super.canActivate(context);
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
-    const role = await this.users.currentRole(request.user.id);
-    if (!role) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
+    const token = request.user as TokenUser;
+    const user = await this.users.current(token.id);
+    if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
+    if (user.tokensValidAfter !== null && token.issuedAt < user.tokensValidAfter) {
+      throw new DomainError(ErrorCode.UNAUTHORIZED, 'This token was revoked (log-out, password or role change): log in again');
+    }
+    const role = user.role;
     const required = this.reflector.getAllAndOverride<Role | undefined>(REQUIRED_ROLE, targets);
     if (required && role !== required) throw new DomainError(ErrorCode.FORBIDDEN, `This needs the ${required} role`);
-    request.user = { id: request.user.id, role };
+    request.user = { id: token.id, role };
     return true;
   }
 

@@ -4,6 +4,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { UsersModule } from '../users/users.module';
+import { AccountController } from './account.controller';
 import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
@@ -29,7 +30,7 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
       useFactory: (key: KeyObject) => ({ secret: key, signOptions: { algorithm: JWT_ALGORITHM }, verifyOptions: { algorithms: [JWT_ALGORITHM] } }),
     }),
   ],
-  controllers: [AuthController, SessionController],
+  controllers: [AuthController, SessionController, AccountController],
   providers: [
     AuthService,
     LoginAttempts,

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthUser } from '../common/auth-user';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
@@ -6,6 +7,7 @@ import { UsersService } from '../users/users.service';
 import { toUserView, UserView } from '../users/user.view';
 import { SignupDto } from './dto/signup.dto';
 import { LoginDto } from './dto/login.dto';
+import { ChangePasswordDto } from './dto/change-password.dto';
 import { LoginAttempts } from './login-attempts';
 import { PasswordHasher } from './password-hasher';
 import { TokenService } from './token.service';
@@ -42,7 +44,31 @@ export class AuthService {
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
     }
     await this.attempts.recordSuccess(dto.email);
-    this.lookup.remember(user.id, user.role); // so that a PostgreSQL outage right after does not lock them out
-    return { accessToken: this.tokens.sign({ id: user.id, role: user.role }), tokenType: 'Bearer', expiresIn: this.tokens.expiresInSeconds };
+    const tokensValidAfter = user.tokensValidAfter ? Math.floor(user.tokensValidAfter.getTime() / 1000) : null;
+    this.lookup.remember(user.id, { role: user.role, tokensValidAfter }); // so that a PostgreSQL outage right after does not lock them out
+    return {
+      accessToken: this.tokens.sign({ id: user.id, role: user.role }, tokensValidAfter),
+      tokenType: 'Bearer',
+      expiresIn: this.tokens.expiresInSeconds,
+    };
+  }
+
+  /** Every token of the caller issued until now is refused from now on (the one presented included). */
+  async logout(caller: AuthUser): Promise<void> {
+    const mark = await this.users.revokeTokens(caller.id);
+    if (mark !== null) this.lookup.remember(caller.id, { role: caller.role, tokensValidAfter: mark });
+  }
+
+  /**
+   * A new password, given the current one; every earlier token is refused from then on (a stolen
+   * token cannot outlive the password change that answers the theft). Rate limited like log-in.
+   */
+  async changePassword(caller: AuthUser, dto: ChangePasswordDto): Promise<void> {
+    const user = await this.users.findByIdWithHash(caller.id);
+    if (!user || !(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
+      throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong');
+    }
+    const mark = await this.users.revokeTokens(caller.id, await this.hasher.hash(dto.newPassword));
+    if (mark !== null) this.lookup.remember(caller.id, { role: user.role, tokensValidAfter: mark });
   }
 }

@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import type { AuthUser } from '../common/auth-user';
+import type { TokenUser } from '../common/auth-user';
 import { JWT_KEY } from './jwt-key';
 import { JWT_ALGORITHM, TokenService } from './token.service';
 import { VerifiedTokens } from './verified-tokens';
@@ -41,7 +41,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super.authenticate(request, options);
   }
 
-  validate(request: PassportRequest, claims: { exp?: unknown }): AuthUser | false {
+  validate(request: PassportRequest, claims: { exp?: unknown }): TokenUser | false {
     const user = TokenService.claimedUser(claims);
     if (!user) return false;
     this.verified.remember(fromBearer(request)!, user, claims.exp as number); // claimedUser checked exp is a number

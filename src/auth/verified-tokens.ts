@@ -1,4 +1,4 @@
-import type { AuthUser } from '../common/auth-user';
+import type { TokenUser } from '../common/auth-user';
 
 /** Tokens remembered at most; a client keeps one token for many requests (polls, checkout). */
 const CAPACITY = 10_000;
@@ -11,9 +11,9 @@ const CAPACITY = 10_000;
  * user still exists, and their role, is still decided per request by the guard.
  */
 export class VerifiedTokens {
-  private readonly entries = new Map<string, { user: AuthUser; expiresAtMs: number }>();
+  private readonly entries = new Map<string, { user: TokenUser; expiresAtMs: number }>();
 
-  get(token: string, nowMs = Date.now()): AuthUser | undefined {
+  get(token: string, nowMs = Date.now()): TokenUser | undefined {
     const entry = this.entries.get(token);
     if (!entry) return undefined;
     if (entry.expiresAtMs <= nowMs) {
@@ -23,7 +23,7 @@ export class VerifiedTokens {
     return entry.user;
   }
 
-  remember(token: string, user: AuthUser, expSeconds: number): void {
+  remember(token: string, user: TokenUser, expSeconds: number): void {
     if (this.entries.size >= CAPACITY) this.entries.delete(this.entries.keys().next().value!); // the oldest first
     this.entries.set(token, { user, expiresAtMs: expSeconds * 1000 });
   }

@@ -10,3 +10,8 @@ export interface AuthUser {
   id: number;
   role: Role;
 }
+
+/** The user a verified token names, with when it was issued (`iat`, seconds): what revocation compares. */
+export interface TokenUser extends AuthUser {
+  issuedAt: number;
+}

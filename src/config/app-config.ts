@@ -1,6 +1,9 @@
 import { ConfigError } from './config.error';
 import { parseDurationSeconds } from './duration';
 
+/** Access tokens live a day at most. */
+const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
+
 export const ISSUANCE_STRATEGIES = ['pessimistic', 'redis', 'queue'] as const;
 export type IssuanceStrategyName = (typeof ISSUANCE_STRATEGIES)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
@@ -122,7 +125,9 @@ export function loadAppConfig(env: Env): AppConfig {
   }
   const expiresIn = env.JWT_EXPIRES_IN?.trim() || '1h';
   const expiresInSeconds = parseDurationSeconds(expiresIn);
-  if (!expiresInSeconds) throw new ConfigError('JWT_EXPIRES_IN', `must be a duration such as 3600, 15m, 1h or 7d, got "${expiresIn}"`);
+  if (!expiresInSeconds) throw new ConfigError('JWT_EXPIRES_IN', `must be a duration such as 3600, 15m, 1h or 24h, got "${expiresIn}"`);
+  // a token outlives nothing it should not: revocation refuses it, but a leaked one still works until then
+  if (expiresInSeconds > MAX_TOKEN_LIFETIME_SECONDS) throw new ConfigError('JWT_EXPIRES_IN', `must be at most 24h, got "${expiresIn}"`);
 
   const database = databaseUrl(env);
   // in production the data must live in a database of its own, not inside the service's files

@@ -14,8 +14,15 @@ const STAND_IN_FOR_MS = 10 * 60_000;
 /** Answers remembered at most (the least recently confirmed go first): a few MB. */
 const REMEMBERED_MAX = 100_000;
 
+/** A user as the guard needs them now: their role, and when their tokens were last revoked (seconds since epoch). */
+export interface UserNow {
+  role: Role;
+  /** Tokens issued (`iat`) before this second are refused; null when never revoked. */
+  tokensValidAfter: number | null;
+}
+
 /**
- * Who a token's user is now: their current role, or null once they no longer exist. A token
+ * Who a token's user is now: their current role and token revocation, or null once they no longer exist. A token
  * outlives changes to its user (deleted, demoted), so the guard asks on every request. The
  * lookups of concurrent requests are group-committed into one `id = ANY($1)` query, so a burst
  * costs PostgreSQL a few indexed reads per flush, not one round trip per request.
@@ -31,46 +38,50 @@ const LOOKUP_MAX_WAITING = 100_000;
 
 @Injectable()
 export class UserLookup {
-  private readonly batcher = new KeyedBatcher<number, number, Role | null>((_, ids) => this.read(ids), {
+  private readonly batcher = new KeyedBatcher<number, number, UserNow | null>((_, ids) => this.read(ids), {
     maxBatch: LOOKUP_BATCH,
     maxQueued: LOOKUP_MAX_WAITING,
     overflow: () => unavailable('too many requests waiting for authentication'),
   });
   /** user id -> the last answer PostgreSQL gave, and when; in order of that answer (oldest first). */
-  private readonly known = new Map<number, { role: Role | null; at: number }>();
+  private readonly known = new Map<number, { user: UserNow | null; at: number }>();
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  currentRole(userId: number): Promise<Role | null> {
+  current(userId: number): Promise<UserNow | null> {
     return this.batcher.submit(LANE, userId);
   }
 
-  /** An answer PostgreSQL gave elsewhere (a log-in just read the user). */
-  remember(userId: number, role: Role | null, at = Date.now()): void {
+  /** An answer PostgreSQL gave elsewhere (a log-in just read the user; a log-out just revoked). */
+  remember(userId: number, user: UserNow | null, at = Date.now()): void {
     this.known.delete(userId); // re-inserted last: the Map's order is the order of confirmation
-    this.known.set(userId, { role, at });
+    this.known.set(userId, { user, at });
     if (this.known.size > REMEMBERED_MAX) this.known.delete(this.known.keys().next().value!);
   }
 
-  private async read(ids: number[]): Promise<ItemResult<Role | null>[]> {
-    let rows: { id: number; role: Role }[];
+  private async read(ids: number[]): Promise<ItemResult<UserNow | null>[]> {
+    let rows: { id: number; role: Role; valid_after: number | null }[];
     try {
-      rows = await this.db.query('SELECT id, role FROM users WHERE id = ANY($1::int[])', [[...new Set(ids)]]);
+      rows = await this.db.query('SELECT id, role, extract(epoch FROM tokens_valid_after)::bigint AS valid_after FROM users WHERE id = ANY($1::int[])', [
+        [...new Set(ids)],
+      ]);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       return ids.map((id) => this.standIn(id, error as Error));
     }
-    const roles = new Map(rows.map((r) => [Number(r.id), r.role]));
+    const users = new Map(
+      rows.map((r): [number, UserNow] => [Number(r.id), { role: r.role, tokensValidAfter: r.valid_after === null ? null : Number(r.valid_after) }]),
+    );
     const now = Date.now();
     return ids.map((id) => {
-      const role = roles.get(id) ?? null;
-      this.remember(id, role, now);
-      return { ok: true, value: role };
+      const user = users.get(id) ?? null;
+      this.remember(id, user, now);
+      return { ok: true, value: user };
     });
   }
 
-  private standIn(id: number, error: Error): ItemResult<Role | null> {
+  private standIn(id: number, error: Error): ItemResult<UserNow | null> {
     const last = this.known.get(id);
-    return last && Date.now() - last.at <= STAND_IN_FOR_MS ? { ok: true, value: last.role } : { ok: false, error };
+    return last && Date.now() - last.at <= STAND_IN_FOR_MS ? { ok: true, value: last.user } : { ok: false, error };
   }
 }

@@ -19,6 +19,10 @@ export class UserEntity {
   @Column({ type: 'text', default: 'user' })
   role: Role;
 
+  /** Tokens issued before it are refused (see the migration 1764200000000-token-revocation). */
+  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
+  tokensValidAfter: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 }

@@ -29,6 +29,23 @@ export class UsersService {
     return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.email = :email', { email }).getOne();
   }
 
+  findByIdWithHash(id: number): Promise<UserEntity | null> {
+    return this.users.createQueryBuilder('u').addSelect('u.passwordHash').where('u.id = :id', { id }).getOne();
+  }
+
+  /**
+   * Refuses every token of the user issued until now (and, when given, sets a new password in the
+   * same statement). Returns the mark, in seconds, or null when the user no longer exists.
+   */
+  async revokeTokens(id: number, newPasswordHash?: string): Promise<number | null> {
+    const [rows] = await this.users.query(
+      `UPDATE users SET tokens_valid_after = date_trunc('second', clock_timestamp()) + interval '1 second', password_hash = coalesce($2, password_hash)
+        WHERE id = $1 RETURNING extract(epoch FROM tokens_valid_after)::bigint AS valid_after`,
+      [id, newPasswordHash ?? null],
+    );
+    return rows?.[0] ? Number(rows[0].valid_after) : null;
+  }
+
   /**
    * Makes sure this admin exists with this password; safe when several instances start at once
    * (the insert does nothing on conflict, then the row is brought in line).
@@ -40,9 +57,18 @@ export class UsersService {
     ]);
     const existing = await this.findByEmailWithHash(email);
     if (!existing) return;
-    const updates: Partial<UserEntity> = {};
-    if (existing.role !== 'admin') updates.role = 'admin';
-    if (!(await passwordMatches(existing.passwordHash))) updates.passwordHash = passwordHash;
-    if (Object.keys(updates).length) await this.users.update({ id: existing.id }, updates);
+    // someone registered this address before the admin was configured: promoting them would hand
+    // the admin role (and the account's password) to whoever that was
+    if (existing.role !== 'admin') throw new AdminTakeoverRefused(email);
+    if (!(await passwordMatches(existing.passwordHash))) await this.users.update({ id: existing.id }, { passwordHash });
+  }
+}
+
+/** Start-up stops: ADMIN_EMAIL names an ordinary account. */
+export class AdminTakeoverRefused extends Error {
+  constructor(email: string) {
+    super(
+      `ADMIN_EMAIL ${email} belongs to an account that is not an admin (signed up by someone); refusing to make it one. Choose another ADMIN_EMAIL, or promote that account yourself if it is yours`,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { JwtService } from '@nestjs/jwt';
 import { createHmac, randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { ensureLoadTestUsers } from '../../load-test-users';
@@ -175,15 +176,67 @@ describe('auth and users (HTTP)', () => {
       expect((await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [couponId])).rows[0].n).toBe(0);
     });
 
-    it('checks the role the user holds now: a demoted admin gets 403 with a token signed as admin', async () => {
+    it("a role change revokes the tokens signed before it: a demoted admin's old token gets 401, and a token signed as admin later still 403", async () => {
       const admin = await t.adminToken();
       const adminId = Number(JSON.parse(Buffer.from(admin.split('.')[1], 'base64url').toString()).sub);
       expect((await t.http('POST', '/coupons', { token: admin, body: { name: 'before', totalQuantity: 1 } })).status).toBe(201);
-      await t.sql.query(`UPDATE users SET role = 'user' WHERE id = $1`, [adminId]);
+      await t.sql.query(`UPDATE users SET role = 'user' WHERE id = $1`, [adminId]); // by hand: the trigger revokes
       const res = await t.http('POST', '/coupons', { token: admin, body: { name: 'after', totalQuantity: 1 } });
-      expect(res.status).toBe(403);
-      expect(res.body.code).toBe('FORBIDDEN');
+      expect(res).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+      // a token claiming admin, issued after the change: the role held now decides
+      const { rows } = await t.sql.query('SELECT extract(epoch FROM tokens_valid_after)::int AS mark FROM users WHERE id = $1', [adminId]);
+      const later = new JwtService({ secret: TEST_JWT_SECRET }).sign({ role: 'admin', iat: rows[0].mark }, { subject: String(adminId), expiresIn: 60 });
+      const again = await t.http('POST', '/coupons', { token: later, body: { name: 'after', totalQuantity: 1 } });
+      expect(again).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
       expect((await t.sql.query(`SELECT count(*)::int AS n FROM coupons WHERE name = 'after'`)).rows[0].n).toBe(0);
+    });
+  });
+
+  describe('log-out and password change revoke earlier tokens', () => {
+    const login = async (who: string, pass: string) => t.http('POST', '/auth/login', { body: { email: who, password: pass } });
+    const me = (token: string) => t.http('GET', '/users/me', { token });
+    const newAccount = async () => {
+      const who = `revoke-${randomBytes(4).toString('hex')}@example.test`;
+      expect((await t.http('POST', '/auth/signup', { body: { email: who, password: 'first-password' } })).status).toBe(201);
+      return who;
+    };
+
+    it('POST /auth/logout: every token issued until then gets 401 (those already verified and remembered too); a log-in right after works', async () => {
+      const who = await newAccount();
+      const [a, b] = [(await login(who, 'first-password')).body.accessToken, (await login(who, 'first-password')).body.accessToken];
+      expect((await me(a)).status).toBe(200);
+      expect((await me(b)).status).toBe(200);
+      expect((await t.http('POST', '/auth/logout', { token: a })).status).toBe(204);
+      for (const token of [a, b])
+        expect(await me(token)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED', message: expect.stringMatching(/revoked/) } });
+      expect((await t.http('POST', '/auth/logout', { token: a })).status).toBe(401);
+      const fresh = (await login(who, 'first-password')).body.accessToken; // within the same second, too
+      expect((await me(fresh)).status).toBe(200);
+    });
+
+    it('PATCH /users/me/password: the current password is required; after the change old tokens and the old password are refused', async () => {
+      const who = await newAccount();
+      const token = (await login(who, 'first-password')).body.accessToken;
+      const change = (body: unknown, bearer = token) => t.http('PATCH', '/users/me/password', { token: bearer, body });
+      expect(await change({ currentPassword: 'wrong-password', newPassword: 'second-password' })).toMatchObject({
+        status: 401,
+        body: { code: 'INVALID_CREDENTIALS' },
+      });
+      for (const body of [
+        { currentPassword: 'first-password', newPassword: 'short' },
+        { currentPassword: 'first-password' },
+        { currentPassword: 'first-password', newPassword: 'second-password', extra: 1 },
+      ]) {
+        expect((await change(body)).status).toBe(400);
+      }
+      expect((await me(token)).status).toBe(200); // nothing changed by the refusals
+
+      expect((await change({ currentPassword: 'first-password', newPassword: 'second-password' })).status).toBe(204);
+      expect((await me(token)).status).toBe(401);
+      expect((await login(who, 'first-password')).status).toBe(401);
+      const fresh = await login(who, 'second-password');
+      expect(fresh.status).toBe(200);
+      expect((await me(fresh.body.accessToken)).status).toBe(200);
     });
   });
 

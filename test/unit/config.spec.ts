@@ -25,6 +25,8 @@ describe('configuration', () => {
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(64) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: '1234567890'.repeat(4) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
     [{ JWT_EXPIRES_IN: 'forever' }, /^Invalid configuration: JWT_EXPIRES_IN/],
+    [{ JWT_EXPIRES_IN: '7d' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
+    [{ JWT_EXPIRES_IN: '86401' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
     [{ ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
     [{ ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],
     [{ PORT: 'eighty' }, /^Invalid configuration: PORT must be an integer/],
