@@ -1,9 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { ErrorCode } from '../common/errors/error-code';
 import { Public } from '../common/decorators/auth.decorators';
-import { AuthRateLimit } from '../rate-limit/rate-limit.decorators';
+import { AuthRateLimit, SignupRateLimit } from '../rate-limit/rate-limit.decorators';
 import { UserView } from '../users/user.view';
 import { AccessTokenResponse } from './auth.responses';
 import { AccessToken, AuthService } from './auth.service';
@@ -12,13 +12,13 @@ import { SignupDto } from './dto/signup.dto';
 
 @ApiTags('auth')
 @Public()
-@AuthRateLimit()
 @ApiErrors(ErrorCode.RATE_LIMITED)
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('signup')
+  @SignupRateLimit()
   @ApiCreatedResponse({ type: UserView })
   @ApiErrors(ErrorCode.EMAIL_TAKEN)
   signup(@Body() dto: SignupDto): Promise<UserView> {
@@ -26,10 +26,11 @@ export class AuthController {
   }
 
   @Post('login')
+  @AuthRateLimit()
   @HttpCode(200)
   @ApiOkResponse({ type: AccessTokenResponse })
   @ApiErrors(ErrorCode.INVALID_CREDENTIALS)
-  login(@Body() dto: LoginDto): Promise<AccessToken> {
-    return this.auth.login(dto);
+  login(@Body() dto: LoginDto, @Ip() address: string): Promise<AccessToken> {
+    return this.auth.login(dto, address);
   }
 }

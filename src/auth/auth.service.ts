@@ -3,6 +3,7 @@ import type { AuthUser } from '../common/auth-user';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
+import type { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { toUserView, UserView } from '../users/user.view';
 import { SignupDto } from './dto/signup.dto';
@@ -34,16 +35,24 @@ export class AuthService {
     return toUserView(user);
   }
 
-  async login(dto: LoginDto): Promise<AccessToken> {
-    await this.attempts.assertAllowed(dto.email);
-    const user = await this.users.findByEmailWithHash(dto.email);
-    // Verify even for an unknown email (against a decoy hash) so timing does not reveal accounts.
-    const ok = await this.hasher.verify(user?.passwordHash, dto.password);
+  /** `address`: the client's, as TRUST_PROXY decides it; the slow-down counts per account and address. */
+  async login(dto: LoginDto, address: string): Promise<AccessToken> {
+    const attempt = await this.attempts.begin(dto.email, address);
+    let user: UserEntity | null;
+    let ok: boolean;
+    try {
+      user = await this.users.findByEmailWithHash(dto.email);
+      // Verify even for an unknown email (against a decoy hash) so timing does not reveal accounts.
+      ok = await this.hasher.verify(user?.passwordHash, dto.password);
+    } catch (error) {
+      await attempt.failed(); // counted, as it was admitted: an outage is no way around the slow-down
+      throw error;
+    }
     if (!user || !ok) {
-      await this.attempts.recordFailure(dto.email);
+      await attempt.failed();
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
     }
-    await this.attempts.recordSuccess(dto.email);
+    await attempt.succeeded();
     const tokensValidAfter = user.tokensValidAfter ? Math.floor(user.tokensValidAfter.getTime() / 1000) : null;
     this.lookup.remember(user.id, { role: user.role, tokensValidAfter }); // so that a PostgreSQL outage right after does not lock them out
     return {

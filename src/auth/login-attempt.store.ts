@@ -1,65 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type Redis from 'ioredis';
 
-/** An account's failed log-ins: how many, and when the last one was. */
-export interface Failures {
-  count: number;
-  lastAt: number;
+/** Whose attempts are counted: this account from this client address, and this account from anywhere. */
+export interface AttemptKeys {
+  /** A hash of the account; the Redis keys of one account share it as their hash tag. */
+  account: string;
+  /** A hash of the account and the client address. */
+  place: string;
 }
 
+/** The slow-down's numbers (login-attempts.ts). */
+export interface AttemptPolicy {
+  freeFailures: number;
+  firstWaitMs: number;
+  maxWaitMs: number;
+  forgetPlaceAfterMs: number;
+  accountFailuresPerWindow: number;
+  accountWindowMs: number;
+  maxInFlight: number;
+  staleInFlightMs: number;
+}
+
+export type RefusalReason = 'PLACE' | 'ACCOUNT' | 'IN_FLIGHT';
+export type Admission = { admitted: true } | { admitted: false; retryAfterMs: number; reason: RefusalReason };
+
 /**
- * Where failed log-ins are counted: Redis when the service has one (every instance shares the
- * count), the process's memory otherwise. Keys are hashes of emails, never emails.
+ * Where log-in attempts are admitted and counted: Redis when the service has one (every instance
+ * shares the counts, and two Lua scripts make each step atomic), the process's memory otherwise
+ * (plain synchronous code between two awaits: just as atomic, for one process). Keys are hashes.
  */
 export abstract class LoginAttemptStore {
-  abstract read(key: string): Promise<Failures | undefined>;
-  /** Counts one more failure; the record is forgotten `forgetAfterMs` after the last one. */
-  abstract recordFailure(key: string, forgetAfterMs: number): Promise<void>;
-  abstract forget(key: string): Promise<void>;
+  /** Admits the attempt and counts it as a failure in advance, or refuses it: one atomic step. */
+  abstract begin(keys: AttemptKeys, attemptId: string, now: number, policy: AttemptPolicy): Promise<Admission>;
+  /** The attempt was weighed: a success forgets the address's failures and refunds the account's charge. */
+  abstract end(keys: AttemptKeys, attemptId: string, succeeded: boolean): Promise<void>;
+}
+
+/** How long the place must wait after `count` failures (0 before the free ones are used up). */
+export const waitAfter = (count: number, p: AttemptPolicy): number =>
+  count < p.freeFailures ? 0 : Math.min(p.firstWaitMs * 2 ** (count - p.freeFailures), p.maxWaitMs);
+
+const lua = (name: string) => readFileSync(join(__dirname, 'lua', name), 'utf8');
+
+interface LoginScripts {
+  loginBegin(place: string, account: string, inFlight: string, ...args: (string | number)[]): Promise<[0] | [1, number, RefusalReason]>;
+  loginEnd(place: string, account: string, inFlight: string, attemptId: string, succeeded: string): Promise<number>;
 }
 
 export class RedisLoginAttemptStore extends LoginAttemptStore {
-  constructor(private readonly redis: Redis) {
+  private readonly scripts: LoginScripts;
+
+  constructor(redis: Redis) {
     super();
+    redis.defineCommand('loginBegin', { numberOfKeys: 3, lua: lua('login-begin.lua') });
+    redis.defineCommand('loginEnd', { numberOfKeys: 3, lua: lua('login-end.lua') });
+    this.scripts = redis as unknown as LoginScripts;
   }
 
-  async read(key: string): Promise<Failures | undefined> {
-    const [count, lastAt] = await this.redis.hmget(key, 'count', 'lastAt');
-    return count && lastAt ? { count: Number(count), lastAt: Number(lastAt) } : undefined;
+  private keysOf({ account, place }: AttemptKeys): [string, string, string] {
+    const tag = `login:{${account}}`;
+    return [`${tag}:place:${place}`, `${tag}:account`, `${tag}:in-flight`];
   }
 
-  async recordFailure(key: string, forgetAfterMs: number): Promise<void> {
-    await this.redis.multi().hincrby(key, 'count', 1).hset(key, 'lastAt', Date.now()).pexpire(key, forgetAfterMs).exec();
+  async begin(keys: AttemptKeys, attemptId: string, now: number, p: AttemptPolicy): Promise<Admission> {
+    const reply = await this.scripts.loginBegin(
+      ...this.keysOf(keys),
+      now,
+      attemptId,
+      p.freeFailures,
+      p.firstWaitMs,
+      p.maxWaitMs,
+      p.forgetPlaceAfterMs,
+      p.accountFailuresPerWindow,
+      p.accountWindowMs,
+      p.maxInFlight,
+      p.staleInFlightMs,
+    );
+    return reply[0] === 0 ? { admitted: true } : { admitted: false, retryAfterMs: reply[1], reason: reply[2] };
   }
 
-  async forget(key: string): Promise<void> {
-    await this.redis.del(key);
+  async end(keys: AttemptKeys, attemptId: string, succeeded: boolean): Promise<void> {
+    await this.scripts.loginEnd(...this.keysOf(keys), attemptId, succeeded ? '1' : '0');
   }
 }
 
-/** Accounts remembered at most; past it, quiet ones go first. */
-const MEMORY_LIMIT = 10_000;
+/** Records kept at most, per kind; past it, records that hold nobody back go first (see makeRoom). */
+const MEMORY_LIMIT = 100_000;
+
+interface PlaceRecord {
+  count: number;
+  lastAt: number;
+}
+interface AccountRecord {
+  windowStart: number;
+  failures: number;
+  inFlight: Map<string, number>;
+}
 
 export class MemoryLoginAttemptStore extends LoginAttemptStore {
-  private readonly memory = new Map<string, Failures>();
+  private readonly places = new Map<string, PlaceRecord>();
+  private readonly accounts = new Map<string, AccountRecord>();
 
-  async read(key: string): Promise<Failures | undefined> {
-    return this.memory.get(key);
+  constructor(private readonly limit = MEMORY_LIMIT) {
+    super();
   }
 
-  async recordFailure(key: string, forgetAfterMs: number): Promise<void> {
-    if (this.memory.size >= MEMORY_LIMIT) this.makeRoom(forgetAfterMs);
-    const count = (this.memory.get(key)?.count ?? 0) + 1;
-    this.memory.set(key, { count, lastAt: Date.now() });
+  // no await inside: the check and the count happen in one turn of the event loop
+  async begin({ account, place }: AttemptKeys, attemptId: string, now: number, p: AttemptPolicy): Promise<Admission> {
+    const placeRecord = this.places.get(place);
+    if (placeRecord) {
+      const wait = waitAfter(placeRecord.count, p) - (now - placeRecord.lastAt);
+      if (wait > 0) return { admitted: false, retryAfterMs: Math.ceil(wait), reason: 'PLACE' };
+    }
+    let accountRecord = this.accounts.get(account);
+    if (!accountRecord || now - accountRecord.windowStart >= p.accountWindowMs) {
+      accountRecord = { windowStart: now, failures: 0, inFlight: accountRecord?.inFlight ?? new Map() };
+    }
+    if (accountRecord.failures >= p.accountFailuresPerWindow) {
+      return { admitted: false, retryAfterMs: accountRecord.windowStart + p.accountWindowMs - now, reason: 'ACCOUNT' };
+    }
+    for (const [id, startedAt] of accountRecord.inFlight) if (now - startedAt >= p.staleInFlightMs) accountRecord.inFlight.delete(id);
+    if (accountRecord.inFlight.size >= p.maxInFlight) return { admitted: false, retryAfterMs: 1000, reason: 'IN_FLIGHT' };
+
+    this.keep(
+      this.places,
+      place,
+      { count: (placeRecord?.count ?? 0) + 1, lastAt: now },
+      (r) => waitAfter(r.count, p) === 0 || now - r.lastAt > p.forgetPlaceAfterMs,
+    );
+    accountRecord.failures += 1;
+    accountRecord.inFlight.set(attemptId, now);
+    this.keep(this.accounts, account, accountRecord, (r) => r.inFlight.size === 0 && (r.failures < p.freeFailures || now - r.windowStart >= p.accountWindowMs));
+    return { admitted: true };
   }
 
-  async forget(key: string): Promise<void> {
-    this.memory.delete(key);
+  async end({ account, place }: AttemptKeys, attemptId: string, succeeded: boolean): Promise<void> {
+    const accountRecord = this.accounts.get(account);
+    accountRecord?.inFlight.delete(attemptId);
+    if (!succeeded) return;
+    this.places.delete(place);
+    if (accountRecord && accountRecord.failures > 0) accountRecord.failures -= 1;
   }
 
-  /** Drops quiet accounts; if every one is recent (many accounts under attack), the one added first. */
-  private makeRoom(forgetAfterMs: number): void {
-    const cutoff = Date.now() - forgetAfterMs;
-    for (const [key, failures] of this.memory) if (failures.lastAt < cutoff) this.memory.delete(key);
-    if (this.memory.size >= MEMORY_LIMIT) this.memory.delete(this.memory.keys().next().value!);
+  /**
+   * Stores a record within the bound. A full map first drops the records that hold nobody back
+   * (`harmless`: no wait due, or long quiet), so failing on many other accounts cannot push out the
+   * record of the one under attack; only if every record holds someone back does the oldest go.
+   */
+  private keep<T>(map: Map<string, T>, key: string, value: T, harmless: (record: T) => boolean): void {
+    map.delete(key);
+    if (map.size >= this.limit) {
+      for (const [k, record] of map) if (harmless(record)) map.delete(k);
+      if (map.size >= this.limit) map.delete(map.keys().next().value!);
+    }
+    map.set(key, value);
   }
 }

@@ -1,47 +1,67 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
+import { clientKey } from '../common/client-address';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
-import { LoginAttemptStore } from './login-attempt.store';
-
-/** Failed log-ins an account may have before it must wait. */
-const FREE_FAILURES = 5;
-/** The wait after the FREE_FAILURES-th failure; it doubles with each failure after, up to the cap. */
-const FIRST_WAIT_MS = 1000;
-const MAX_WAIT_MS = 15 * 60_000;
-/** A quiet account forgets its failures after this long. */
-const FORGET_AFTER_MS = 2 * MAX_WAIT_MS;
-
-const waitAfter = (failures: number): number => (failures < FREE_FAILURES ? 0 : Math.min(FIRST_WAIT_MS * 2 ** (failures - FREE_FAILURES), MAX_WAIT_MS));
+import { AttemptKeys, AttemptPolicy, LoginAttemptStore, RefusalReason } from './login-attempt.store';
 
 /**
- * Slows password guessing per account, whatever IPs it comes from (the per-IP limit is the other
- * half): after FREE_FAILURES failures, every attempt, right password or not, must wait a time that
- * doubles with each further failure. A success forgets the failures. Counted in the
- * LoginAttemptStore (Redis, shared by all instances, where the service has it). Keys hold a hash
- * of the email, not the email.
+ * The slow-down's numbers. From one address, an account gets 5 free failures, then each attempt
+ * waits 1 s, 2 s, 4 s… (up to 15 min) after the last one, right password or not. From everywhere
+ * together, an account gets 100 failures an hour. At most 2 of its attempts are weighed at once.
+ */
+export const LOGIN_POLICY: AttemptPolicy = {
+  freeFailures: 5,
+  firstWaitMs: 1000,
+  maxWaitMs: 15 * 60_000,
+  forgetPlaceAfterMs: 30 * 60_000,
+  accountFailuresPerWindow: 100,
+  accountWindowMs: 60 * 60_000,
+  maxInFlight: 2,
+  // an attempt whose process died is not waited for longer than this (argon2 takes well under a second)
+  staleInFlightMs: 30_000,
+};
+
+const MESSAGES: Record<RefusalReason, string> = {
+  PLACE: 'Too many failed log-ins for this account from your address',
+  ACCOUNT: 'Too many failed log-ins for this account this hour',
+  IN_FLIGHT: 'Another log-in to this account is being checked',
+};
+
+const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
+
+/** One admitted attempt, to be ended with its outcome. */
+export interface Attempt {
+  succeeded(): Promise<void>;
+  failed(): Promise<void>;
+}
+
+/**
+ * Slows password guessing without handing the owner's account to whoever guesses. Each attempt is
+ * admitted, and counted as a failure, in one atomic step *before* the password is weighed, so
+ * attempts sent at once cannot all slip past the check (LoginAttemptStore.begin). The wait is kept
+ * per account *and* client address: guessing from one place slows that place, while the owner
+ * logging in from elsewhere is not held up. The account-wide hourly bound stops guessing spread
+ * over many addresses, and the in-flight bound keeps a flood on one account from occupying the
+ * password hasher. Keys are hashes of the email (and address), never the email.
  */
 @Injectable()
 export class LoginAttempts {
   constructor(private readonly store: LoginAttemptStore) {}
 
-  /** Throws 429 RATE_LIMITED, with Retry-After, while this account must wait. */
-  async assertAllowed(email: string): Promise<void> {
-    const failures = await this.store.read(keyOf(email));
-    const waitMs = failures ? waitAfter(failures.count) - (Date.now() - failures.lastAt) : 0;
-    if (waitMs > 0) {
-      const seconds = Math.ceil(waitMs / 1000);
-      throw new DomainError(ErrorCode.RATE_LIMITED, `Too many failed log-ins for this account; retry in ${seconds} s`, { 'Retry-After': String(seconds) });
+  /** Admits an attempt for this email from this address, or throws 429 RATE_LIMITED with Retry-After. */
+  async begin(email: string, address: string): Promise<Attempt> {
+    const account = hash(email.toLowerCase());
+    const keys: AttemptKeys = { account, place: hash(account, clientKey(address)) };
+    const attemptId = randomUUID();
+    const admission = await this.store.begin(keys, attemptId, Date.now(), LOGIN_POLICY);
+    if (!admission.admitted) {
+      const seconds = Math.max(1, Math.ceil(admission.retryAfterMs / 1000));
+      throw new DomainError(ErrorCode.RATE_LIMITED, `${MESSAGES[admission.reason]}; retry in ${seconds} s`, { 'Retry-After': String(seconds) });
     }
-  }
-
-  recordFailure(email: string): Promise<void> {
-    return this.store.recordFailure(keyOf(email), FORGET_AFTER_MS);
-  }
-
-  recordSuccess(email: string): Promise<void> {
-    return this.store.forget(keyOf(email));
+    return {
+      succeeded: () => this.store.end(keys, attemptId, true),
+      failed: () => this.store.end(keys, attemptId, false),
+    };
   }
 }
-
-const keyOf = (email: string) => `login-failures:${createHash('sha256').update(email.toLowerCase()).digest('hex').slice(0, 32)}`;

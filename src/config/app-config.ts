@@ -1,4 +1,5 @@
 import { ConfigError } from './config.error';
+import { parseTrustProxy, TrustProxy } from './trust-proxy';
 import { parseDurationSeconds } from './duration';
 
 /** Access tokens live a day at most. */
@@ -44,11 +45,15 @@ export abstract class AppConfig {
   admin?: { email: string; password: string };
   logLevel: LogLevel;
   bodyLimitBytes: number;
+  /** Which proxies' X-Forwarded-For decides the client address (per-address limits count by it). */
+  trustProxy: TrustProxy;
   rateLimit: {
     /** Issue requests per user per second; 0 turns the limit off. */
     issuePerSecond: number;
-    /** /auth/* requests per client IP per minute; 0 turns the limit off. */
+    /** /auth/* requests per client address per minute; 0 turns the limit off. */
     authPerMinute: number;
+    /** Sign-ups per client address per hour, on top of authPerMinute; 0 turns the limit off. */
+    signupPerHour: number;
   };
 }
 
@@ -164,9 +169,11 @@ export function loadAppConfig(env: Env): AppConfig {
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     rateLimit: {
       issuePerSecond: int(env, 'RATE_LIMIT_ISSUE_PER_SECOND', 10, 0, 1_000_000),
       authPerMinute: int(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 60, 0, 1_000_000),
+      signupPerHour: int(env, 'RATE_LIMIT_SIGNUP_PER_HOUR', 20, 0, 1_000_000),
     },
   };
 }

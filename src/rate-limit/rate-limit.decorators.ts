@@ -2,11 +2,18 @@ import { applyDecorators, UseGuards } from '@nestjs/common';
 import { SkipThrottle } from '@nestjs/throttler';
 import { RateLimitGuard } from './rate-limit.guard';
 
-/** Named limits (see RateLimitModule); each route opts into exactly one. */
+/** Named limits (see RateLimitModule); each route opts into the ones it names, and skips the rest. */
 export const ISSUE_LIMIT = 'issue';
 export const AUTH_LIMIT = 'auth';
+export const SIGNUP_LIMIT = 'signup';
+const ALL_LIMITS = [ISSUE_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT];
+
+const limitedBy = (...names: string[]) =>
+  applyDecorators(UseGuards(RateLimitGuard), SkipThrottle(Object.fromEntries(ALL_LIMITS.map((name) => [name, !names.includes(name)]))));
 
 /** RATE_LIMIT_ISSUE_PER_SECOND per user. */
-export const IssueRateLimit = () => applyDecorators(UseGuards(RateLimitGuard), SkipThrottle({ [AUTH_LIMIT]: true }));
-/** RATE_LIMIT_AUTH_PER_MINUTE per client IP: slows password guessing. */
-export const AuthRateLimit = () => applyDecorators(UseGuards(RateLimitGuard), SkipThrottle({ [ISSUE_LIMIT]: true }));
+export const IssueRateLimit = () => limitedBy(ISSUE_LIMIT);
+/** RATE_LIMIT_AUTH_PER_MINUTE per client address: slows password guessing. */
+export const AuthRateLimit = () => limitedBy(AUTH_LIMIT);
+/** The auth limit, and RATE_LIMIT_SIGNUP_PER_HOUR per client address: accounts are not free to mint. */
+export const SignupRateLimit = () => limitedBy(AUTH_LIMIT, SIGNUP_LIMIT);

@@ -1,17 +1,18 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail } from '@nestjs/throttler';
 import type { AuthUser } from '../common/auth-user';
+import { clientKey } from '../common/client-address';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 
 /**
- * Counts per user where the route is authenticated (the global AuthGuard ran first), per client IP
- * otherwise, and answers 429 RATE_LIMITED with Retry-After in seconds.
+ * Counts per user where the route is authenticated (the global AuthGuard ran first), per client
+ * address otherwise (an IPv6 client by its /64), and answers 429 RATE_LIMITED with Retry-After in seconds.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   protected async getTracker(req: { user?: AuthUser; ip: string }): Promise<string> {
-    return req.user ? `user:${req.user.id}` : `ip:${req.ip}`;
+    return req.user ? `user:${req.user.id}` : `ip:${clientKey(req.ip)}`;
   }
 
   /** A plain key (the default hashes route and tracker with sha256 on every request). */

@@ -3,7 +3,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
-import { AUTH_LIMIT, ISSUE_LIMIT } from './rate-limit.decorators';
+import { AUTH_LIMIT, ISSUE_LIMIT, SIGNUP_LIMIT } from './rate-limit.decorators';
 import { RedisRateLimitStorage } from './redis-rate-limit.storage';
 
 /**
@@ -18,6 +18,7 @@ import { RedisRateLimitStorage } from './redis-rate-limit.storage';
         throttlers: [
           { name: ISSUE_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
           { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },
+          { name: SIGNUP_LIMIT, ttl: 3_600_000, limit: config.rateLimit.signupPerHour, skipIf: () => config.rateLimit.signupPerHour === 0 },
         ],
         storage: redis ? new RedisRateLimitStorage(redis) : undefined,
         setHeaders: false,

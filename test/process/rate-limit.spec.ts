@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { countStatuses } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
 import { startTestApp } from '../support/test-app';
@@ -88,6 +89,99 @@ describe('rate limits', () => {
       }
     },
   );
+
+  describe('the log-in slow-down cannot be raced, and is kept per account and address', () => {
+    // the proxy in front is this machine: X-Forwarded-For names the client
+    const env = { RATE_LIMIT_AUTH_PER_MINUTE: '0', TRUST_PROXY: '127.0.0.1' };
+
+    it.each(['redis', 'pessimistic'] as const)(
+      '%s: 30 wrong passwords at once from one address: at most 5 weighed, the rest 429; the owner from elsewhere logs in at once',
+      async (strategy) => {
+        const a = await startTestApp(strategy, env);
+        const b = strategy === 'redis' ? await startTestApp(strategy, env) : a; // with Redis, across two instances
+        try {
+          const email = `raced-${randomBytes(4).toString('hex')}@example.test`;
+          const password = 'the right password';
+          expect((await a.http('POST', '/auth/signup', { body: { email, password } })).status).toBe(201);
+          const guesses = await Promise.all(
+            Array.from({ length: 30 }, (_, i) =>
+              (i % 2 ? a : b).http('POST', '/auth/login', { body: { email, password: `guess-${i}` }, headers: from('203.0.113.7') }),
+            ),
+          );
+          const statuses = countStatuses(guesses);
+          expect(statuses[401]).toBeGreaterThanOrEqual(1);
+          expect(statuses[401]).toBeLessThanOrEqual(5);
+          expect(statuses[401] + statuses[429]).toBe(30);
+          // the guesser's place has its five free failures at most (those refused were not counted), then waits, even with the right password
+          for (let i = statuses[401]; i < 5; i++) {
+            expect((await a.http('POST', '/auth/login', { body: { email, password: `late-${i}` }, headers: from('203.0.113.7') })).status).toBe(401);
+          }
+          expect((await a.http('POST', '/auth/login', { body: { email, password }, headers: from('203.0.113.7') })).status).toBe(429);
+          // the owner, elsewhere, is not held up
+          const owner = await b.http('POST', '/auth/login', { body: { email, password }, headers: from('198.51.100.2') });
+          expect(owner.status).toBe(200);
+        } finally {
+          await a.close();
+          if (b !== a) await b.close();
+        }
+      },
+    );
+
+    it('without TRUST_PROXY a forged X-Forwarded-For changes nothing: the socket address is the place', async () => {
+      const a = await startTestApp('pessimistic', { RATE_LIMIT_AUTH_PER_MINUTE: '0' });
+      try {
+        const email = `forged-${randomBytes(4).toString('hex')}@example.test`;
+        expect((await a.http('POST', '/auth/signup', { body: { email, password: 'the right password' } })).status).toBe(201);
+        for (let i = 0; i < 5; i++) {
+          expect((await a.http('POST', '/auth/login', { body: { email, password: `guess-${i}` }, headers: from(`192.0.2.${i}`) })).status).toBe(401);
+        }
+        expect((await a.http('POST', '/auth/login', { body: { email, password: 'guess-5' }, headers: from('192.0.2.99') })).status).toBe(429);
+      } finally {
+        await a.close();
+      }
+    });
+
+    it('an account-wide bound: 100 failures an hour from 100 addresses, then every address waits', async () => {
+      const redis = new PrivateRedis();
+      await redis.start();
+      const a = await startTestApp('redis', { ...env, REDIS_URL: redis.url });
+      try {
+        const email = `spread-${randomBytes(4).toString('hex')}@example.test`;
+        const password = 'the right password';
+        expect((await a.http('POST', '/auth/signup', { body: { email, password } })).status).toBe(201);
+        for (let i = 0; i < 100; i++) {
+          const res = await a.http('POST', '/auth/login', { body: { email, password: `guess-${i}` }, headers: from(`10.0.${i >> 8}.${i & 255}`) });
+          expect(res.status).toBe(401);
+        }
+        const next = await a.http('POST', '/auth/login', { body: { email, password }, headers: from('10.9.9.9') });
+        expect(next).toMatchObject({ status: 429, body: { message: expect.stringMatching(/this hour/) } });
+        expect(Number(next.headers.get('retry-after'))).toBeGreaterThan(3000);
+      } finally {
+        await a.close();
+        await redis.kill();
+      }
+    });
+  });
+
+  it('sign-ups have a budget of their own per address (RATE_LIMIT_SIGNUP_PER_HOUR); another address is not affected', async () => {
+    const a = await startTestApp('pessimistic', { RATE_LIMIT_SIGNUP_PER_HOUR: '3', TRUST_PROXY: '127.0.0.1' });
+    try {
+      const signup = (address: string) =>
+        a.http('POST', '/auth/signup', {
+          body: { email: `budget-${randomBytes(4).toString('hex')}@example.test`, password: 'a fine password' },
+          headers: from(address),
+        });
+      for (let i = 0; i < 3; i++) expect((await signup('203.0.113.20')).status).toBe(201);
+      expect((await signup('203.0.113.20')).status).toBe(429);
+      // an IPv6 client counts by its /64: another address in the same /64 is the same client
+      for (let i = 0; i < 3; i++) expect((await signup(`2001:db8:aa:bb::${i + 1}`)).status).toBe(201);
+      expect((await signup('2001:db8:aa:bb:ffff::1')).status).toBe(429);
+      expect((await signup('2001:db8:aa:cc::1')).status).toBe(201);
+    } finally {
+      await a.close();
+    }
+  });
 });
 
+const from = (address: string) => ({ 'x-forwarded-for': address });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -25,6 +25,7 @@ function startServiceProcess(entry: 'main' | 'worker', env: Record<string, strin
       REDIS_URL: TEST_REDIS_URL,
       JWT_SECRET_KEY: TEST_JWT_SECRET,
       LOG_LEVEL: 'error',
+      RATE_LIMIT_SIGNUP_PER_HOUR: '0',
       ...env,
     },
     stdio: ['ignore', stdout, 'inherit'],
