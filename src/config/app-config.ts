@@ -58,7 +58,12 @@ export abstract class AppConfig {
 }
 
 export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres', database: 'coupons' };
+/** Where weak settings are tolerated; anywhere else (NODE_ENV unset included) they stop start-up. */
+const LENIENT_ENVS = ['development', 'test'];
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+const MIN_ADMIN_PASSWORD_LENGTH = 12;
+/** Passwords that appear in examples (this project's among them): as good as public. */
+const KNOWN_DEFAULT_PASSWORDS = new Set(['change-me-please', 'changeme123!', 'administrator', 'password1234', 'admin-password', 'adminadminadmin']);
 const MIN_PRODUCTION_SECRET_DISTINCT_CHARS = 12;
 
 type Env = Record<string, string | undefined>;
@@ -116,17 +121,20 @@ function databaseUrl(env: Env): { url: string; embedded: boolean } {
 
 /** Validates the environment; throws ConfigError (one line, naming the variable) on the first problem. */
 export function loadAppConfig(env: Env): AppConfig {
-  const nodeEnv = env.NODE_ENV?.trim() || 'development';
-  const production = nodeEnv === 'production';
+  const nodeEnv = env.NODE_ENV?.trim() || '';
+  // Every check a deployment needs holds unless the environment says it is a developer's or a test's:
+  // a host where NODE_ENV was simply never set (`npm run start:prod`) is treated as production.
+  const strict = !LENIENT_ENVS.includes(nodeEnv);
+  const why = `unless NODE_ENV is ${LENIENT_ENVS.join(' or ')}`;
 
   const secret = env.JWT_SECRET_KEY || undefined;
-  if (production && !secret) throw new ConfigError('JWT_SECRET_KEY', 'is required when NODE_ENV=production');
-  if (production && Buffer.byteLength(secret!, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
-    throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes when NODE_ENV=production`);
+  if (strict && !secret) throw new ConfigError('JWT_SECRET_KEY', `is required ${why}`);
+  if (strict && Buffer.byteLength(secret!, 'utf8') < MIN_PRODUCTION_SECRET_BYTES) {
+    throw new ConfigError('JWT_SECRET_KEY', `must be at least ${MIN_PRODUCTION_SECRET_BYTES} bytes ${why}`);
   }
   // long but guessable ('xxxx…', '1234…1234'): a placeholder, not a key
-  if (production && new Set(secret).size < MIN_PRODUCTION_SECRET_DISTINCT_CHARS) {
-    throw new ConfigError('JWT_SECRET_KEY', `is too repetitive to be a key (use e.g. openssl rand -hex 32) when NODE_ENV=production`);
+  if (strict && new Set(secret).size < MIN_PRODUCTION_SECRET_DISTINCT_CHARS) {
+    throw new ConfigError('JWT_SECRET_KEY', `is too repetitive to be a key (use e.g. openssl rand -hex 32) ${why}`);
   }
   const expiresIn = env.JWT_EXPIRES_IN?.trim() || '1h';
   const expiresInSeconds = parseDurationSeconds(expiresIn);
@@ -136,7 +144,7 @@ export function loadAppConfig(env: Env): AppConfig {
 
   const database = databaseUrl(env);
   // in production the data must live in a database of its own, not inside the service's files
-  if (production && database.embedded) throw new ConfigError('DATABASE_URL', '(or DATABASE_HOST) is required when NODE_ENV=production');
+  if (strict && database.embedded) throw new ConfigError('DATABASE_URL', `(or DATABASE_HOST) is required ${why}`);
 
   const strategy = oneOf(env, 'ISSUANCE_STRATEGY', ISSUANCE_STRATEGIES, 'pessimistic');
   const redisUrl = env.REDIS_URL?.trim() || undefined;
@@ -148,10 +156,16 @@ export function loadAppConfig(env: Env): AppConfig {
   if (Boolean(adminEmail) !== Boolean(adminPassword)) {
     throw new ConfigError(adminEmail ? 'ADMIN_PASSWORD' : 'ADMIN_EMAIL', 'must be set together with the other of ADMIN_EMAIL/ADMIN_PASSWORD');
   }
+  if (strict && adminPassword && adminPassword.length < MIN_ADMIN_PASSWORD_LENGTH) {
+    throw new ConfigError('ADMIN_PASSWORD', `must be at least ${MIN_ADMIN_PASSWORD_LENGTH} characters ${why}`);
+  }
+  if (strict && adminPassword && KNOWN_DEFAULT_PASSWORDS.has(adminPassword.toLowerCase())) {
+    throw new ConfigError('ADMIN_PASSWORD', `is a published example password; choose one of your own (${why})`);
+  }
   if (adminPassword && adminPassword.length < 8) throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
 
   return {
-    nodeEnv,
+    nodeEnv: nodeEnv || 'production',
     port: int(env, 'PORT', 3000, 0, 65535),
     database: {
       ...database,

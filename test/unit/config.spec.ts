@@ -2,40 +2,71 @@ import { randomBytes } from 'node:crypto';
 import { loadAppConfig } from '../../src/config/app-config';
 
 const strong = randomBytes(32).toString('hex');
+const dev = { NODE_ENV: 'development' };
 
 describe('configuration', () => {
   it('has working defaults in development, with the embedded database when none is configured', () => {
-    const config = loadAppConfig({});
+    const config = loadAppConfig(dev);
     expect(config).toMatchObject({ port: 3000, strategy: 'pessimistic', runWorker: true, logLevel: 'info' });
     expect(config.database).toMatchObject({ embedded: true, url: expect.stringContaining('127.0.0.1:54329') });
     expect(config.jwt.expiresInSeconds).toBe(3600);
   });
 
   it('builds the database URL from DATABASE_* parts, and DATABASE_URL wins over them', () => {
-    const parts = loadAppConfig({ DATABASE_HOST: 'db', DATABASE_PORT: '6543', DATABASE_USER: 'app', DATABASE_PASSWORD: 'p@ss', DATABASE_NAME: 'coupons' });
+    const parts = loadAppConfig({
+      ...dev,
+      DATABASE_HOST: 'db',
+      DATABASE_PORT: '6543',
+      DATABASE_USER: 'app',
+      DATABASE_PASSWORD: 'p@ss',
+      DATABASE_NAME: 'coupons',
+    });
     expect(parts.database).toMatchObject({ embedded: false, url: 'postgres://app:p%40ss@db:6543/coupons' });
-    const both = loadAppConfig({ DATABASE_HOST: 'db', DATABASE_URL: 'postgres://u@h:1/d' });
+    const both = loadAppConfig({ ...dev, DATABASE_HOST: 'db', DATABASE_URL: 'postgres://u@h:1/d' });
     expect(both.database.url).toBe('postgres://u@h:1/d');
   });
 
   it.each([
     [{ NODE_ENV: 'production' }, /^Invalid configuration: JWT_SECRET_KEY is required/],
-    [{ NODE_ENV: 'production', JWT_SECRET_KEY: strong }, /^Invalid configuration: DATABASE_URL \(or DATABASE_HOST\) is required when NODE_ENV=production/],
+    [
+      { NODE_ENV: 'production', JWT_SECRET_KEY: strong },
+      /^Invalid configuration: DATABASE_URL \(or DATABASE_HOST\) is required unless NODE_ENV is development or test/,
+    ],
+    // NODE_ENV unset (a host running `npm run start:prod`) or anything but development/test: as strict as production
+    [{}, /^Invalid configuration: JWT_SECRET_KEY is required unless NODE_ENV is development or test/],
+    [{ JWT_SECRET_KEY: 'short', DATABASE_HOST: 'db' }, /^Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes/],
+    [{ NODE_ENV: 'staging', JWT_SECRET_KEY: strong }, /^Invalid configuration: DATABASE_URL/],
+    [
+      { JWT_SECRET_KEY: strong, DATABASE_HOST: 'db', ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'short-pass' },
+      /^Invalid configuration: ADMIN_PASSWORD must be at least 12 characters/,
+    ],
+    [
+      { JWT_SECRET_KEY: strong, DATABASE_HOST: 'db', ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'change-me-please' },
+      /^Invalid configuration: ADMIN_PASSWORD is a published example password/,
+    ],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'short' }, /^Invalid configuration: JWT_SECRET_KEY must be at least 32 bytes/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: 'x'.repeat(64) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
     [{ NODE_ENV: 'production', JWT_SECRET_KEY: '1234567890'.repeat(4) }, /^Invalid configuration: JWT_SECRET_KEY is too repetitive/],
-    [{ JWT_EXPIRES_IN: 'forever' }, /^Invalid configuration: JWT_EXPIRES_IN/],
-    [{ JWT_EXPIRES_IN: '7d' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
-    [{ JWT_EXPIRES_IN: '86401' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
-    [{ ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
-    [{ ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],
-    [{ PORT: 'eighty' }, /^Invalid configuration: PORT must be an integer/],
-    [{ RUN_WORKER: 'maybe' }, /^Invalid configuration: RUN_WORKER must be true or false/],
-    [{ LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL/],
-    [{ DATABASE_URL: 'mysql://x/y' }, /^Invalid configuration: DATABASE_URL/],
-    [{ ADMIN_EMAIL: 'a@b.c' }, /^Invalid configuration: ADMIN_PASSWORD/],
+    [{ ...dev, JWT_EXPIRES_IN: 'forever' }, /^Invalid configuration: JWT_EXPIRES_IN/],
+    [{ ...dev, JWT_EXPIRES_IN: '7d' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
+    [{ ...dev, JWT_EXPIRES_IN: '86401' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
+    [{ ...dev, ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
+    [{ ...dev, ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],
+    [{ ...dev, PORT: 'eighty' }, /^Invalid configuration: PORT must be an integer/],
+    [{ ...dev, RUN_WORKER: 'maybe' }, /^Invalid configuration: RUN_WORKER must be true or false/],
+    [{ ...dev, LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL/],
+    [{ ...dev, DATABASE_URL: 'mysql://x/y' }, /^Invalid configuration: DATABASE_URL/],
+    [{ ...dev, ADMIN_EMAIL: 'a@b.c' }, /^Invalid configuration: ADMIN_PASSWORD/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
+  });
+
+  it('development and test tolerate what a developer uses: no secret, the embedded database, a short admin password', () => {
+    for (const NODE_ENV of ['development', 'test']) {
+      expect(loadAppConfig({ NODE_ENV, JWT_SECRET_KEY: 'short', ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'change-me-please' }).admin?.password).toBe(
+        'change-me-please',
+      );
+    }
   });
 
   it('accepts a strong secret in production', () => {
