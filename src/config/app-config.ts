@@ -54,6 +54,8 @@ export abstract class AppConfig {
     authPerMinute: number;
     /** Sign-ups per client address per hour, on top of authPerMinute; 0 turns the limit off. */
     signupPerHour: number;
+    /** Polls and lists per user per second (admins not counted); 0 turns the limit off. */
+    readPerSecond: number;
   };
 }
 
@@ -188,6 +190,7 @@ export function loadAppConfig(env: Env): AppConfig {
       issuePerSecond: int(env, 'RATE_LIMIT_ISSUE_PER_SECOND', 10, 0, 1_000_000),
       authPerMinute: int(env, 'RATE_LIMIT_AUTH_PER_MINUTE', 60, 0, 1_000_000),
       signupPerHour: int(env, 'RATE_LIMIT_SIGNUP_PER_HOUR', 20, 0, 1_000_000),
+      readPerSecond: int(env, 'RATE_LIMIT_READ_PER_SECOND', 50, 0, 1_000_000),
     },
   };
 }

@@ -10,6 +10,7 @@ import { CouponView } from './coupon.view';
 import { CouponsService } from './coupons.service';
 import { CreateCouponDto } from './dto/create-coupon.dto';
 import { UpdateCouponDto } from './dto/update-coupon.dto';
+import { ReadRateLimit } from '../rate-limit/rate-limit.decorators';
 
 @ApiTags('coupons')
 @ApiBearerAuth()
@@ -25,14 +26,17 @@ export class CouponsController {
   }
 
   @Get()
+  @ReadRateLimit()
   @ApiOkResponse({ type: CouponPageResponse, description: 'newest first' })
+  @ApiErrors(ErrorCode.RATE_LIMITED)
   list(@Query() page: PageQuery): Promise<Page<CouponView>> {
     return this.coupons.list(page.cursor, page.limit);
   }
 
   @Get(':id')
+  @ReadRateLimit()
   @ApiOkResponse({ type: CouponView })
-  @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.RATE_LIMITED)
   get(@IdParam() id: number): Promise<CouponView> {
     return this.coupons.getView(id);
   }

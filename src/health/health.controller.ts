@@ -8,6 +8,10 @@ import { unavailable } from '../common/errors/domain.error';
 import { DependencyProbe, IssuanceStrategy } from '../issuance/strategies/issuance.strategy';
 
 const PROBE_TIMEOUT_MS = 2000;
+/** Readiness is answered from a result at most this old. */
+const READY_RESULT_MAX_AGE_MS = 1000;
+
+type ReadyResult = HealthCheckResult & { strategy: string };
 
 const READY_EXAMPLE = {
   status: 'ok',
@@ -31,17 +35,27 @@ export class HealthController {
     private readonly strategy: IssuanceStrategy,
   ) {}
 
+  /** The last readiness check (its promise: callers during a check share it too). */
+  private last?: { at: number; result: Promise<ReadyResult> };
+
   @Get()
   @ApiOkResponse({ description: 'Ready (the same as /health/ready)', schema: { example: READY_EXAMPLE } })
   @ApiErrors(ErrorCode.UNAVAILABLE)
-  check(): Promise<HealthCheckResult & { strategy: string }> {
+  check(): Promise<ReadyResult> {
     return this.ready();
   }
 
   @Get('ready')
   @ApiOkResponse({ description: 'PostgreSQL and the strategy’s dependencies answer', schema: { example: READY_EXAMPLE } })
   @ApiErrors(ErrorCode.UNAVAILABLE)
-  async ready(): Promise<HealthCheckResult & { strategy: string }> {
+  ready(): Promise<ReadyResult> {
+    // anyone may ask, as often as they like: the probes run once a second at most, shared by all
+    const now = Date.now();
+    if (!this.last || now - this.last.at >= READY_RESULT_MAX_AGE_MS) this.last = { at: now, result: this.probeAll() };
+    return this.last.result;
+  }
+
+  private async probeAll(): Promise<ReadyResult> {
     try {
       const result = await this.health.check([
         () => this.database.pingCheck('database', { timeout: PROBE_TIMEOUT_MS }),
@@ -77,9 +91,13 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** "database (timeout), redis (connection refused)" from terminus's 503 body. */
+/** Addresses of internal hosts (`10.0.0.5:6379`, `[::1]:5432`, `db.internal:5432`): not for a public body. */
+const HOST_AND_PORT = /\[[\da-f:.]+\](:\d+)?|\b(\d{1,3}\.){3}\d{1,3}(:\d+)?|\b[a-z\d-]+(\.[a-z\d-]+)*:\d{2,5}\b/gi;
+const withoutHosts = (message: string) => message.replace(HOST_AND_PORT, '<host>');
+
+/** "database (timeout), redis (connect ECONNREFUSED <host>)" from terminus's 503 body. */
 function describeDown(error: unknown): string {
   const body = (error as { getResponse?: () => unknown }).getResponse?.() as HealthCheckResult | undefined;
-  const down = Object.entries(body?.error ?? {}).map(([name, detail]) => `${name} (${String(detail?.message ?? 'down')})`);
-  return down.length ? down.join(', ') : (error as Error).message;
+  const down = Object.entries(body?.error ?? {}).map(([name, detail]) => `${name} (${withoutHosts(String(detail?.message ?? 'down'))})`);
+  return down.length ? down.join(', ') : withoutHosts((error as Error).message);
 }

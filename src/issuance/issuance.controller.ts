@@ -10,7 +10,7 @@ import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
 import { IssueRequestDto } from './dto/issue-request.dto';
 import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
-import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
+import { IssueRateLimit, ReadRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
 import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
@@ -50,8 +50,9 @@ export class IssuanceController {
   }
 
   @Get('issue')
+  @ReadRateLimit()
   @ApiOkResponse({ type: IssueStateResponse })
-  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED)
+  @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED, ErrorCode.RATE_LIMITED)
   state(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<IssueState> {
     return this.issuance.state(couponId, user.id);
   }

@@ -1,3 +1,5 @@
+import { ApiErrors } from '../common/decorators/api-errors.decorator';
+import { ErrorCode } from '../common/errors/error-code';
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
@@ -7,6 +9,7 @@ import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { UserCouponPageResponse } from './issuance.responses';
 import { IssueStore, UserCouponView } from './issue.store';
 import { ISSUE_STATUSES, type IssueStatus } from './issue.view';
+import { ReadRateLimit } from '../rate-limit/rate-limit.decorators';
 
 export class MyCouponsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ISSUE_STATUSES, description: 'only issues in this status' })
@@ -22,7 +25,9 @@ export class MyCouponsController {
   constructor(private readonly issues: IssueStore) {}
 
   @Get()
+  @ReadRateLimit()
   @ApiOkResponse({ type: UserCouponPageResponse, description: 'newest first' })
+  @ApiErrors(ErrorCode.RATE_LIMITED)
   list(@CurrentUser() user: AuthUser, @Query() query: MyCouponsQuery): Promise<Page<UserCouponView>> {
     return this.issues.pageForUser(user.id, query.cursor, query.limit ?? DEFAULT_PAGE_SIZE, query.status);
   }

@@ -6,7 +6,8 @@ import { RateLimitGuard } from './rate-limit.guard';
 export const ISSUE_LIMIT = 'issue';
 export const AUTH_LIMIT = 'auth';
 export const SIGNUP_LIMIT = 'signup';
-const ALL_LIMITS = [ISSUE_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT];
+export const READ_LIMIT = 'read';
+const ALL_LIMITS = [ISSUE_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT, READ_LIMIT];
 
 const limitedBy = (...names: string[]) =>
   applyDecorators(UseGuards(RateLimitGuard), SkipThrottle(Object.fromEntries(ALL_LIMITS.map((name) => [name, !names.includes(name)]))));
@@ -17,3 +18,5 @@ export const IssueRateLimit = () => limitedBy(ISSUE_LIMIT);
 export const AuthRateLimit = () => limitedBy(AUTH_LIMIT);
 /** The auth limit, and RATE_LIMIT_SIGNUP_PER_HOUR per client address: accounts are not free to mint. */
 export const SignupRateLimit = () => limitedBy(AUTH_LIMIT, SIGNUP_LIMIT);
+/** RATE_LIMIT_READ_PER_SECOND per user on reads that cost a query (polls, lists); admins are not counted. */
+export const ReadRateLimit = () => limitedBy(READ_LIMIT);

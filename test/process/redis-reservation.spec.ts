@@ -193,6 +193,7 @@ describe('redis strategy with its own Redis server', () => {
       const notReady = await t.http('GET', '/health/ready');
       expect(notReady.status).toBe(503);
       expect(notReady.body).toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/not ready: redis \(/) });
+      expect(notReady.body.message).not.toMatch(/127\.0\.0\.1|:\d{4,5}\b/); // no internal host in a public body
       expect((await t.http('GET', '/health')).status).toBe(503);
       expect((await t.http('GET', '/health/live')).status).toBe(200); // alive: no restart needed, only no traffic
 

@@ -65,6 +65,8 @@ const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'star
 export class ReservationStore {
   private readonly logger = new Logger(ReservationStore.name);
   private readonly scripts: ReservationScripts;
+  /** Lazy rebuilds under way in this process, by coupon. */
+  private readonly rebuilding = new Map<number, Promise<void>>();
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -194,6 +196,18 @@ export class ReservationStore {
    * state that another process installed meanwhile; 'replace' makes PostgreSQL's truth win.
    */
   async rebuild(couponId: number, mode: 'if-missing' | 'replace'): Promise<void> {
+    if (mode === 'replace') return this.load(couponId, mode);
+    // requests that find the state missing at once wait for one rebuild, not one each (a coupon
+    // that does not exist costs one transaction per wave of requests, not one per request)
+    let running = this.rebuilding.get(couponId);
+    if (!running) {
+      running = this.load(couponId, mode).finally(() => this.rebuilding.delete(couponId));
+      this.rebuilding.set(couponId, running);
+    }
+    return running;
+  }
+
+  private async load(couponId: number, mode: 'if-missing' | 'replace'): Promise<void> {
     const keys = couponKeys(couponId);
     const { coupon, holders } = await this.db.transaction('REPEATABLE READ', async (tx) => {
       const [row] = await tx.query(
