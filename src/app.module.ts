@@ -23,7 +23,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        ...(config.redisUrl ? [RedisModule.forRoot({ url: config.redisUrl, warnIfNotDurable: config.strategy === 'queue' }), ReservationModule] : []),
+        ...(config.redis ? [RedisModule.forRoot({ endpoint: config.redis, warnIfNotDurable: config.strategy === 'queue' }), ReservationModule] : []),
         MetricsModule,
         RateLimitModule,
         AuthModule,

@@ -9,8 +9,7 @@ import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
-import type Redis from 'ioredis';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, type RedisClient } from '../redis/redis.module';
 import { LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempt.store';
 import { LoginAttempts } from './login-attempts';
 import { SessionController } from './session.controller';
@@ -38,7 +37,7 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
       // shared by every instance where the service has Redis; per process otherwise
       provide: LoginAttemptStore,
       inject: [{ token: REDIS, optional: true }],
-      useFactory: (redis?: Redis) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
+      useFactory: (redis?: RedisClient) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
     },
     PasswordHasher,
     TokenService,

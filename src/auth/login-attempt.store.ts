@@ -1,6 +1,6 @@
+import type { RedisClient } from '../redis/redis.module';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type Redis from 'ioredis';
 
 /** Whose attempts are counted: this account from this client address, and this account from anywhere. */
 export interface AttemptKeys {
@@ -51,7 +51,7 @@ interface LoginScripts {
 export class RedisLoginAttemptStore extends LoginAttemptStore {
   private readonly scripts: LoginScripts;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     super();
     redis.defineCommand('loginBegin', { numberOfKeys: 3, lua: lua('login-begin.lua') });
     redis.defineCommand('loginEnd', { numberOfKeys: 3, lua: lua('login-end.lua') });

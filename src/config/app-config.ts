@@ -28,11 +28,12 @@ export abstract class AppConfig {
   port: number;
   database: DatabaseConfig;
   /**
-   * The Redis the service uses: set when the strategy keeps state in Redis (redis, queue). The
-   * pessimistic strategy needs nothing but PostgreSQL and leaves REDIS_URL unused; its limits,
-   * log-in records and caches then live in the process.
+   * The Redis the service uses: set when the strategy keeps state in Redis (redis, queue), one
+   * server (REDIS_URL) or a Redis Cluster (REDIS_CLUSTER_NODES, which wins). The pessimistic
+   * strategy needs nothing but PostgreSQL and leaves both unused; its limits, log-in records and
+   * caches then live in the process.
    */
-  redisUrl?: string;
+  redis?: RedisEndpoint;
   jwt: {
     /** HS256 secret; undefined in development means "use the one kept under .data/". */
     secret?: string;
@@ -121,6 +122,24 @@ function databaseUrl(env: Env): { url: string; embedded: boolean } {
   return { url: `postgres://${e.user}:${e.password}@127.0.0.1:${e.port}/${e.database}`, embedded: true };
 }
 
+/** One Redis server, or the seed nodes of a Redis Cluster. */
+export type RedisEndpoint = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: { host: string; port: number }[] };
+
+function redisEndpoint(env: Env): RedisEndpoint | undefined {
+  const seeds = env.REDIS_CLUSTER_NODES?.trim();
+  if (seeds) {
+    const nodes = seeds.split(',').map((entry) => {
+      const match = /^([\w.-]+|\[[\da-fA-F:]+\]):(\d{1,5})$/.exec(entry.trim());
+      if (!match || Number(match[2]) > 65535) throw new ConfigError('REDIS_CLUSTER_NODES', `must be host:port,host:port,…; "${entry.trim()}" is not host:port`);
+      return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
+    });
+    return { kind: 'cluster', nodes };
+  }
+  const url = env.REDIS_URL?.trim() || undefined;
+  if (url && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', 'must look like redis://host:port[/db]');
+  return url ? { kind: 'single', url } : undefined;
+}
+
 /** Validates the environment; throws ConfigError (one line, naming the variable) on the first problem. */
 export function loadAppConfig(env: Env): AppConfig {
   const nodeEnv = env.NODE_ENV?.trim() || '';
@@ -149,9 +168,8 @@ export function loadAppConfig(env: Env): AppConfig {
   if (strict && database.embedded) throw new ConfigError('DATABASE_URL', `(or DATABASE_HOST) is required ${why}`);
 
   const strategy = oneOf(env, 'ISSUANCE_STRATEGY', ISSUANCE_STRATEGIES, 'pessimistic');
-  const redisUrl = env.REDIS_URL?.trim() || undefined;
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL', 'must look like redis://host:port[/db]');
-  if (strategy !== 'pessimistic' && !redisUrl) throw new ConfigError('REDIS_URL', `is required by ISSUANCE_STRATEGY=${strategy}`);
+  const redis = redisEndpoint(env);
+  if (strategy !== 'pessimistic' && !redis) throw new ConfigError('REDIS_URL', `(or REDIS_CLUSTER_NODES) is required by ISSUANCE_STRATEGY=${strategy}`);
 
   const adminEmail = env.ADMIN_EMAIL?.trim();
   const adminPassword = env.ADMIN_PASSWORD;
@@ -177,7 +195,7 @@ export function loadAppConfig(env: Env): AppConfig {
       statementTimeoutMs: int(env, 'DB_STATEMENT_TIMEOUT_MS', 10_000, 1, 600_000),
       logging: bool(env, 'DB_LOGGING', false),
     },
-    redisUrl: strategy === 'pessimistic' ? undefined : redisUrl,
+    redis: strategy === 'pessimistic' ? undefined : redis,
     jwt: { secret, expiresInSeconds },
     strategy,
     runWorker: bool(env, 'RUN_WORKER', true),

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis/redis.module';
 import { Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import type { CouponView } from './coupon.view';
 
 /** How stale a cached campaign may be: its counters move with every issue. */
@@ -21,7 +21,7 @@ export abstract class CouponViewCache {
 export class RedisCouponViewCache extends CouponViewCache {
   private readonly logger = new Logger('CouponViewCache');
 
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     super();
   }
 

@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CouponEntity } from './coupon.entity';
-import type Redis from 'ioredis';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, type RedisClient } from '../redis/redis.module';
 import { CouponViewCache, NoCouponViewCache, RedisCouponViewCache } from './coupon-view.cache';
 import { CouponsController } from './coupons.controller';
 import { CouponsService } from './coupons.service';
@@ -15,7 +14,7 @@ import { CouponsService } from './coupons.service';
     {
       provide: CouponViewCache,
       inject: [{ token: REDIS, optional: true }],
-      useFactory: (redis?: Redis) => (redis ? new RedisCouponViewCache(redis) : new NoCouponViewCache()),
+      useFactory: (redis?: RedisClient) => (redis ? new RedisCouponViewCache(redis) : new NoCouponViewCache()),
     },
   ],
   exports: [CouponsService],

@@ -1,6 +1,6 @@
+import type { RedisClient } from '../redis/redis.module';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Worker } from 'bullmq';
-import type Redis from 'ioredis';
 import type { Counter } from 'prom-client';
 import type { KeyedBatcher } from '../common/keyed-batcher';
 import { IssueCanceller } from '../issuance/issue-canceller';
@@ -58,7 +58,7 @@ export class IssueProcessor {
     this.cancellation = new ReservedCancellation(reservations, canceller);
   }
 
-  start(connection: Redis, { concurrency }: ProcessorOptions): void {
+  start(connection: RedisClient, { concurrency }: ProcessorOptions): void {
     this.worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {
       connection,
       prefix: QUEUE_PREFIX,

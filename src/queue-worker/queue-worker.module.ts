@@ -1,5 +1,4 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import Redis from 'ioredis';
 import { Counter } from 'prom-client';
 import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
@@ -10,7 +9,7 @@ import { ReservationModule } from '../issuance/reservation/reservation.module';
 import { ReservationStore } from '../issuance/reservation/reservation.store';
 import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { REDIS, RedisModule } from '../redis/redis.module';
+import { createWorkerConnection, REDIS, type RedisClient, RedisModule } from '../redis/redis.module';
 import { IssueProcessor, SETTLED_COUNTER, WORKER_CONNECTION } from './issue.processor';
 import { PendingSweeper } from './pending-sweeper';
 import { QueueWorker } from './queue-worker';
@@ -27,13 +26,13 @@ import { QueueWorker } from './queue-worker';
     {
       provide: IssueQueue,
       inject: [REDIS, ReservationStore],
-      useFactory: (redis: Redis, reservations: ReservationStore) => new IssueQueue(redis, reservations),
+      useFactory: (redis: RedisClient, reservations: ReservationStore) => new IssueQueue(redis, reservations),
     },
     {
       // BullMQ's blocking reads need a connection that waits instead of failing fast
       provide: WORKER_CONNECTION,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new Redis(config.redisUrl!, { maxRetriesPerRequest: null, connectionName: 'coupon-worker' }),
+      useFactory: (config: AppConfig) => createWorkerConnection(config.redis!, 'coupon-worker'),
     },
     {
       provide: SETTLED_COUNTER,
@@ -60,7 +59,7 @@ export class QueueWorkerModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        RedisModule.forRoot({ url: config.redisUrl!, warnIfNotDurable: true }),
+        RedisModule.forRoot({ endpoint: config.redis!, warnIfNotDurable: true }),
         MetricsModule,
         QueueWorkerModule,
       ],

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis/redis.module';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
 import { IssueQueue } from '../issuance/queue/issue-queue';
 import { IssueProcessor, WORKER_CONNECTION } from './issue.processor';
@@ -20,7 +20,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     private readonly processor: IssueProcessor,
     private readonly sweeper: PendingSweeper,
     private readonly queue: IssueQueue,
-    @Inject(WORKER_CONNECTION) private readonly connection: Redis,
+    @Inject(WORKER_CONNECTION) private readonly connection: RedisClient,
   ) {}
 
   onApplicationBootstrap(): void {

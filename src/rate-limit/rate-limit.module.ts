@@ -1,8 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 import { AppConfig } from '../config/app-config';
-import { REDIS } from '../redis/redis.module';
+import { REDIS, RedisClient } from '../redis/redis.module';
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../common/auth-user';
 import { AUTH_LIMIT, ISSUE_LIMIT, READ_LIMIT, SIGNUP_LIMIT } from './rate-limit.decorators';
@@ -16,7 +15,7 @@ import { RedisRateLimitStorage } from './redis-rate-limit.storage';
   imports: [
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, { token: REDIS, optional: true }],
-      useFactory: (config: AppConfig, redis?: Redis) => ({
+      useFactory: (config: AppConfig, redis?: RedisClient) => ({
         throttlers: [
           { name: ISSUE_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
           { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },

@@ -1,5 +1,5 @@
+import type { RedisClient } from '../redis/redis.module';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 
 /** ThrottlerStorage's record shape (its module path is internal to @nestjs/throttler). */
 interface ThrottlerStorageRecord {
@@ -21,7 +21,7 @@ return {hits, redis.call('PTTL', KEYS[1])}`;
  * ~15% of issue throughput here. This one is a four-line script called by EVALSHA, auto-pipelined.
  */
 export class RedisRateLimitStorage implements ThrottlerStorage {
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     redis.defineCommand('rateLimitHit', { numberOfKeys: 1, lua: HIT_LUA });
   }
 

@@ -51,7 +51,11 @@ describe('configuration', () => {
     [{ ...dev, JWT_EXPIRES_IN: '7d' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
     [{ ...dev, JWT_EXPIRES_IN: '86401' }, /^Invalid configuration: JWT_EXPIRES_IN must be at most 24h/],
     [{ ...dev, ISSUANCE_STRATEGY: 'optimistic' }, /^Invalid configuration: ISSUANCE_STRATEGY must be one of pessimistic, redis, queue/],
-    [{ ...dev, ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL is required by ISSUANCE_STRATEGY=redis/],
+    [{ ...dev, ISSUANCE_STRATEGY: 'redis' }, /^Invalid configuration: REDIS_URL \(or REDIS_CLUSTER_NODES\) is required by ISSUANCE_STRATEGY=redis/],
+    [
+      { ...dev, ISSUANCE_STRATEGY: 'redis', REDIS_CLUSTER_NODES: '10.0.0.1:7000,redis-b' },
+      /^Invalid configuration: REDIS_CLUSTER_NODES must be host:port,host:port,…; "redis-b"/,
+    ],
     [{ ...dev, PORT: 'eighty' }, /^Invalid configuration: PORT must be an integer/],
     [{ ...dev, RUN_WORKER: 'maybe' }, /^Invalid configuration: RUN_WORKER must be true or false/],
     [{ ...dev, LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL/],
@@ -67,6 +71,27 @@ describe('configuration', () => {
         'change-me-please',
       );
     }
+  });
+
+  it('REDIS_CLUSTER_NODES, when set, is used instead of REDIS_URL', () => {
+    const config = loadAppConfig({
+      ...dev,
+      ISSUANCE_STRATEGY: 'queue',
+      REDIS_URL: 'redis://one:6379',
+      REDIS_CLUSTER_NODES: 'a:7000, 10.0.0.2:7001,[::1]:7002',
+    });
+    expect(config.redis).toEqual({
+      kind: 'cluster',
+      nodes: [
+        { host: 'a', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+        { host: '::1', port: 7002 },
+      ],
+    });
+    expect(loadAppConfig({ ...dev, ISSUANCE_STRATEGY: 'redis', REDIS_URL: 'redis://one:6379', REDIS_CLUSTER_NODES: '' }).redis).toEqual({
+      kind: 'single',
+      url: 'redis://one:6379',
+    });
   });
 
   it('accepts a strong secret in production', () => {

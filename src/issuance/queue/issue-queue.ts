@@ -1,7 +1,7 @@
+import type { RedisClient } from '../../redis/redis.module';
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import type Redis from 'ioredis';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
 import { ReservationStore } from '../reservation/reservation.store';
@@ -41,6 +41,9 @@ export class IssueQueue {
   readonly queue: Queue<IssueJob>;
   private readonly batcher = new KeyedBatcher<number, number, void>(
     async (couponId, userIds) => {
+      // a 202 is promised only once a replica holds the reservations (on a cluster with replicas):
+      // otherwise 503, and the requests stay pending, so the sweeper enqueues them; nothing is lost
+      if (!(await this.reservations.replicated(couponId))) throw unavailable('the request is not yet held by a Redis replica; ask again');
       await this.enqueue(couponId, userIds);
       return userIds.map(() => ({ ok: true, value: undefined }));
     },
@@ -48,7 +51,7 @@ export class IssueQueue {
   );
 
   constructor(
-    connection: Redis,
+    connection: RedisClient,
     private readonly reservations: ReservationStore,
   ) {
     this.queue = new Queue<IssueJob>(ISSUE_QUEUE, { connection, prefix: QUEUE_PREFIX });

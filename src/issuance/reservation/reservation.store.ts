@@ -4,12 +4,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type Redis from 'ioredis';
+import Redis, { Cluster } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { couponNotFound, unavailable } from '../../common/errors/domain.error';
 import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange } from '../../coupons/coupons.service';
-import { REDIS } from '../../redis/redis.module';
+import { REDIS, type RedisClient } from '../../redis/redis.module';
 import type { Refusal } from '../refusal';
 import { couponKeys } from './coupon-keys';
 
@@ -36,10 +36,12 @@ const STAGE_CHUNK = 5000;
  */
 const GIVE_BACK_DEADLINE_MS = 10_000;
 const SETTLE_RECHECK_MS = 20;
+/** How long an accepted request waits for a replica to hold it before the answer is 503. */
+const REPLICA_WAIT_MS = 500;
 
-/** The scripts as ioredis commands; reserve and release take their key count first (optional keys). */
+/** The scripts as ioredis commands, each with a fixed number of keys (see reserve.lua for why). */
 interface ReservationScripts {
-  couponReserve(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
+  couponReserve(...keysThenArgs: (string | number)[]): Promise<ScriptReply>;
   couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
   couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep>;
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
@@ -65,15 +67,19 @@ const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'star
 export class ReservationStore {
   private readonly logger = new Logger(ReservationStore.name);
   private readonly scripts: ReservationScripts;
+  /** Replicas connected to each master, as last asked. */
+  private readonly replicaCounts = new Map<string, { count: number; at: number }>();
+  /** Each coupon's cluster slot (it never changes). */
+  private readonly slots = new Map<number, number>();
   /** Lazy rebuilds under way in this process, by coupon. */
   private readonly rebuilding = new Map<number, Promise<void>>();
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @InjectDataSource() private readonly db: DataSource,
   ) {
     this.scripts = redis as unknown as ReservationScripts;
-    redis.defineCommand('couponReserve', { lua: lua('reserve.lua') });
+    redis.defineCommand('couponReserve', { numberOfKeys: 3, lua: lua('reserve.lua') });
     redis.defineCommand('couponRelease', { numberOfKeys: 6, lua: lua('release.lua') });
     redis.defineCommand('couponGiveBack', { numberOfKeys: 4, lua: lua('give-back.lua') });
     redis.defineCommand('couponSettle', { numberOfKeys: 5, lua: lua('settle.lua') });
@@ -87,8 +93,7 @@ export class ReservationStore {
    */
   async reserve(couponId: number, userId: number, { recordPending = false } = {}): Promise<Verdict> {
     const k = couponKeys(couponId);
-    const keys = recordPending ? [k.meta, k.holders, k.pending] : [k.meta, k.holders];
-    const run = () => this.scripts.couponReserve(keys.length, ...keys, userId, Date.now());
+    const run = () => this.scripts.couponReserve(k.meta, k.holders, k.pending, userId, Date.now(), recordPending ? '1' : '0');
     let reply = await run();
     if (reply === 'MISSING') {
       await this.rebuild(couponId, 'if-missing');
@@ -154,6 +159,44 @@ export class ReservationStore {
   async markQueued(couponId: number, userIds: number[], jobId: string): Promise<void> {
     const stamp = `${Date.now()}:${jobId}`;
     await this.redis.hset(couponKeys(couponId).pending, Object.fromEntries(userIds.map((u) => [String(u), stamp])));
+  }
+
+  /**
+   * On a Redis Cluster with replicas: waits until at least one replica of the coupon's master holds
+   * every write sent to that master so far on this connection (WAIT, which counts per connection:
+   * the reservation scripts went over this same one). False when none confirms within `withinMs`.
+   * Redis replicates asynchronously, so without this a master that dies right after answering can
+   * take an accepted request with it. One server, or a cluster without replicas: nothing to wait for.
+   */
+  async replicated(couponId: number, withinMs = REPLICA_WAIT_MS): Promise<boolean> {
+    const cluster = this.redis;
+    if (!(cluster instanceof Cluster) || cluster.nodes('slave').length === 0) return true;
+    const key = couponKeys(couponId).meta;
+    let slot = this.slots.get(couponId);
+    if (slot === undefined) {
+      slot = Number(await cluster.call('CLUSTER', 'KEYSLOT', key));
+      this.slots.set(couponId, slot);
+    }
+    const owner = cluster.slots[slot]?.[0];
+    const master = cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner);
+    if (!master) return false; // the slot map is being refreshed (a failover): not confirmed
+    // A master left without any replica (its own just failed over to it, and the old one has not
+    // rejoined) cannot confirm anything: waiting would refuse every request until one rejoins. It
+    // then answers as one Redis server does, durable by its append-only file; said once.
+    if (!(await this.hasReplica(master, owner!))) return true;
+    return Number(await master.call('WAIT', 1, withinMs)) >= 1;
+  }
+
+  /** Whether this master has a replica connected now (asked at most once a second per master). */
+  private async hasReplica(master: Redis, name: string): Promise<boolean> {
+    const known = this.replicaCounts.get(name);
+    if (known && Date.now() - known.at < 1000) return known.count > 0;
+    const info = String(await master.call('INFO', 'replication'));
+    const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    if (count === 0 && (known?.count ?? 1) > 0)
+      this.logger.warn(`Redis master ${name} has no replica: accepted requests are not confirmed on a second node until one rejoins`);
+    this.replicaCounts.set(name, { count, at: Date.now() });
+    return count > 0;
   }
 
   /** Accepted requests not yet settled: user id -> when accepted (ms) and the job meant to write it, if any yet. */

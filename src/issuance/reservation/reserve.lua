@@ -1,9 +1,10 @@
 -- Atomically decides one request against a coupon's Redis state (Redis runs a script alone, so
 -- no other command interleaves between the checks and the SADD).
 -- KEYS[1] meta hash {total, status, starts, ends, taken}   KEYS[2] holders set
--- KEYS[3] (optional) pending hash: user -> accepted-at ms, recorded in the same atomic step, so an
---         accepted request is never a reservation nobody knows about (the queue's sweeper reads it)
--- ARGV[1] user id   ARGV[2] now (ms since epoch)
+-- KEYS[3] pending hash: user -> accepted-at ms, recorded in the same atomic step when ARGV[3] is '1'
+--         (queue), so an accepted request is never a reservation nobody knows about (the sweeper reads it)
+-- ARGV[1] user id   ARGV[2] now (ms since epoch)   ARGV[3] '1' to record the request as pending
+-- (The key count is fixed: on a cluster, ioredis routes an auto-pipelined script by its first argument.)
 -- Returns OK (reserved), ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the state is absent
 -- or torn (then the caller rebuilds it from PostgreSQL: fail closed, never guess).
 local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', 'taken')
@@ -18,5 +19,5 @@ if meta[4] ~= '' and now >= tonumber(meta[4]) then return 'NOT_OPEN' end
 if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'taken', 1)
-if KEYS[3] then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
+if ARGV[3] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
 return 'OK'

@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../../redis/redis.module';
 import type { IssuanceStrategyName } from '../../config/app-config';
 import type { CancelRequest } from '../issue-canceller';
 import type { IssueView } from '../issue.view';
@@ -59,7 +59,7 @@ export abstract class IssuanceStrategy {
 }
 
 /** Readiness of the Redis a strategy keeps its state in. */
-export const redisProbe = (redis: Redis): DependencyProbe => ({
+export const redisProbe = (redis: RedisClient): DependencyProbe => ({
   name: 'redis',
   check: async () => {
     await redis.ping();

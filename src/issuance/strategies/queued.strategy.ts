@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
 import { Gauge } from 'prom-client';
 import { CouponsService } from '../../coupons/coupons.service';
 import { MetricsService } from '../../metrics/metrics.service';
-import { REDIS } from '../../redis/redis.module';
+import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueStore } from '../issue.store';
 import { IssueQueue } from '../queue/issue-queue';
@@ -35,7 +34,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     private readonly reservations: ReservationStore,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly metrics: MetricsService,
     canceller: IssueCanceller,
   ) {

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { DomainError } from '../../common/errors/domain.error';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
-import { REDIS } from '../../redis/redis.module';
+import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueWriter, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
@@ -46,7 +45,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     writer: IssueWriter,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     canceller: IssueCanceller,
   ) {
     super();

@@ -1,0 +1,93 @@
+import { Queue } from 'bullmq';
+import { Cluster } from 'ioredis';
+import { IssuanceStrategyName } from '../../src/config/app-config';
+import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
+import { fire, untilSettled } from '../support/burst';
+import { countStatuses, expectHolders } from '../support/invariants';
+import { PrivateRedisCluster } from '../support/private-redis-cluster';
+import { untilIdle } from '../support/queue-state';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * The strategies that keep state in Redis, on a real Redis Cluster (3 masters, 3 replicas):
+ * REDIS_CLUSTER_NODES makes every client of the service a cluster client, and every key of coupon
+ * N carries {N}, so each coupon's scripts run on the one master that owns its slot.
+ */
+const STRATEGIES: IssuanceStrategyName[] = ['redis', 'queue'];
+
+describe('on a Redis Cluster', () => {
+  const cluster = new PrivateRedisCluster();
+  beforeAll(() => cluster.start(), 60_000);
+  afterAll(() => cluster.stop());
+
+  describe.each(STRATEGIES)('%s', (strategy) => {
+    let t: TestApp;
+    let admin: string;
+
+    beforeAll(async () => {
+      t = await startTestApp(strategy, { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds });
+      admin = await t.adminToken();
+    });
+    afterAll(() => t?.close());
+
+    /** Everyone at once; a 202 counts as a yes once it settled ISSUED (nothing may end REJECTED). */
+    async function burst(couponId: number, users: { userId: number; token: string }[]) {
+      const results = await fire(t.http, couponId, users);
+      for (const r of results.filter((x) => x.status === 202)) {
+        const settled = await untilSettled(t.http, couponId, r.token);
+        expect(settled.status).toBe('ISSUED');
+        Object.assign(r, { status: 201 });
+      }
+      return results;
+    }
+
+    it('300 users at once on 100 coupons: exactly 100 issued, 200 SOLD_OUT; the state lives on the master of the coupon slot', async () => {
+      const id = await t.createCoupon(admin, 100, `cluster ${strategy}`);
+      const results = await burst(id, await t.users(300));
+      expect(countStatuses(results)).toEqual({ 201: 100, 409: 200 });
+      await expectHolders(t.sql, id, new Set(results.filter((r) => r.status === 201).map((r) => r.userId)));
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 100, redisReserved: 100, pending: 0 });
+    });
+
+    it('eight campaigns at once spread over the masters, each sold exactly; give-backs return units on the cluster too', async () => {
+      const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => t.createCoupon(admin, 20, `cluster ${strategy} ${i}`)));
+      const masters = new Set(await Promise.all(ids.map((id) => cluster.masterPortOf(`coupon:{${id}}:meta`))));
+      expect(masters.size).toBeGreaterThanOrEqual(2);
+      const crowds = await Promise.all(ids.map(() => t.users(30)));
+      const results = await Promise.all(ids.map((id, i) => burst(id, crowds[i])));
+      for (const [i, id] of ids.entries()) {
+        expect(countStatuses(results[i])).toEqual({ 201: 20, 409: 10 });
+        const holders = results[i].filter((r) => r.status === 201);
+        const leaving = holders.slice(0, 5);
+        for (const u of leaving) expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+        const again = await burst(
+          id,
+          crowds[i].filter((u) => !holders.some((h) => h.userId === u.userId)),
+        );
+        expect(countStatuses(again)).toEqual({ 201: 5, 409: 5 });
+        if (strategy === 'queue') await untilIdle(t, admin, id);
+        const facts = await expectHolders(
+          t.sql,
+          id,
+          new Set([...holders.slice(5).map((h) => h.userId), ...again.filter((r) => r.status === 201).map((r) => r.userId)]),
+        );
+        expect(facts.rows).toBe(20);
+      }
+    });
+
+    if (strategy === 'queue') {
+      it('the queue lives in one slot of the cluster ({coupon-issue}), and readiness sees its workers', async () => {
+        const ready = await t.http('GET', '/health/ready');
+        expect(ready.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, queue: { status: 'up' } } });
+        const client = new Cluster([{ host: '127.0.0.1', port: Number(cluster.seeds.split(',')[0].split(':')[1]) }]);
+        const queue = new Queue(ISSUE_QUEUE, { connection: client, prefix: QUEUE_PREFIX });
+        try {
+          expect(await queue.getWorkersCount()).toBeGreaterThanOrEqual(1);
+        } finally {
+          await queue.close();
+          client.disconnect();
+        }
+      });
+    }
+  });
+});
