@@ -41,7 +41,10 @@ export function createRedisClient(endpoint: RedisEndpoint, name: string): RedisC
   if (endpoint.kind === 'cluster') {
     return new Cluster(endpoint.nodes, {
       lazyConnect: true,
-      enableOfflineQueue: false,
+      // On: with it off, the slot-map refresh after a failover asks nodes whose connections are
+      // still re-opening, each refuses at once, and the client gave up on the whole cluster
+      // (ClusterAllFailedError, again and again). Commands still fail within the command timeout.
+      enableOfflineQueue: true,
       // Off on a cluster: an auto-pipelined batch that meets MOVED after a failover is not
       // redirected, and its errors reached requests as 500s (seen in the failover burst); a single
       // command is redirected and refreshes the slot map.
@@ -70,8 +73,13 @@ export function createRedisClient(endpoint: RedisEndpoint, name: string): RedisC
  * reconnect and resume on their own).
  */
 export function createWorkerConnection(endpoint: RedisEndpoint, name: string): RedisClient {
-  if (endpoint.kind === 'cluster') return new Cluster(endpoint.nodes, { redisOptions: { maxRetriesPerRequest: null, connectionName: name } });
-  return new Redis(endpoint.url, { maxRetriesPerRequest: null, connectionName: name });
+  const connection =
+    endpoint.kind === 'cluster'
+      ? new Cluster(endpoint.nodes, { redisOptions: { maxRetriesPerRequest: null, connectionName: name }, slotsRefreshInterval: 2000 })
+      : new Redis(endpoint.url, { maxRetriesPerRequest: null, connectionName: name });
+  // without a listener, every failed reconnect would be printed as an unhandled error event
+  connection.on('error', (error: Error) => new Logger('Redis').debug(`${name}: ${error.message}`));
+  return connection;
 }
 
 /** The servers whose settings matter: the one server, or every master of a cluster. */

@@ -2,8 +2,8 @@ import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { IssuanceStrategyName } from '../../src/config/app-config';
 import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
-import { fire, untilSettled } from '../support/burst';
-import { countStatuses, expectHolders } from '../support/invariants';
+import { fire, until, untilSettled } from '../support/burst';
+import { countStatuses, couponFacts, expectCouponInvariants, expectHolders } from '../support/invariants';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
 import { untilIdle } from '../support/queue-state';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -75,11 +75,50 @@ describe('on a Redis Cluster', () => {
       }
     });
 
+    it('the master that owns the coupon slot SIGKILLed mid-burst: fast 503s during the election, no oversell, every yes holds one; after reconcile the rest sell', async () => {
+      const id = await t.createCoupon(admin, 150, `failover ${strategy}`);
+      const users = await t.users(400);
+      const sent = fire(t.http, id, users);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const killed = await cluster.killMasterOf(`coupon:{${id}}:meta`); // its replica is promoted after the node timeout
+      const first = await sent;
+      expect(first.every((r) => [201, 202, 409, 503].includes(r.status))).toBe(true);
+      expect(Math.max(...first.filter((r) => r.status === 503).map((r) => r.ms), 0)).toBeLessThan(5000);
+      await cluster.untilHealthy(); // the replica has taken over the slot
+      // every 202 is a promise: it ends ISSUED, whatever the failover did
+      for (const r of first.filter((x) => x.status === 202)) expect((await untilSettled(t.http, id, r.token, 60_000)).status).toBe('ISSUED');
+      if (strategy === 'queue') await untilIdle(t, admin, id, 60_000);
+      // the service follows the new slot map by itself (no restart); then reconcile makes Redis
+      // count exactly the rows, since the promoted replica may be behind PostgreSQL
+      const reconciled = await until(
+        async () => {
+          const res = await t.http('POST', `/coupons/${id}/reconcile`, { token: admin });
+          return res.status === 200 ? res : undefined;
+        },
+        { timeoutMs: 20_000, everyMs: 250, what: 'reconcile to answer after the failover' },
+      );
+      expect(reconciled.body.redisReserved).toBe(reconciled.body.issuedRows + reconciled.body.pending);
+      const again = await burst(id, users);
+      expect(again.every((r) => [201, 409].includes(r.status))).toBe(true);
+      if (strategy === 'queue') await untilIdle(t, admin, id, 60_000);
+      // every user told yes holds one; beyond them, only users whose answer was a 503 may (an
+      // accepted request whose replica confirmation timed out stays pending, and is then issued)
+      const told = new Set([...first, ...again].filter((r) => r.status === 201 || r.status === 202).map((r) => r.userId));
+      const unknown = new Set(first.filter((r) => r.status === 503).map((r) => r.userId));
+      const facts = await couponFacts(t.sql, id);
+      expectCouponInvariants(facts);
+      expect(facts.rows).toBe(150);
+      for (const user of told) expect(facts.holders.has(user)).toBe(true);
+      for (const holder of facts.holders) expect(told.has(holder) || unknown.has(holder)).toBe(true);
+      await cluster.restart(killed); // the old master rejoins as a replica, for the tests after
+    });
+
     if (strategy === 'queue') {
       it('the queue lives in one slot of the cluster ({coupon-issue}), and readiness sees its workers', async () => {
         const ready = await t.http('GET', '/health/ready');
         expect(ready.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, queue: { status: 'up' } } });
         const client = new Cluster([{ host: '127.0.0.1', port: Number(cluster.seeds.split(',')[0].split(':')[1]) }]);
+        client.on('error', () => undefined);
         const queue = new Queue(ISSUE_QUEUE, { connection: client, prefix: QUEUE_PREFIX });
         try {
           expect(await queue.getWorkersCount()).toBeGreaterThanOrEqual(1);

@@ -37,6 +37,10 @@ export class PrivateRedisCluster {
         String(busPort),
         '--appendfsync',
         'everysec',
+        // a replica's first sync starts at once (the default waits 5 s for more replicas): one
+        // that never synced is not eligible to take over, and the failover would not happen
+        '--repl-diskless-sync-delay',
+        '0',
       ]);
       await node.start();
       this.nodes.push(node);
@@ -45,16 +49,25 @@ export class PrivateRedisCluster {
     await this.untilHealthy();
   }
 
-  /** Every node says cluster_state:ok and all 16384 slots are served. */
+  /**
+   * Every live node says cluster_state:ok, all 16384 slots are served by masters that answer, and
+   * every live replica is in sync with its master (only a synced replica can take over).
+   */
   async untilHealthy(timeoutMs = 30_000): Promise<void> {
     await until(
       async () => {
+        const live = new Set<number>();
         for (const node of this.nodes) {
           const info = await this.ask(node.port, 'CLUSTER', 'INFO').catch(() => undefined);
           if (info === undefined) continue; // a killed node does not answer
+          live.add(node.port);
           if (!/cluster_state:ok/.test(String(info)) || !/cluster_slots_ok:16384/.test(String(info))) return undefined;
+          const replication = String(await this.ask(node.port, 'INFO', 'replication'));
+          if (/role:slave/.test(replication) && !/master_link_status:up/.test(replication)) return undefined;
         }
-        return true;
+        const anyLive = [...live][0];
+        const slots = (await this.ask(anyLive, 'CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+        return slots.every(([, , master]) => live.has(Number(master[1]))) ? true : undefined;
       },
       { timeoutMs, everyMs: 100, what: 'the Redis Cluster to be healthy' },
     );
@@ -78,6 +91,12 @@ export class PrivateRedisCluster {
     const port = await this.masterPortOf(key);
     await this.nodes.find((n) => n.port === port)!.kill();
     return port;
+  }
+
+  /** Starts a killed node again on its port, with its data: it rejoins, as a replica of whoever took over. */
+  async restart(port: number): Promise<void> {
+    await this.nodes.find((n) => n.port === port)!.start();
+    await this.untilHealthy();
   }
 
   /** How many keys each master holds (how campaigns spread over them). */
