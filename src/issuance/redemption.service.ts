@@ -22,9 +22,10 @@ const REDEEM_SQL = `
     UPDATE coupon_issues i SET redeemed_at = now(), order_ref = $2
       FROM target t
      WHERE i.id = t.id AND i.redeemed_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-    RETURNING i.id
+    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, i.redeemed_at, t.expires_at
   )
-  SELECT (SELECT id FROM target) AS target_id, (SELECT id FROM redeemed) AS redeemed_id`;
+  SELECT (SELECT id FROM target) AS target_id, r.id AS redeemed_id, r.coupon_id, r.user_id, r.code, r.issued_at, r.redeemed_at, r.expires_at
+    FROM (SELECT 1) AS one LEFT JOIN redeemed r ON true`;
 
 const ISSUE_BY_ID_SQL = `SELECT ${ISSUE_COLUMNS}, i.order_ref FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id WHERE i.id = $1`;
 
@@ -41,16 +42,17 @@ export class RedemptionService {
    */
   async redeem(caller: AuthUser, code: string, orderRef?: string): Promise<IssueView> {
     const holder = caller.role === 'admin' ? null : caller.id;
-    const [{ target_id: targetId, redeemed_id: redeemedId }] = await this.db.query<{ target_id: number | null; redeemed_id: number | null }[]>(REDEEM_SQL, [
+    const [decided] = await this.db.query<(Omit<IssueRow, 'id'> & { target_id: number | null; redeemed_id: number | null })[]>(REDEEM_SQL, [
       code,
       orderRef ?? null,
       holder,
     ]);
-    if (targetId === null) throw issueNotFound();
+    if (decided.target_id === null) throw issueNotFound();
+    // this one won: the statement returned the row as it wrote it (one round trip on the usual path)
+    if (decided.redeemed_id !== null) return toIssueView({ ...decided, id: decided.redeemed_id });
     // read after the decision: a fresh snapshot, which sees the redemption that won
-    const [issue] = await this.db.query<(IssueRow & { order_ref: string | null })[]>(ISSUE_BY_ID_SQL, [targetId]);
+    const [issue] = await this.db.query<(IssueRow & { order_ref: string | null })[]>(ISSUE_BY_ID_SQL, [decided.target_id]);
     if (!issue) throw issueNotFound(); // given back meanwhile
-    if (redeemedId !== null) return toIssueView(issue);
     if (issue.redeemed_at) {
       // the same order asking again (a retried checkout) is told yes again
       if (orderRef !== undefined && issue.order_ref === orderRef) return toIssueView(issue);
