@@ -166,4 +166,4 @@ function renderSvg(run) {
   return parts.join('\n');
 }
 
-module.exports = { renderMarkdown, renderSvg };
+module.exports = { renderMarkdown, renderSvg, count };

@@ -13,7 +13,7 @@ const { parseArgs } = require('node:util');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const { burst, saturate } = require('./load');
-const { renderMarkdown, renderSvg } = require('./report');
+const { renderMarkdown, renderSvg, count } = require('./report');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
 const { values: opt } = parseArgs({
@@ -314,10 +314,7 @@ async function measureChurn({ strategy, base, admin, db, coupon, issueUrl, token
     redeemP99: redeem.p99,
     redeemedRows: after.redeemed,
     cancelledRows: after.cancelled,
-    errors: [backs, asks, redeem].reduce(
-      (n, w) => n + (w.errors ?? 0) + Object.entries(w.statuses).reduce((m, [s, c]) => m + (s === '0' || Number(s) >= 500 ? c : 0), 0),
-      0,
-    ),
+    errors: [backs, asks, redeem].reduce((n, w) => n + (w.errors ?? 0) + count(w.statuses, (s) => s === 0 || s >= 500), 0),
     oversell: facts.oversell,
     duplicates: facts.duplicates,
     counterMismatch: facts.counterMismatch,

@@ -78,7 +78,8 @@ export function createWorkerConnection(endpoint: RedisEndpoint, name: string): R
       ? new Cluster(endpoint.nodes, { redisOptions: { maxRetriesPerRequest: null, connectionName: name }, slotsRefreshInterval: 2000 })
       : new Redis(endpoint.url, { maxRetriesPerRequest: null, connectionName: name });
   // without a listener, every failed reconnect would be printed as an unhandled error event
-  connection.on('error', (error: Error) => new Logger('Redis').debug(`${name}: ${error.message}`));
+  const logger = new Logger('Redis');
+  connection.on('error', (error: Error) => logger.debug(`${name}: ${error.message}`));
   return connection;
 }
 

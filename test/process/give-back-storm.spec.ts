@@ -8,6 +8,7 @@ import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
 import { untilSettled } from '../support/burst';
 import { HttpRequest, httpClient } from '../support/http';
 import { countStatuses, expectHolders } from '../support/invariants';
+import { untilIdle } from '../support/queue-state';
 import { kill, startApiProcess, startWorkerProcess } from '../support/service-process';
 
 /**
@@ -58,15 +59,6 @@ describe.each(STRATEGIES)('a give-back storm on two API processes: %s', (strateg
     return winners;
   }
 
-  /** Nothing in flight: nothing pending, and the counter caught up with the rows. */
-  async function idle(id: number) {
-    for (const started = Date.now(); Date.now() - started < 60_000; await new Promise((r) => setTimeout(r, 100))) {
-      const s = await stats(id);
-      if (s.pending === 0 && s.issuedQuantity === s.issuedRows) return s;
-    }
-    throw new Error(`coupon ${id} did not go idle`);
-  }
-
   it('counter = rows <= total, nobody holds two, nobody who gave back still holds one, every yes holds one', async () => {
     const created = await api(0)('POST', '/coupons', { token: admin, body: { name: `storm ${strategy}`, totalQuantity: 100 } });
     const id = created.body.id as number;
@@ -80,12 +72,12 @@ describe.each(STRATEGIES)('a give-back storm on two API processes: %s', (strateg
       ask(id, crowd),
     ]);
     expect(countStatuses(backs)).toEqual({ 204: 50 });
-    await idle(id);
+    await untilIdle({ http: api(0) }, admin, id);
     const secondWinners = await ask(
       id,
       crowd.filter((u) => !firstWinners.has(u.userId)),
     );
-    await idle(id);
+    await untilIdle({ http: api(0) }, admin, id);
 
     const facts = await expectHolders(sql, id, new Set([...holders.slice(50).map((u) => u.userId), ...firstWinners, ...secondWinners]));
     expect(facts.rows).toBe(100);

@@ -6,7 +6,7 @@ import { TEST_REDIS_URL } from '../setup/test-env';
 import type { TestApp } from './test-app';
 
 /** Waits until nothing of the coupon is pending and its counter matches its rows; returns its stats. */
-export async function untilIdle(t: TestApp, admin: string, couponId: number, withinMs = 60_000) {
+export async function untilIdle(t: Pick<TestApp, 'http'>, admin: string, couponId: number, withinMs = 60_000) {
   for (const started = Date.now(); Date.now() - started < withinMs; await sleep(100)) {
     const stats = (await t.http('GET', `/coupons/${couponId}/stats`, { token: admin })).body;
     if (stats.pending === 0 && stats.issuedQuantity === stats.issuedRows) return stats;
