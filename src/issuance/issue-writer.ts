@@ -32,8 +32,9 @@ const WRITE_ISSUES_SQL = `
       FROM coupons WHERE id = $1
   ), issued AS (
     INSERT INTO coupon_issues (coupon_id, user_id, code)
-    SELECT $1, g.user_id, g.code FROM unnest($2::int[], $3::text[]) AS g(user_id, code)
+    SELECT $1, g.user_id, g.code FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS g(user_id, code, n)
      WHERE (SELECT open FROM coupon)
+     ORDER BY g.n
     ON CONFLICT (coupon_id, user_id) DO NOTHING
     RETURNING id, coupon_id, user_id, code, issued_at
   ), counted AS (
@@ -111,7 +112,11 @@ export class IssueWriter {
   }
 
   private async writeBatch(runner: EntityManager, couponId: number, userIds: number[]): Promise<WriteResult[]> {
-    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, userIds, userIds.map(() => newIssueCode())]);
+    // Rows are inserted in user order, whoever writes: two batches sharing users (one user's two
+    // requests on two processes) then wait for each other instead of each holding a row the other
+    // needs, which PostgreSQL would break as a deadlock by aborting one of the batches.
+    const ordered = [...new Set(userIds)].sort((a, b) => a - b);
+    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, ordered.map(() => newIssueCode())]);
     const open = rows[0]?.open ?? null;
     const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();

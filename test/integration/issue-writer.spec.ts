@@ -1,0 +1,66 @@
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/database/data-source-options';
+import { IssueWriter } from '../../src/issuance/issue-writer';
+import { TEST_DATABASE_URL } from '../setup/test-env';
+
+/**
+ * Two processes can write the same users to one coupon at once: with `redis`, a user whose two
+ * requests land on two API processes has one reserved write and one confirming write, and each
+ * joins its own process's batch. The batches must take the rows' locks in one order, or two of
+ * them holding one row each and waiting for the other's is a deadlock, and a 500 for every
+ * request in the batch PostgreSQL chose to abort.
+ */
+describe('IssueWriter: overlapping batches from two writers', () => {
+  let db: DataSource;
+  let writer: IssueWriter;
+  let users: number[];
+
+  beforeAll(async () => {
+    db = new DataSource(
+      dataSourceOptions({
+        url: TEST_DATABASE_URL,
+        embedded: false,
+        poolSize: 4,
+        acquireTimeoutMs: 5000,
+        lockTimeoutMs: 5000,
+        statementTimeoutMs: 20_000,
+        logging: false,
+      }),
+    );
+    await db.initialize();
+    writer = new IssueWriter(db);
+    const rows = await db.query<{ id: number }[]>(
+      `INSERT INTO users (email, password_hash) SELECT 'writer-' || g || '-' || $1 || '@example.test', 'x' FROM generate_series(1, 400) g RETURNING id`,
+      [Date.now()],
+    );
+    users = rows.map((r) => Number(r.id));
+  });
+  afterAll(async () => {
+    await db?.destroy();
+  });
+
+  it('write the same users in opposite orders, and neither fails', async () => {
+    for (let round = 0; round < 10; round++) {
+      const [{ id }] = await db.query<{ id: number }[]>(`INSERT INTO coupons (name, total_quantity) VALUES ($1, $2) RETURNING id`, [`writer round ${round}`, users.length]);
+      const couponId = Number(id);
+      // shared users interleaved with each writer's own, so each batch holds rows the other wants
+      const forward = users.filter((_, i) => i % 3 !== 2);
+      const backward = users.filter((_, i) => i % 3 !== 1).reverse();
+      const [a, b] = await Promise.all([writer.write(couponId, forward), writer.write(couponId, backward)]);
+
+      const issuedBy = (results: typeof a) => results.filter((r) => r.kind === 'issued').length;
+      expect([...a, ...b].every((r) => r.kind === 'issued' || r.refusal === 'ALREADY_ISSUED')).toBe(true);
+      expect(issuedBy(a) + issuedBy(b)).toBe(users.length);
+      const [row] = await db.query<{ counter: number; rows: string; holders: string }[]>(
+        `SELECT c.issued_quantity AS counter, count(i.id) AS rows, count(DISTINCT i.user_id) AS holders
+           FROM coupons c LEFT JOIN coupon_issues i ON i.coupon_id = c.id WHERE c.id = $1 GROUP BY c.id`,
+        [couponId],
+      );
+      expect({ counter: Number(row.counter), rows: Number(row.rows), holders: Number(row.holders) }).toEqual({
+        counter: users.length,
+        rows: users.length,
+        holders: users.length,
+      });
+    }
+  });
+});
