@@ -53,9 +53,10 @@ async function burst({ url, method = 'POST', tokens, spreadMs }) {
 /**
  * Saturates the service: `connections` concurrent keep-alive connections, each user's token used
  * once, until `durationS` passes or `amount` requests were sent, whichever comes first. With
- * `bodies`, request i carries bodies[i] (JSON text) beside tokens[i].
+ * `bodies`, request i carries bodies[i] (JSON text) beside tokens[i]; with `paths`, it goes to
+ * paths[i % paths.length] on `url`'s server (several campaigns at once, in turn).
  */
-function saturate({ url, method = 'POST', tokens, bodies, connections, durationS, amount }) {
+function saturate({ url, method = 'POST', tokens, bodies, paths, connections, durationS, amount }) {
   let next = 0;
   let lastAnswerAt = 0;
   const latencies = [];
@@ -72,7 +73,9 @@ function saturate({ url, method = 'POST', tokens, bodies, connections, durationS
           {
             method,
             setupRequest: (req) => {
-              const i = next++ % tokens.length;
+              const n = next++;
+              const i = n % tokens.length;
+              if (paths) req = { ...req, path: paths[n % paths.length] };
               const headers = { ...req.headers, authorization: `Bearer ${tokens[i]}` };
               if (!bodies) return { ...req, headers };
               return { ...req, headers: { ...headers, 'content-type': 'application/json' }, body: bodies[i] };

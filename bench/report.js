@@ -1,7 +1,7 @@
 // Renders a bench run as a Markdown table and an SVG chart (no dependencies).
 'use strict';
 
-const WORKLOADS = ['burst-1s', 'burst-instant', 'sustained', 'sellout', 'ceiling'];
+const WORKLOADS = ['burst-1s', 'burst-instant', 'sustained', 'sellout', 'campaigns', 'ceiling'];
 const count = (statuses, pred) => Object.entries(statuses ?? {}).reduce((n, [s, c]) => n + (pred(Number(s)) ? c : 0), 0);
 const fmt = (n) => (n === undefined || n === null ? '' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
 
@@ -68,6 +68,31 @@ function renderMarkdown(run) {
       lines.push(
         `| ${r.strategy} | ${fmt(c.giveBacksPerSecond)} | ${c.giveBackP99} | ${fmt(c.asksPerSecond)} | ${fmt(c.reissued)} / ${fmt(c.holders)} | ${fmt(c.redemptionsPerSecond)} | ${c.redeemP99} | ${fmt(c.errors)} | ` +
           `${c.oversell ? `**${c.oversell}**` : 0} | ${fmt(c.duplicates)} | ${c.counterMismatch ? `**${c.counterMismatch}**` : 0} | ${c.redisAgrees === null ? 'n/a' : c.redisAgrees ? 'yes' : '**no**'} |`,
+      );
+    }
+  }
+  const measured = run.results.filter((x) => x.workloads.sustained?.masters && x.workloads.campaigns?.masters);
+  if (measured.length) {
+    lines.push('');
+    lines.push(
+      `Redis work, read from every master's INFO commandstats around a workload. Sustained run (one hot coupon): commands, and microseconds spent ` +
+        `inside them (network and parsing not counted), over all masters per issue; "one master's limit" is 10^6 µs over that: the issues/s ` +
+        `of one coupon if one master did all of it and nothing else. Then the ${run.options.campaigns ?? 8} campaigns run: how its commands and keys spread over the masters.`,
+    );
+    lines.push('');
+    lines.push(
+      "| strategy | commands / issue | Redis µs / issue | one master's limit, issues/s | campaigns issued/s | commands per master | keys per master |",
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | --- | --- |');
+    for (const r of measured) {
+      const s = r.workloads.sustained;
+      const c = r.workloads.campaigns;
+      const sum = (ms, key) => ms.reduce((n, m) => n + m[key], 0);
+      const usecPerIssue = s.issued ? sum(s.masters, 'usec') / s.issued : 0;
+      const share = (m) => `${Math.round((m.commands / Math.max(1, sum(c.masters, 'commands'))) * 100)}%`;
+      lines.push(
+        `| ${r.strategy} | ${s.issued ? (sum(s.masters, 'commands') / s.issued).toFixed(1) : ''} | ${usecPerIssue.toFixed(1)} | ${usecPerIssue ? fmt(Math.round(1e6 / usecPerIssue)) : ''} | ` +
+          `${fmt(issuedPerSecond(c))} | ${c.masters.map(share).join(' / ')} | ${c.masters.map((m) => fmt(m.keys)).join(' / ')} |`,
       );
     }
   }

@@ -4,6 +4,7 @@
 // the same load-test users) and an emptied private Redis; after each workload the invariants are
 // checked in SQL. Writes bench/results/<date>.{json,md,svg} and prints the table.
 //   npm run bench -- --strategies naive,pessimistic,redis --duration 10 --connections 64
+//   npm run bench -- --redis-cluster   (then redis and queue once more, on a 6-node Redis Cluster of the bench's own)
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
@@ -26,6 +27,8 @@ const { values: opt } = parseArgs({
     'sellout-total': { type: 'string', default: '1000' },
     'churn-holders': { type: 'string', default: '2000' }, // holders of the churn campaign, all of whom give back
     'churn-crowd': { type: 'string', default: '20000' }, // newcomers asking meanwhile
+    campaigns: { type: 'string', default: '8' }, // campaigns saturated at once in the campaigns workload
+    'redis-cluster': { type: 'boolean', default: false },
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
 });
@@ -41,6 +44,8 @@ const SELLOUT_USERS = Number(opt['sellout-users']);
 const SELLOUT_TOTAL = Number(opt['sellout-total']);
 const CHURN_HOLDERS = Number(opt['churn-holders']);
 const CHURN_CROWD = Number(opt['churn-crowd']);
+const CAMPAIGNS = Number(opt.campaigns);
+const CLUSTERED = ['redis', 'queue'].filter((s) => opt['redis-cluster'] && strategies.includes(s));
 const root = join(__dirname, '..');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -94,8 +99,60 @@ children.push(
     { stdio: 'ignore' },
   ),
 );
-const REDIS_URL = `redis://127.0.0.1:${redisPort}`;
-const flushRedis = () => execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
+/**
+ * Where a run's Redis is: the env that points the service at it, the ports of its masters (whose
+ * work the bench reads per workload), and how to empty it between strategies.
+ */
+const singleRedis = {
+  env: { REDIS_URL: `redis://127.0.0.1:${redisPort}`, REDIS_CLUSTER_NODES: '' },
+  masters: () => [redisPort],
+  flush: () => redisCli(redisPort, 'FLUSHALL'),
+};
+
+/** A 6-node Redis Cluster (3 masters, 3 replicas), made by the tests' own helper. */
+async function startRedisCluster() {
+  const scratch = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
+  process.env.TEST_SCRATCH_DIR = scratch; // the helper puts its nodes' directories there
+  process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
+  const { PrivateRedisCluster } = require('../test/support/private-redis-cluster');
+  const cluster = new PrivateRedisCluster();
+  await cluster.start();
+  const masters = () =>
+    cluster.seeds
+      .split(',')
+      .map((seed) => Number(seed.split(':')[1]))
+      .filter((port) => redisCli(port, 'ROLE').startsWith('master'));
+  return {
+    cluster,
+    env: { REDIS_URL: '', REDIS_CLUSTER_NODES: cluster.seeds },
+    masters,
+    flush: () => masters().forEach((port) => redisCli(port, 'FLUSHALL')),
+  };
+}
+
+function redisCli(port, ...args) {
+  return execFileSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' });
+}
+
+/** Commands run, and microseconds spent running them, by each master so far; and its keys. */
+function masterWork(redis) {
+  return redis.masters().map((port) => {
+    let calls = 0;
+    let usec = 0;
+    for (const [, c, u] of redisCli(port, 'INFO', 'commandstats').matchAll(/calls=(\d+),usec=(\d+)/g)) {
+      calls += Number(c);
+      usec += Number(u);
+    }
+    return { port, calls, usec, keys: Number(redisCli(port, 'DBSIZE').trim()) };
+  });
+}
+
+/** What each master did between two masterWork() readings (the INFO and DBSIZE calls themselves are noise). */
+const workBetween = (before, after) =>
+  after.map((a) => {
+    const b = before.find((x) => x.port === a.port) ?? { calls: 0, usec: 0 };
+    return { port: a.port, commands: a.calls - b.calls, usec: a.usec - b.usec, keys: a.keys };
+  });
 
 const JWT_SECRET = randomBytes(32).toString('hex');
 const ADMIN = { email: 'bench-admin@example.test', password: 'bench-admin-password' };
@@ -140,14 +197,14 @@ const startEnvOf = (child) => envOf.get(child);
  * The service as it is deployed: for `queue`, an API that only accepts (RUN_WORKER=false) and
  * one worker process beside it; for the others, the API alone. Returns [api, ...others].
  */
-function startService(strategy, db, port) {
+function startService(strategy, db, port, redis) {
   const script = strategy === 'naive' ? join(__dirname, 'naive-server.js') : join(root, 'dist', 'main.js');
   const env = {
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(port),
     DATABASE_URL: `${opt.pg}/${db}`,
-    REDIS_URL,
+    ...redis.env,
     JWT_SECRET_KEY: JWT_SECRET,
     JWT_EXPIRES_IN: '6h',
     ISSUANCE_STRATEGY: strategy === 'naive' ? 'pessimistic' : strategy,
@@ -232,7 +289,7 @@ async function settleAndCheck(base, admin, db, couponId, startedAt) {
  * Queue drain: with the worker stopped, accept a backlog, then start one worker and time how fast
  * it writes the backlog into PostgreSQL (rows/s), from its start-up to nothing pending.
  */
-async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) {
+async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens) {
   const worker = helpers[0];
   worker.kill('SIGTERM');
   await new Promise((r) => (worker.exitCode !== null ? r() : worker.once('exit', r)));
@@ -253,7 +310,7 @@ async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) 
     counterMismatch: facts.counterMismatch,
   };
   progress(
-    `queue       drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`,
+    `${label.padEnd(15)} drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`,
   );
   return drain;
 }
@@ -263,7 +320,7 @@ async function measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens) 
  * both at full speed; then every holder redeems their coupon at once. Give-backs/s and
  * redemptions/s, with the invariants after (and, where Redis keeps stock, reconcile changes nothing).
  */
-async function measureChurn({ strategy, base, admin, db, coupon, issueUrl, tokens, tokenOf }) {
+async function measureChurn({ strategy, label, base, admin, db, coupon, issueUrl, tokens, tokenOf }) {
   const id = await coupon(CHURN_HOLDERS);
   const holders = tokens.slice(0, CHURN_HOLDERS);
   const crowd = tokens.slice(CHURN_HOLDERS, CHURN_HOLDERS + CHURN_CROWD);
@@ -321,34 +378,54 @@ async function measureChurn({ strategy, base, admin, db, coupon, issueUrl, token
     redisAgrees,
   };
   progress(
-    `${strategy.padEnd(11)} churn          ${churn.giveBacksPerSecond} give-backs/s while ${churn.asksPerSecond} asks/s; ${churn.reissued} of ${churn.holders} units re-issued; ` +
+    `${label.padEnd(15)} churn          ${churn.giveBacksPerSecond} give-backs/s while ${churn.asksPerSecond} asks/s; ${churn.reissued} of ${churn.holders} units re-issued; ` +
       `${churn.redemptionsPerSecond} redemptions/s; oversell ${churn.oversell} dups ${churn.duplicates} counter-gap ${churn.counterMismatch} redis agrees ${churn.redisAgrees}`,
   );
   return churn;
 }
 
-async function runStrategy(strategy, template, tokens, tokenOf) {
+/** Each campaign's facts after settling, summed (drain: the slowest). */
+async function settleAndCheckAll(base, admin, db, ids, startedAt) {
+  const all = [];
+  for (const id of ids) all.push(await settleAndCheck(base, admin, db, id, startedAt));
+  const sum = (key) => all.reduce((n, f) => n + f[key], 0);
+  return {
+    issued: sum('issued'),
+    oversell: sum('oversell'),
+    duplicates: sum('duplicates'),
+    counterMismatch: sum('counterMismatch'),
+    drainMs: Math.max(...all.map((f) => f.drainMs)),
+  };
+}
+
+async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRedis, label = strategy) {
   const db = `bench_${strategy}_${process.pid}`;
   await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
   await sql('postgres', `CREATE DATABASE ${db} TEMPLATE ${template}`);
-  flushRedis();
+  const usesRedis = strategy === 'redis' || strategy === 'queue';
+  redis.flush();
   const port = servicePort();
   const base = `http://127.0.0.1:${port}`;
-  const [child, ...helpers] = startService(strategy, db, port);
+  const [child, ...helpers] = startService(strategy, db, port, redis);
   try {
     await waitHealthy(base);
     const admin = (await http(base, 'POST', '/auth/login', null, ADMIN)).body.accessToken;
     const coupon = async (total) => (await http(base, 'POST', '/coupons', admin, { name: `bench ${strategy}`, totalQuantity: total })).body.id;
     const issueUrl = (id) => `${base}/coupons/${id}/issue`;
-    const result = { strategy, workloads: {} };
-    const record = async (name, id, run) => {
+    const result = { strategy: label, workloads: {} };
+    /** Runs one workload, then checks its coupons (none, one id, or several) in SQL; with Redis, what each master did. */
+    const record = async (name, ids, run) => {
       const startedAt = Date.now();
+      const before = usesRedis ? masterWork(redis) : undefined;
       const load = await run();
-      const facts = id ? await settleAndCheck(base, admin, db, id, startedAt) : {};
-      result.workloads[name] = { ...load, ...facts };
+      const facts = ids ? await settleAndCheckAll(base, admin, db, [ids].flat(), startedAt) : {};
+      const masters = before ? workBetween(before, masterWork(redis)) : undefined;
+      result.workloads[name] = { ...load, ...facts, ...(masters ? { masters } : {}) };
       const w = result.workloads[name];
       progress(
-        `${strategy.padEnd(11)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}${id ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : ''}`,
+        `${label.padEnd(15)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}` +
+          (ids ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : '') +
+          (masters ? `  per master: ${masters.map((m) => `${m.commands} cmds/${m.keys} keys`).join(', ')}` : ''),
       );
     };
     // warm-up: JIT and connection pools, on a coupon of its own
@@ -364,13 +441,21 @@ async function runStrategy(strategy, template, tokens, tokenOf) {
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
+    // several campaigns at once, requests in turn: on a cluster, their keys and work spread over the masters
+    if (strategy !== 'naive') {
+      const ids = [];
+      for (let i = 0; i < CAMPAIGNS; i++) ids.push(await coupon(100_000_000));
+      await record('campaigns', ids, () =>
+        saturate({ url: base, paths: ids.map((i) => `/coupons/${i}/issue`), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }),
+      );
+    }
     await sleep(1200);
     // the original design has no give-back or redemption route
-    if (strategy !== 'naive') result.churn = await measureChurn({ strategy, base, admin, db, coupon, issueUrl, tokens, tokenOf });
+    if (strategy !== 'naive') result.churn = await measureChurn({ strategy, label, base, admin, db, coupon, issueUrl, tokens, tokenOf });
     await record('ceiling', null, () =>
       saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
     );
-    if (strategy === 'queue') result.drain = await measureDrain(helpers, base, admin, db, coupon, issueUrl, tokens);
+    if (strategy === 'queue') result.drain = await measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens);
     result.peakRssMiB = peakRssMiB(child.pid);
     if (helpers.length) result.workerPeakRssMiB = peakRssMiB(helpers[0].pid);
     return result;
@@ -393,6 +478,18 @@ async function main() {
       progress(`${strategy}: starting the service`);
       results.push(await runStrategy(strategy, template, tokens, tokenOf));
     }
+    if (CLUSTERED.length) {
+      progress('starting a Redis Cluster of 3 masters and 3 replicas');
+      const cluster = await startRedisCluster();
+      try {
+        for (const strategy of CLUSTERED) {
+          progress(`${strategy} on the cluster: starting the service`);
+          results.push(await runStrategy(strategy, template, tokens, tokenOf, cluster, `${strategy}@cluster`));
+        }
+      } finally {
+        await cluster.cluster.stop();
+      }
+    }
   } finally {
     await sql('postgres', `DROP DATABASE IF EXISTS ${template} WITH (FORCE)`).catch(() => undefined);
   }
@@ -408,6 +505,7 @@ async function main() {
       selloutTotal: SELLOUT_TOTAL,
       churnHolders: CHURN_HOLDERS,
       churnCrowd: CHURN_CROWD,
+      campaigns: CAMPAIGNS,
     },
     results,
   };

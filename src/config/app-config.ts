@@ -43,6 +43,12 @@ export abstract class AppConfig {
   runWorker: boolean;
   /** Jobs (each a batch of accepted requests) one worker process handles at once (queue strategy). */
   workerConcurrency: number;
+  /**
+   * How many BullMQ queues the issue jobs spread over (QUEUE_SHARDS); undefined: one on a single
+   * Redis, one per master on a cluster (counted at start-up). Every process must see the same
+   * number: set it explicitly where processes may start while the cluster is changing shape.
+   */
+  queueShards?: number;
   admin?: { email: string; password: string };
   logLevel: LogLevel;
   bodyLimitBytes: number;
@@ -64,6 +70,8 @@ export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres'
 /** Where weak settings are tolerated; anywhere else (NODE_ENV unset included) they stop start-up. */
 const LENIENT_ENVS = ['development', 'test'];
 const MIN_PRODUCTION_SECRET_BYTES = 32;
+/** Each shard is a queue every worker process polls with a blocking connection of its own. */
+const MAX_QUEUE_SHARDS = 64;
 const MIN_ADMIN_PASSWORD_LENGTH = 12;
 /** Passwords that appear in examples (this project's among them): as good as public. */
 const KNOWN_DEFAULT_PASSWORDS = new Set(['change-me-please', 'changeme123!', 'administrator', 'password1234', 'admin-password', 'adminadminadmin']);
@@ -200,6 +208,7 @@ export function loadAppConfig(env: Env): AppConfig {
     strategy,
     runWorker: bool(env, 'RUN_WORKER', true),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 50, 1, 10_000),
+    queueShards: env.QUEUE_SHARDS?.trim() ? int(env, 'QUEUE_SHARDS', 1, 1, MAX_QUEUE_SHARDS) : undefined,
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     bodyLimitBytes: int(env, 'BODY_LIMIT_BYTES', 16 * 1024, 256, 10 * 1024 * 1024),

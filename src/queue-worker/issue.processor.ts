@@ -6,7 +6,7 @@ import type { KeyedBatcher } from '../common/keyed-batcher';
 import { IssueCanceller } from '../issuance/issue-canceller';
 import { IssueWriter, WriteResult } from '../issuance/issue-writer';
 import { IssueStore } from '../issuance/issue.store';
-import { ISSUE_QUEUE, IssueJob, QUEUE_PREFIX } from '../issuance/queue/issue-queue';
+import { ISSUE_QUEUE, IssueJob } from '../issuance/queue/issue-queue';
 import { Refusal, refusalError } from '../issuance/refusal';
 import { ReservationStore, Written } from '../issuance/reservation/reservation.store';
 import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
@@ -26,8 +26,10 @@ const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000 };
 const refusalOf = (result: WriteResult): Refusal | undefined => (result.kind === 'refused' && result.refusal !== 'ALREADY_ISSUED' ? result.refusal : undefined);
 
 export interface ProcessorOptions {
-  /** Jobs (each a batch of requests) one process handles at once. */
+  /** Jobs (each a batch of requests) one process handles at once, per shard. */
   concurrency: number;
+  /** The queue's shards (QueueShards.prefixes): every worker process consumes all of them. */
+  prefixes: readonly string[];
 }
 
 /**
@@ -43,7 +45,7 @@ export interface ProcessorOptions {
 @Injectable()
 export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
-  private worker?: Worker<IssueJob, void>;
+  private workers: Worker<IssueJob, void>[] = [];
   private readonly writes: KeyedBatcher<number, number, WriteResult>;
   private readonly cancellation: ReservedCancellation;
 
@@ -58,24 +60,30 @@ export class IssueProcessor {
     this.cancellation = new ReservedCancellation(reservations, canceller);
   }
 
-  start(connection: RedisClient, { concurrency }: ProcessorOptions): void {
-    this.worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {
+  /** One BullMQ worker per shard; the jobs of all of them meet in the per-coupon write batcher. */
+  start(connection: RedisClient, { concurrency, prefixes }: ProcessorOptions): void {
+    this.workers = prefixes.map((prefix) => this.consume(connection, prefix, concurrency));
+  }
+
+  private consume(connection: RedisClient, prefix: string, concurrency: number): Worker<IssueJob, void> {
+    const worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {
       connection,
-      prefix: QUEUE_PREFIX,
+      prefix,
       concurrency,
       // a killed worker's jobs are redelivered within seconds, not the default half-minute
       lockDuration: 10_000,
       stalledInterval: 3_000,
       maxStalledCount: 10,
     });
-    this.worker.on('failed', (job, error) => {
+    worker.on('failed', (job, error) => {
       if (!job) return;
       if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
         this.logger.warn(`job ${job.id} gave up after ${job.attemptsMade} attempts: ${error.message}`);
         void this.settleFailed(job.data).catch((e) => this.logger.warn(`could not settle job ${job.id}: ${(e as Error).message}`));
       }
     });
-    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    worker.on('error', (error) => this.logger.warn(`worker ${prefix}: ${error.message}`));
+    return worker;
   }
 
   /**
@@ -110,14 +118,15 @@ export class IssueProcessor {
    * writing it again is idempotent.
    */
   async close(deadlineMs = 10_000): Promise<void> {
-    if (!this.worker) return;
+    if (!this.workers.length) return;
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-    const outcome = await Promise.race([this.worker.close().then(() => 'closed' as const), deadline]);
+    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => 'closed' as const);
+    const outcome = await Promise.race([closed, deadline]);
     clearTimeout(timer);
     if (outcome === 'late') {
       this.logger.warn(`jobs still in hand after ${deadlineMs} ms: stopping without them (they will be redelivered)`);
-      void this.worker.close(true).catch(() => undefined);
+      for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
   }
 }

@@ -55,7 +55,7 @@ export class PendingSweeper {
           orphans.push(userId); // accepted, never given a job
           continue;
         }
-        if (!jobs.has(jobId)) jobs.set(jobId, this.queue.jobState(jobId));
+        if (!jobs.has(jobId)) jobs.set(jobId, this.queue.jobState(couponId, jobId));
         const state = await jobs.get(jobId)!;
         if (state === 'missing') orphans.push(userId);
         else if (state === 'failed') await this.processor.settleFailed({ couponId, userIds: [userId] });

@@ -5,6 +5,7 @@ import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { IssuanceCoreModule } from '../issuance/issuance-core.module';
 import { IssueQueue } from '../issuance/queue/issue-queue';
+import { queueShardsFor } from '../issuance/queue/queue-shards';
 import { ReservationModule } from '../issuance/reservation/reservation.module';
 import { ReservationStore } from '../issuance/reservation/reservation.store';
 import { MetricsModule } from '../metrics/metrics.module';
@@ -25,8 +26,9 @@ import { QueueWorker } from './queue-worker';
   providers: [
     {
       provide: IssueQueue,
-      inject: [REDIS, ReservationStore],
-      useFactory: (redis: RedisClient, reservations: ReservationStore) => new IssueQueue(redis, reservations),
+      inject: [REDIS, ReservationStore, AppConfig],
+      useFactory: (redis: RedisClient, reservations: ReservationStore, config: AppConfig) =>
+        new IssueQueue(redis, reservations, queueShardsFor(config.queueShards, redis)),
     },
     {
       // BullMQ's blocking reads need a connection that waits instead of failing fast

@@ -24,9 +24,10 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
-    this.processor.start(this.connection, { concurrency: this.config.workerConcurrency });
+    const { shards } = this.queue;
+    this.processor.start(this.connection, { concurrency: this.config.workerConcurrency, prefixes: shards.prefixes });
     this.sweeper.start();
-    this.logger.log(`consuming the issue queue (concurrency ${this.config.workerConcurrency})`);
+    this.logger.log(`consuming the issue queue: ${shards.count} shard(s), concurrency ${this.config.workerConcurrency} each`);
   }
 
   async beforeApplicationShutdown(): Promise<void> {

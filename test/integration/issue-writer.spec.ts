@@ -41,7 +41,10 @@ describe('IssueWriter: overlapping batches from two writers', () => {
 
   it('write the same users in opposite orders, and neither fails', async () => {
     for (let round = 0; round < 10; round++) {
-      const [{ id }] = await db.query<{ id: number }[]>(`INSERT INTO coupons (name, total_quantity) VALUES ($1, $2) RETURNING id`, [`writer round ${round}`, users.length]);
+      const [{ id }] = await db.query<{ id: number }[]>(`INSERT INTO coupons (name, total_quantity) VALUES ($1, $2) RETURNING id`, [
+        `writer round ${round}`,
+        users.length,
+      ]);
       const couponId = Number(id);
       // shared users interleaved with each writer's own, so each batch holds rows the other wants
       const forward = users.filter((_, i) => i % 3 !== 2);

@@ -1,16 +1,17 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
+import { ISSUE_QUEUE } from '../../src/issuance/queue/issue-queue';
+import { QueueShards } from '../../src/issuance/queue/queue-shards';
+import { TEST_REDIS_URL } from '../setup/test-env';
 import { until } from '../support/burst';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueWriter } from '../../src/issuance/issue-writer';
-import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
 import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
 import { PendingSweeper } from '../../src/queue-worker/pending-sweeper';
-import { TEST_REDIS_URL } from '../setup/test-env';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
-import { untilIdle, untilWorkersConnected } from '../support/queue-state';
+import { singleShardQueue, untilIdle, untilWorkersConnected } from '../support/queue-state';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 import { kill, startWorkerProcess } from '../support/service-process';
@@ -171,6 +172,61 @@ describe('queue strategy: accepted requests always settle', () => {
   });
 });
 
+describe('queue strategy on QUEUE_SHARDS=3 (one Redis)', () => {
+  let t: TestApp;
+  let admin: string;
+  const shards = new QueueShards(3);
+  const queues = shards.prefixes.map((prefix) => new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix }));
+
+  beforeAll(async () => {
+    t = await startTestApp('queue', { QUEUE_SHARDS: '3' });
+    admin = await t.adminToken();
+  });
+  afterAll(async () => {
+    for (const queue of queues) {
+      await queue.close();
+      (await queue.client).disconnect();
+    }
+    await t?.close();
+  });
+
+  /** Coupons until each shard has one: [shard 0's, shard 1's, shard 2's]. */
+  async function onePerShard(total: number): Promise<number[]> {
+    const byShard = new Map<number, number>();
+    for (let i = 0; byShard.size < shards.count && i < 100; i++) {
+      const id = await t.createCoupon(admin, total, `shard ${i}`);
+      if (!byShard.has(shards.of(id))) byShard.set(shards.of(id), id);
+    }
+    return shards.prefixes.map((_, k) => byShard.get(k)!);
+  }
+
+  it("a coupon's jobs wait in its own shard only; the worker consumes all three; every campaign sells exactly", async () => {
+    const ids = await onePerShard(15);
+    for (const queue of queues) expect(await queue.getWorkersCount()).toBe(1);
+    // each coupon's row held: its job waits, active, in the shard it belongs to
+    const locks = await Promise.all(ids.map((id) => holdCouponRow(t.sql, id)));
+    try {
+      const firsts = await t.users(3);
+      for (const [k, id] of ids.entries()) expect((await t.http('POST', `/coupons/${id}/issue`, { token: firsts[k].token })).status).toBe(202);
+      await untilLockWaiters(t.sql, 3);
+      for (const [k, queue] of queues.entries()) {
+        const jobs = await queue.getJobs(['active', 'waiting']);
+        expect(jobs.map((j) => j.data.couponId).sort()).toEqual([ids[k]]);
+      }
+    } finally {
+      await Promise.all(locks.map((l) => l.release()));
+    }
+    const crowds = await Promise.all(ids.map(() => t.users(40)));
+    const results = await Promise.all(ids.map((id, k) => Promise.all(crowds[k].map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })))));
+    for (const [k, id] of ids.entries()) {
+      expect(countStatuses(results[k])).toEqual({ 202: 14, 409: 26 });
+      await untilIdle(t, admin, id);
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 15, counter: 15, duplicateHolders: 0 });
+    }
+    expect((await t.http('GET', '/health/ready')).body).toMatchObject({ info: { queue: { status: 'up', depth: 0, workers: 1 } } });
+  });
+});
+
 describe('queue strategy with real worker processes', () => {
   it('two APIs and two workers; one worker SIGKILLed mid-burst and replaced: every 202 ends ISSUED, once', async () => {
     const [a, b] = [await startTestApp('queue', { RUN_WORKER: 'false' }), await startTestApp('queue', { RUN_WORKER: 'false' })];
@@ -215,7 +271,7 @@ describe('queue strategy with real worker processes', () => {
 describe('a job stalled twice', () => {
   it('its workers SIGKILLed twice while it waits on a row lock: redelivered each time, written once in the end', async () => {
     const t = await startTestApp('queue', { RUN_WORKER: 'false', RATE_LIMIT_ISSUE_PER_SECOND: '0' });
-    const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(TEST_REDIS_URL), prefix: QUEUE_PREFIX });
+    const queue = singleShardQueue();
     let lock: { release: () => Promise<void> } | undefined;
     // the workers wait on the lock as long as it takes (no lock timeout failing the job instead)
     const worker = () => startWorkerProcess({ DB_LOCK_TIMEOUT_MS: '600000', DB_STATEMENT_TIMEOUT_MS: '600000' });

@@ -1,7 +1,8 @@
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
 import { IssuanceStrategyName } from '../../src/config/app-config';
-import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
+import { ISSUE_QUEUE } from '../../src/issuance/queue/issue-queue';
+import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { fire, until, untilSettled } from '../support/burst';
 import { countStatuses, couponFacts, expectCouponInvariants, expectHolders } from '../support/invariants';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
@@ -75,12 +76,16 @@ describe('on a Redis Cluster', () => {
       }
     });
 
-    it('the master that owns the coupon slot SIGKILLed mid-burst: fast 503s during the election, no oversell, every yes holds one; after reconcile the rest sell', async () => {
+    it('the master that owns the coupon slot (and its queue shard) SIGKILLed mid-burst: fast 503s during the election, no oversell, every yes holds one; after reconcile the rest sell', async () => {
       const id = await t.createCoupon(admin, 150, `failover ${strategy}`);
       const users = await t.users(400);
       const sent = fire(t.http, id, users);
       await new Promise((resolve) => setTimeout(resolve, 50));
+      // the coupon's queue shard lives on the same master (QueueShards): with queue, the kill takes
+      // the shard its workers are draining as well as the reservations
+      const shardMaster = await cluster.masterPortOf(`${new QueueShards(3).prefixOf(id)}:${ISSUE_QUEUE}:meta`);
       const killed = await cluster.killMasterOf(`coupon:{${id}}:meta`); // its replica is promoted after the node timeout
+      expect(shardMaster).toBe(killed);
       const first = await sent;
       expect(first.every((r) => [201, 202, 409, 503].includes(r.status))).toBe(true);
       expect(Math.max(...first.filter((r) => r.status === 503).map((r) => r.ms), 0)).toBeLessThan(5000);
@@ -114,16 +119,29 @@ describe('on a Redis Cluster', () => {
     });
 
     if (strategy === 'queue') {
-      it('the queue lives in one slot of the cluster ({coupon-issue}), and readiness sees its workers', async () => {
+      it("the queue is cut into one shard per master, each on its own master; a coupon's jobs go to the shard on its coupon's master; workers consume every shard", async () => {
         const ready = await t.http('GET', '/health/ready');
         expect(ready.body).toMatchObject({ status: 'ok', info: { redis: { status: 'up' }, queue: { status: 'up' } } });
+        const shards = new QueueShards(3); // the default on this cluster: one per master
+        const shardMasters = await Promise.all(shards.prefixes.map((prefix) => cluster.masterPortOf(`${prefix}:${ISSUE_QUEUE}:meta`)));
+        expect(new Set(shardMasters).size).toBe(3);
+        // coupons until every shard has two (ids come in sequence; their slots scatter)
+        const ids: number[] = [];
+        const short = () => shards.prefixes.some((_, k) => ids.filter((id) => shards.of(id) === k).length < 2);
+        while (short() && ids.length < 100) ids.push(await t.createCoupon(admin, 5, `shard ${ids.length}`));
+        expect(short()).toBe(false);
+        for (const id of ids) expect(shardMasters[shards.of(id)]).toBe(await cluster.masterPortOf(`coupon:{${id}}:meta`));
+
         const client = new Cluster([{ host: '127.0.0.1', port: Number(cluster.seeds.split(',')[0].split(':')[1]) }]);
         client.on('error', () => undefined);
-        const queue = new Queue(ISSUE_QUEUE, { connection: client, prefix: QUEUE_PREFIX });
+        const queues = shards.prefixes.map((prefix) => new Queue(ISSUE_QUEUE, { connection: client, prefix }));
         try {
-          expect(await queue.getWorkersCount()).toBeGreaterThanOrEqual(1);
+          for (const queue of queues) expect(await queue.getWorkersCount()).toBeGreaterThanOrEqual(1);
+          // a burst on each coupon, so every shard has jobs: all are written
+          await Promise.all(ids.map(async (id) => expect(countStatuses(await burst(id, await t.users(8)))).toEqual({ 201: 5, 409: 3 })));
+          for (const id of ids) expect((await untilIdle(t, admin, id)).issuedRows).toBe(5);
         } finally {
-          await queue.close();
+          await Promise.all(queues.map((q) => q.close()));
           client.disconnect();
         }
       });

@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import Redis from 'ioredis';
-import { ISSUE_QUEUE, QUEUE_PREFIX } from '../../src/issuance/queue/issue-queue';
+import { ISSUE_QUEUE } from '../../src/issuance/queue/issue-queue';
+import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { TEST_REDIS_URL } from '../setup/test-env';
 import type { TestApp } from './test-app';
 
@@ -14,9 +15,13 @@ export async function untilIdle(t: Pick<TestApp, 'http'>, admin: string, couponI
   throw new Error(`coupon ${couponId} still has pending requests after ${withinMs} ms`);
 }
 
+/** The queue of the one shard a single Redis has by default (no QUEUE_SHARDS). */
+export const singleShardQueue = (redisUrl = TEST_REDIS_URL) =>
+  new Queue(ISSUE_QUEUE, { connection: new Redis(redisUrl), prefix: new QueueShards(1).prefixes[0] });
+
 /** Waits until `n` worker processes consume the queue (they boot from source, which takes seconds). */
 export async function untilWorkersConnected(n: number, redisUrl = TEST_REDIS_URL): Promise<void> {
-  const queue = new Queue(ISSUE_QUEUE, { connection: new Redis(redisUrl), prefix: QUEUE_PREFIX });
+  const queue = singleShardQueue(redisUrl);
   try {
     for (let i = 0; i < 600 && (await queue.getWorkers()).length < n; i++) await sleep(100);
     expect((await queue.getWorkers()).length).toBeGreaterThanOrEqual(n);

@@ -5,10 +5,10 @@ import { Queue } from 'bullmq';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
 import { ReservationStore } from '../reservation/reservation.store';
+import { QueueShards } from './queue-shards';
 
+/** The queue's name inside each shard; the shard is the prefix, a hash tag (see QueueShards). */
 export const ISSUE_QUEUE = 'coupon-issue';
-/** A hash tag keeps all of BullMQ's keys in one Redis Cluster slot, which its scripts need. */
-export const QUEUE_PREFIX = '{coupon-issue}';
 
 /** Ids only: the accepted requests of one coupon, written together by one worker statement. */
 export interface IssueJob {
@@ -38,7 +38,7 @@ const JOB_OPTIONS = {
  */
 export class IssueQueue {
   private readonly logger = new Logger(IssueQueue.name);
-  readonly queue: Queue<IssueJob>;
+  private readonly queues: Queue<IssueJob>[];
   private readonly batcher = new KeyedBatcher<number, number, void>(
     async (couponId, userIds) => {
       // a 202 is promised only once a replica holds the reservations (on a cluster with replicas):
@@ -53,10 +53,18 @@ export class IssueQueue {
   constructor(
     connection: RedisClient,
     private readonly reservations: ReservationStore,
+    readonly shards: QueueShards,
   ) {
-    this.queue = new Queue<IssueJob>(ISSUE_QUEUE, { connection, prefix: QUEUE_PREFIX });
-    // an 'error' event without a listener would crash the process; a Redis outage is a 503, not a crash
-    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    this.queues = shards.prefixes.map((prefix) => {
+      const queue = new Queue<IssueJob>(ISSUE_QUEUE, { connection, prefix });
+      // an 'error' event without a listener would crash the process; a Redis outage is a 503, not a crash
+      queue.on('error', (error) => this.logger.warn(`queue ${prefix}: ${error.message}`));
+      return queue;
+    });
+  }
+
+  private queueOf(couponId: number): Queue<IssueJob> {
+    return this.queues[this.shards.of(couponId)];
   }
 
   /** Resolves once the user's request is in a job stored in Redis. */
@@ -68,29 +76,32 @@ export class IssueQueue {
   async enqueue(couponId: number, userIds: number[]): Promise<void> {
     const jobId = randomUUID();
     await this.reservations.markQueued(couponId, userIds, jobId);
-    await this.queue.add('issue', { couponId, userIds }, { ...JOB_OPTIONS, jobId });
+    await this.queueOf(couponId).add('issue', { couponId, userIds }, { ...JOB_OPTIONS, jobId });
   }
 
   /** 'missing', 'failed' (attempts exhausted) or 'live' (waiting, active, delayed, ...). */
-  async jobState(jobId: string): Promise<'missing' | 'failed' | 'live'> {
-    const job = await this.queue.getJob(jobId);
+  async jobState(couponId: number, jobId: string): Promise<'missing' | 'failed' | 'live'> {
+    const job = await this.queueOf(couponId).getJob(jobId);
     if (!job) return 'missing';
     return (await job.isFailed()) ? 'failed' : 'live';
   }
 
-  /** Processes consuming the queue now (BullMQ names its worker connections). */
+  /**
+   * Processes consuming every shard now (BullMQ names its worker connections): the fewest on any
+   * shard, since a shard nobody consumes strands its coupons however many consume the others.
+   */
   async workers(): Promise<number> {
-    return this.queue.getWorkersCount();
+    return Math.min(...(await Promise.all(this.queues.map((q) => q.getWorkersCount()))));
   }
 
-  /** Jobs not finished yet (waiting, active, delayed, prioritized). */
+  /** Jobs not finished yet (waiting, active, delayed, prioritized), over all shards. */
   async depth(): Promise<number> {
-    const counts = await this.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
+    const depths = await Promise.all(this.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
+    return depths.flatMap((counts) => Object.values(counts)).reduce((a, b) => a + b, 0);
   }
 
   /** Bounded: closing waits for Redis, which may be the thing that is gone. */
   async close(withinMs = 2000): Promise<void> {
-    await Promise.race([this.queue.close(), new Promise((resolve) => setTimeout(resolve, withinMs).unref())]);
+    await Promise.race([Promise.all(this.queues.map((q) => q.close())), new Promise((resolve) => setTimeout(resolve, withinMs).unref())]);
   }
 }

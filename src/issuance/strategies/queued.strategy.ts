@@ -5,7 +5,9 @@ import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueStore } from '../issue.store';
+import { AppConfig } from '../../config/app-config';
 import { IssueQueue } from '../queue/issue-queue';
+import { queueShardsFor } from '../queue/queue-shards';
 import { ReservationStore } from '../reservation/reservation.store';
 import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { refusalError } from '../refusal';
@@ -36,6 +38,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly metrics: MetricsService,
+    private readonly config: AppConfig,
     canceller: IssueCanceller,
   ) {
     super();
@@ -43,12 +46,12 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   }
 
   onModuleInit(): void {
-    this.queue = new IssueQueue(this.redis, this.reservations);
+    this.queue = new IssueQueue(this.redis, this.reservations, queueShardsFor(this.config.queueShards, this.redis));
     this.coupons.onChange((change) => this.reservations.follow(change));
     const queue = this.queue;
     new Gauge({
       name: 'coupon_issue_queue_depth',
-      help: 'Issue jobs not finished yet (waiting, active, delayed)',
+      help: 'Issue jobs not finished yet (waiting, active, delayed), over all queue shards',
       registers: [this.metrics.registry],
       async collect() {
         this.set(await queue.depth().catch(() => -1));
