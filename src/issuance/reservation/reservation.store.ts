@@ -180,21 +180,26 @@ export class ReservationStore {
     const owner = cluster.slots[slot]?.[0];
     const master = cluster.nodes('master').find((node) => `${node.options.host}:${node.options.port}` === owner);
     if (!master) return false; // the slot map is being refreshed (a failover): not confirmed
-    // A master left without any replica (its own just failed over to it, and the old one has not
-    // rejoined) cannot confirm anything: waiting would refuse every request until one rejoins. It
-    // then answers as one Redis server does, durable by its append-only file; said once.
+    // A master left without a replica in sync (its own just failed over to it, and the old one
+    // has not rejoined, or is still taking its first full copy) cannot confirm anything: waiting
+    // would refuse every request until one is. It then answers as one Redis server does, durable
+    // by its append-only file; said once.
     if (!(await this.hasReplica(master, owner!))) return true;
     return Number(await master.call('WAIT', 1, withinMs)) >= 1;
   }
 
-  /** Whether this master has a replica connected now (asked at most once a second per master). */
+  /**
+   * Whether this master has a replica online now (asked at most once a second per master). A
+   * replica still in its full sync (state wait_bgsave or send_bulk) is connected but acknowledges
+   * nothing until the copy is loaded, so it does not count.
+   */
   private async hasReplica(master: Redis, name: string): Promise<boolean> {
     const known = this.replicaCounts.get(name);
     if (known && Date.now() - known.at < 1000) return known.count > 0;
     const info = String(await master.call('INFO', 'replication'));
-    const count = Number(/connected_slaves:(\d+)/.exec(info)?.[1] ?? 0);
+    const count = info.match(/^slave\d+:.*state=online/gm)?.length ?? 0;
     if (count === 0 && (known?.count ?? 1) > 0)
-      this.logger.warn(`Redis master ${name} has no replica: accepted requests are not confirmed on a second node until one rejoins`);
+      this.logger.warn(`Redis master ${name} has no replica in sync: accepted requests are not confirmed on a second node until one is`);
     this.replicaCounts.set(name, { count, at: Date.now() });
     return count > 0;
   }
