@@ -103,4 +103,41 @@ function saturate({ url, method = 'POST', tokens, bodies, paths, connections, du
   });
 }
 
-module.exports = { burst, saturate };
+/**
+ * Open loop at a fixed rate: request i is due at i / ratePerSecond, whatever the answers before it
+ * (a crowd arriving, not clients waiting for each other), over a pool of `connections` keep-alive
+ * connections. A request's latency counts from when it was due, so time spent queued behind a
+ * slow service counts too. `wallMs`: from the first arrival until everyone has an answer.
+ */
+async function arrive({ url, method = 'POST', tokens, ratePerSecond, connections = 256 }) {
+  const { origin, pathname } = new URL(url);
+  const pool = new Agent({ connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  const latencies = [];
+  const statuses = {};
+  const t0 = performance.now() + 50;
+  const one = async (token, due) => {
+    let status = 0;
+    try {
+      const res = await request(`${origin}${pathname}`, { method, dispatcher: pool, headers: { authorization: `Bearer ${token}` } });
+      status = res.statusCode;
+      await res.body.dump();
+    } catch {
+      status = 0;
+    }
+    latencies.push(performance.now() - due);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  };
+  const pending = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const due = t0 + (i * 1000) / ratePerSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    pending.push(one(tokens[i], due));
+  }
+  await Promise.all(pending);
+  const wall = performance.now() - t0;
+  await pool.close();
+  return summarize(latencies, statuses, wall);
+}
+
+module.exports = { burst, saturate, arrive };

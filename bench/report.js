@@ -1,7 +1,7 @@
 // Renders a bench run as a Markdown table and an SVG chart (no dependencies).
 'use strict';
 
-const WORKLOADS = ['burst-1s', 'burst-instant', 'sustained', 'sellout', 'campaigns', 'ceiling'];
+const WORKLOADS = ['burst-1s', 'burst-instant', 'sustained', 'sellout', 'flash-crowd', 'flash-ceiling', 'campaigns', 'ceiling'];
 const count = (statuses, pred) => Object.entries(statuses ?? {}).reduce((n, [s, c]) => n + (pred(Number(s)) ? c : 0), 0);
 const fmt = (n) => (n === undefined || n === null ? '' : typeof n === 'number' ? n.toLocaleString('en-US') : String(n));
 
@@ -22,9 +22,9 @@ function renderMarkdown(run) {
   );
   lines.push('');
   lines.push(
-    '| strategy | workload | requests | 201/202 | 409 | 429 | 5xx/err | req/s | issued/s | p50 ms | p95 ms | p99 ms | max ms | issued | oversell | dups | counter gap |',
+    '| strategy | workload | requests | 201/202 | 409 | 429 | 5xx/err | req/s | issued/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/req | issued | oversell | dups | counter gap |',
   );
-  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  lines.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const r of run.results) {
     for (const name of WORKLOADS) {
       const w = r.workloads[name];
@@ -33,7 +33,7 @@ function renderMarkdown(run) {
       const errs = count(w.statuses, (s) => s >= 500 || s === 0) + (w.errors ?? 0);
       lines.push(
         `| ${r.strategy} | ${name} | ${fmt(w.requests)} | ${fmt(ok)} | ${fmt(count(w.statuses, (s) => s === 409))} | ${fmt(count(w.statuses, (s) => s === 429))} | ${fmt(errs)} | ` +
-          `${fmt(w.throughput)} | ${fmt(issuedPerSecond(w))} | ${w.p50} | ${w.p95} | ${w.p99} | ${w.max} | ${fmt(w.issued)} | ` +
+          `${fmt(w.throughput)} | ${fmt(issuedPerSecond(w))} | ${w.p50} | ${w.p95} | ${w.p99} | ${w.max} | ${w.cpuMsPerRequest ?? ''} | ${fmt(w.issued)} | ` +
           `${w.oversell === undefined ? '' : w.oversell ? `**${w.oversell}**` : 0} | ${fmt(w.duplicates)} | ${w.counterMismatch === undefined ? '' : w.counterMismatch ? `**${w.counterMismatch}**` : 0} |`,
       );
     }
@@ -49,6 +49,31 @@ function renderMarkdown(run) {
     lines.push(
       `| ${r.strategy} | ${fmt(s?.throughput)} | ${fmt(issuedPerSecond(s))} | ${ratio} | ${ofCeiling} | ${fmt(c?.throughput)} | ${fmt(r.peakRssMiB)} |`,
     );
+  }
+  const flashed = run.results.filter((x) => x.workloads['flash-crowd'] && x.workloads['flash-ceiling']);
+  if (flashed.length) {
+    const o = run.options;
+    lines.push('');
+    lines.push(
+      `Against the HTTP ceiling, in this run: the ceiling route (\`GET /auth/session\`: the same HTTP stack, authentication and user lookup) ` +
+        `saturated, and under the flash crowd's schedule (${fmt(o.flashUsers)} distinct users arriving at ${fmt(o.flashRate)}/s on ${fmt(o.flashTotal)} coupons, ` +
+        `open loop: latency counts from each arrival). CPU: user + system time of the service's processes per answer.`,
+    );
+    lines.push('');
+    lines.push(
+      '| strategy | sell-out req/s ÷ ceiling | sustained issued/s ÷ ceiling | CPU/req, flash crowd ÷ ceiling | CPU/req, sustained ÷ ceiling | flash p99 ms (ceiling) | flash p99 ÷ ceiling | all answered after ms | peak RSS MiB |',
+    );
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+    const pct = (a, b) => (a && b ? `${Math.round((a / b) * 100)}%` : '');
+    const ratio = (a, b) => (a && b ? (a / b).toFixed(2) : '');
+    for (const r of flashed) {
+      const w = r.workloads;
+      lines.push(
+        `| ${r.strategy} | ${pct(w.sellout?.throughput, w.ceiling?.throughput)} | ${pct(issuedPerSecond(w.sustained), w.ceiling?.throughput)} | ` +
+          `${ratio(w['flash-crowd'].cpuMsPerRequest, w['flash-ceiling'].cpuMsPerRequest)} | ${ratio(w.sustained?.cpuMsPerRequest, w.ceiling?.cpuMsPerRequest)} | ` +
+          `${w['flash-crowd'].p99} (${w['flash-ceiling'].p99}) | ${ratio(w['flash-crowd'].p99, w['flash-ceiling'].p99)} | ${fmt(w['flash-crowd'].wallMs)} | ${fmt(r.peakRssMiB)} |`,
+      );
+    }
   }
   const churned = run.results.filter((x) => x.churn);
   if (churned.length) {

@@ -13,7 +13,7 @@ const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
-const { burst, saturate } = require('./load');
+const { arrive, burst, saturate } = require('./load');
 const { renderMarkdown, renderSvg, count } = require('./report');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
@@ -28,6 +28,9 @@ const { values: opt } = parseArgs({
     'churn-holders': { type: 'string', default: '2000' }, // holders of the churn campaign, all of whom give back
     'churn-crowd': { type: 'string', default: '20000' }, // newcomers asking meanwhile
     campaigns: { type: 'string', default: '8' }, // campaigns saturated at once in the campaigns workload
+    'flash-users': { type: 'string', default: '50000' }, // the flash crowd: distinct users arriving open-loop
+    'flash-rate': { type: 'string', default: '10000' }, // arrivals per second
+    'flash-total': { type: 'string', default: '1000' }, // coupons for them
     'redis-cluster': { type: 'boolean', default: false },
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
@@ -45,6 +48,9 @@ const SELLOUT_TOTAL = Number(opt['sellout-total']);
 const CHURN_HOLDERS = Number(opt['churn-holders']);
 const CHURN_CROWD = Number(opt['churn-crowd']);
 const CAMPAIGNS = Number(opt.campaigns);
+const FLASH_USERS = Number(opt['flash-users']);
+const FLASH_RATE = Number(opt['flash-rate']);
+const FLASH_TOTAL = Number(opt['flash-total']);
 const CLUSTERED = ['redis', 'queue'].filter((s) => opt['redis-cluster'] && strategies.includes(s));
 const root = join(__dirname, '..');
 const stamp = new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -185,7 +191,7 @@ async function prepareTemplate() {
   process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
   require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
   const { ensureLoadTestUsers } = require('../load-test-users');
-  const need = Math.max(USERS, SELLOUT_USERS, CHURN_HOLDERS + CHURN_CROWD, 300);
+  const need = Math.max(USERS, SELLOUT_USERS, CHURN_HOLDERS + CHURN_CROWD, FLASH_USERS, 300);
   const users = await ensureLoadTestUsers(`${opt.pg}/${template}`, { secret: JWT_SECRET, expiresInSeconds: 6 * 3600 }, need);
   return { template, tokens: users.map((u) => u.token), tokenOf: new Map(users.map((u) => [u.userId, u.token])) };
 }
@@ -220,6 +226,23 @@ function startService(strategy, db, port, redis) {
     return child;
   };
   return strategy === 'queue' ? [start(script), start(join(root, 'dist', 'worker.js'))] : [start(script)];
+}
+
+const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU time (user + system) the processes have used so far, in ms, from /proc/<pid>/stat. */
+function cpuMs(processes) {
+  let ticks = 0;
+  for (const p of processes) {
+    try {
+      // fields after the command name, which is in parentheses and may hold spaces
+      const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+    } catch {
+      // an exited process adds nothing
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 /** Peak resident set size of a process, in MiB (VmHWM: the high-water mark). */
@@ -417,13 +440,16 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     const record = async (name, ids, run) => {
       const startedAt = Date.now();
       const before = usesRedis ? masterWork(redis) : undefined;
+      const cpuBefore = cpuMs([child, ...helpers]);
       const load = await run();
       const facts = ids ? await settleAndCheckAll(base, admin, db, [ids].flat(), startedAt) : {};
+      // the service's own processes (API, and the worker that writes what it accepted), per answer
+      const cpuMsPerRequest = +((cpuMs([child, ...helpers]) - cpuBefore) / Math.max(1, load.requests)).toFixed(3);
       const masters = before ? workBetween(before, masterWork(redis)) : undefined;
-      result.workloads[name] = { ...load, ...facts, ...(masters ? { masters } : {}) };
+      result.workloads[name] = { ...load, ...facts, cpuMsPerRequest, ...(masters ? { masters } : {}) };
       const w = result.workloads[name];
       progress(
-        `${label.padEnd(15)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  ${JSON.stringify(w.statuses)}` +
+        `${label.padEnd(15)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  cpu ${w.cpuMsPerRequest} ms/req  ${JSON.stringify(w.statuses)}` +
           (ids ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : '') +
           (masters ? `  per master: ${masters.map((m) => `${m.commands} cmds/${m.keys} keys`).join(', ')}` : ''),
       );
@@ -441,6 +467,14 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
+    // the flash crowd: distinct users arriving at a fixed rate on a small campaign, then the same
+    // schedule on the ceiling route
+    if (strategy !== 'naive') {
+      const flashTokens = tokens.slice(0, FLASH_USERS);
+      id = await coupon(FLASH_TOTAL);
+      await record('flash-crowd', id, () => arrive({ url: issueUrl(id), tokens: flashTokens, ratePerSecond: FLASH_RATE }));
+      await record('flash-ceiling', null, () => arrive({ url: `${base}/auth/session`, method: 'GET', tokens: flashTokens, ratePerSecond: FLASH_RATE }));
+    }
     // several campaigns at once, requests in turn: on a cluster, their keys and work spread over the masters
     if (strategy !== 'naive') {
       const ids = [];
@@ -506,6 +540,9 @@ async function main() {
       churnHolders: CHURN_HOLDERS,
       churnCrowd: CHURN_CROWD,
       campaigns: CAMPAIGNS,
+      flashUsers: FLASH_USERS,
+      flashRate: FLASH_RATE,
+      flashTotal: FLASH_TOTAL,
     },
     results,
   };

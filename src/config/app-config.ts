@@ -49,6 +49,11 @@ export abstract class AppConfig {
    * number: set it explicitly where processes may start while the cluster is changing shape.
    */
   queueShards?: number;
+  /**
+   * How long a process may answer SOLD_OUT from its own flag without asking again (SOLD_OUT_FLAG_MS):
+   * the hard bound on a stale flag when a change was not heard; 0 turns the flags off.
+   */
+  soldOutFlagMs: number;
   admin?: { email: string; password: string };
   logLevel: LogLevel;
   bodyLimitBytes: number;
@@ -208,6 +213,7 @@ export function loadAppConfig(env: Env): AppConfig {
     strategy,
     runWorker: bool(env, 'RUN_WORKER', true),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 50, 1, 10_000),
+    soldOutFlagMs: int(env, 'SOLD_OUT_FLAG_MS', 100, 0, 10_000),
     queueShards: env.QUEUE_SHARDS?.trim() ? int(env, 'QUEUE_SHARDS', 1, 1, MAX_QUEUE_SHARDS) : undefined,
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),

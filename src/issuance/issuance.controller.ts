@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
@@ -12,6 +12,7 @@ import { IssueRequestDto } from './dto/issue-request.dto';
 import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
 import { IssueRateLimit, ReadRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
+import { SoldOutGuard } from './sold-out/sold-out.guard';
 import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
 import type { IssueOutcome, IssueState } from './strategies/issuance.strategy';
@@ -26,6 +27,8 @@ export class IssuanceController {
 
   @Post('issue')
   @IssueRateLimit()
+  // listed after the rate limit so that it runs before it: Nest runs a method's guards bottom-up
+  @UseGuards(SoldOutGuard)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
   @ApiAcceptedResponse({ type: PendingResponse, description: 'accepted (queue); poll GET /coupons/:id/issue' })

@@ -6,7 +6,8 @@ import { CouponsService } from '../coupons/coupons.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { isDomainError, notRequested } from './issuance.errors';
 import type { CancelRequest } from './issue-canceller';
-import { cancelRefusalError } from './refusal';
+import { cancelRefusalError, refusalError } from './refusal';
+import { SoldOutGate } from './sold-out/sold-out-gate';
 import { CouponIssueHistoryView, IssueStore } from './issue.store';
 import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './strategies/issuance.strategy';
 
@@ -27,6 +28,7 @@ export class IssuanceService {
     private readonly coupons: CouponsService,
     private readonly issues: IssueStore,
     private readonly metrics: MetricsService,
+    private readonly soldOut: SoldOutGate,
   ) {}
 
   /**
@@ -49,10 +51,34 @@ export class IssuanceService {
     }
   }
 
+  /**
+   * Throws SOLD_OUT when this process's flag says the coupon is sold out and the user holds none
+   * (no Redis, no PostgreSQL); counted as an issue request like any other answer.
+   */
+  refuseIfSoldOut(couponId: number, userId: number): void {
+    const refusal = this.flagRefusal(couponId, userId);
+    if (!refusal) return;
+    this.metrics.issueOutcomes.inc({ strategy: this.strategy.name, outcome: refusal.code });
+    throw refusal;
+  }
+
+  private flagRefusal(couponId: number, userId: number): DomainError | undefined {
+    if (!this.soldOut.flags.refuses(couponId, userId)) return undefined;
+    this.soldOut.answered.inc();
+    return refusalError(couponId, 'SOLD_OUT');
+  }
+
   private async issueOrReplay(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
+    const refusal = this.flagRefusal(couponId, userId);
+    if (refusal) throw refusal;
+    const { flags } = this.soldOut;
+    const generation = flags.generation(couponId);
     try {
       return await this.strategy.issue(couponId, userId);
     } catch (error) {
+      if (isDomainError(error, ErrorCode.SOLD_OUT)) {
+        flags.soldOut(couponId, generation, () => this.strategy.holdersIfAtMost(couponId, this.soldOut.maxHolders));
+      }
       if (!idempotencyKey || !isDomainError(error, ErrorCode.ALREADY_ISSUED)) throw error;
       const state = await this.strategy.state(couponId, userId);
       if (state?.status === 'ISSUED') return state;

@@ -44,6 +44,12 @@ export class IssueStore {
     return row && toIssueView(row);
   }
 
+  /** The users holding the coupon, when at most `atMost` do. */
+  async holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined> {
+    const rows = await this.db.query<{ user_id: number }[]>('SELECT user_id FROM coupon_issues WHERE coupon_id = $1 LIMIT $2', [couponId, atMost + 1]);
+    return rows.length > atMost ? undefined : new Set(rows.map((r) => Number(r.user_id)));
+  }
+
   /** Who holds this issue of the coupon now; undefined when it does not exist (or left: given back, revoked). */
   async holderOf(couponId: number, issueId: number): Promise<number | undefined> {
     const [row] = await this.db.query<{ user_id: number }[]>('SELECT user_id FROM coupon_issues WHERE id = $1 AND coupon_id = $2', [issueId, couponId]);

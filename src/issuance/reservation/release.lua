@@ -5,10 +5,12 @@
 -- ARGV[1] user id   ARGV[2] why the accepted request was rejected (kept a day for GET /coupons/:id/issue),
 --                   or '' when the user gave it back (then nothing is recorded: they hold nothing, asked nothing)
 -- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
--- releasing twice moves `taken` once.
+-- releasing twice moves `taken` once. A unit back in stock is announced on 'coupon-stock' (the
+-- meta key names the coupon), so every API process drops its sold-out flag for it.
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'taken', -1)
+  redis.call('PUBLISH', 'coupon-stock', KEYS[1])
   released = 1
 end
 redis.call('HDEL', KEYS[3], ARGV[1])

@@ -11,6 +11,7 @@ import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange } from '../../coupons/coupons.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import type { Refusal } from '../refusal';
+import { STOCK_CHANNEL } from '../sold-out/stock-signal';
 import { couponKeys } from './coupon-keys';
 
 /** What reserve.lua answers: a unit reserved, or a refusal (the Lua script speaks the same vocabulary). */
@@ -300,5 +301,16 @@ export class ReservationStore {
   async remove(couponId: number): Promise<void> {
     const keys = couponKeys(couponId);
     await this.redis.del(keys.meta, keys.holders, keys.pending, keys.rejected, keys.withdrawn, keys.returning);
+    await this.redis.publish(STOCK_CHANNEL, keys.meta); // what any process concluded about its stock is void
+  }
+
+  /**
+   * The coupon's holders (reserved, pending or written), when there are at most `atMost`; for the
+   * sold-out flag, which answers everyone else SOLD_OUT in the process.
+   */
+  async holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined> {
+    const { holders } = couponKeys(couponId);
+    if ((await this.redis.scard(holders)) > atMost) return undefined;
+    return new Set((await this.redis.smembers(holders)).map(Number));
   }
 }

@@ -51,6 +51,12 @@ export abstract class IssuanceStrategy {
    */
   abstract stats(couponId: number, issuedRows: number): Promise<StrategyStats>;
 
+  /**
+   * Everyone holding (or, where requests are accepted before written, owed) a unit of the coupon,
+   * when at most `atMost` do: the sold-out flag answers all others SOLD_OUT in the process.
+   */
+  abstract holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined>;
+
   /** Rebuilds any state kept outside PostgreSQL from PostgreSQL's truth. */
   abstract reconcile(couponId: number): Promise<void>;
 

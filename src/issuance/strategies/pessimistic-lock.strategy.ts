@@ -118,6 +118,10 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     return { pending: 0 };
   }
 
+  holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined> {
+    return this.issues.holdersIfAtMost(couponId, atMost);
+  }
+
   async reconcile(): Promise<void> {
     // Nothing is kept outside PostgreSQL.
   }

@@ -99,6 +99,11 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     return { pending, redisReserved, queueDepth };
   }
 
+  /** Redis' holders: written, and reserved or pending (owed a unit) alike. */
+  holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined> {
+    return this.reservations.holdersIfAtMost(couponId, atMost);
+  }
+
   async reconcile(couponId: number): Promise<void> {
     await this.reservations.rebuild(couponId, 'replace');
   }

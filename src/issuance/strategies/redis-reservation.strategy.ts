@@ -118,6 +118,11 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     return { pending: Math.max(0, (taken ?? issuedRows) - issuedRows), redisReserved: taken };
   }
 
+  /** Redis' holders: written, and reserved or pending (owed a unit) alike. */
+  holdersIfAtMost(couponId: number, atMost: number): Promise<Set<number> | undefined> {
+    return this.reservations.holdersIfAtMost(couponId, atMost);
+  }
+
   async reconcile(couponId: number): Promise<void> {
     await this.reservations.rebuild(couponId, 'replace');
   }

@@ -1,0 +1,24 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import type { AuthUser } from '../../common/auth-user';
+import { IssuanceService } from '../issuance.service';
+
+/**
+ * Answers the crowd of a sold-out coupon before anything else costs: runs right after
+ * authentication, before the rate limit (a Redis round trip that would cost more than this answer)
+ * and before body validation. So it answers only the plain request (no body fields, no
+ * Idempotency-Key): anything else goes the whole way, where its faults are reported first.
+ */
+@Injectable()
+export class SoldOutGuard implements CanActivate {
+  constructor(private readonly issuance: IssuanceService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<{ user?: AuthUser; params: Record<string, string>; body?: unknown; headers: Record<string, unknown> }>();
+    const { user, body } = request;
+    const plain =
+      (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) && !('idempotency-key' in request.headers);
+    const couponId = Number(request.params.id);
+    if (user && plain && Number.isSafeInteger(couponId)) this.issuance.refuseIfSoldOut(couponId, user.id);
+    return true;
+  }
+}
