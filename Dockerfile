@@ -20,4 +20,4 @@ USER node
 EXPOSE 3000
 # liveness only: a process that answers is not restarted because PostgreSQL or Redis is down
 HEALTHCHECK --interval=10s --timeout=3s CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health/live').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "dist/main.js"]
+CMD ["node", "--max-old-space-size=192", "--max-semi-space-size=4", "dist/main.js"]

@@ -32,6 +32,7 @@ const { values: opt } = parseArgs({
     'flash-rate': { type: 'string', default: '10000' }, // arrivals per second
     'flash-total': { type: 'string', default: '1000' }, // coupons for them
     'redis-cluster': { type: 'boolean', default: false },
+    'node-flags': { type: 'string' }, // Node's flags for the service's processes; default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
 });
@@ -48,6 +49,15 @@ const SELLOUT_TOTAL = Number(opt['sellout-total']);
 const CHURN_HOLDERS = Number(opt['churn-holders']);
 const CHURN_CROWD = Number(opt['churn-crowd']);
 const CAMPAIGNS = Number(opt.campaigns);
+/** Node's flags for the service, as `npm run start:prod` passes them (its memory bounds), or --node-flags. */
+const HEAP_FLAGS = (
+  opt['node-flags'] ??
+  /node (.*) dist\/main\.js/
+    .exec(require('../package.json').scripts['start:prod'])[1]
+    .replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, dflt) => process.env[name] || dflt)
+)
+  .split(' ')
+  .filter(Boolean);
 const FLASH_USERS = Number(opt['flash-users']);
 const FLASH_RATE = Number(opt['flash-rate']);
 const FLASH_TOTAL = Number(opt['flash-total']);
@@ -220,7 +230,7 @@ function startService(strategy, db, port, redis) {
     RUN_WORKER: strategy === 'queue' ? 'false' : 'true',
   };
   const start = (file) => {
-    const child = spawn(process.execPath, [file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [...HEAP_FLAGS, file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     envOf.set(child, env);
     children.push(child);
     return child;
@@ -320,7 +330,7 @@ async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, t
   const backlog = Math.min(tokens.length, 50_000);
   const accepted = await saturate({ url: issueUrl(id), tokens: tokens.slice(0, backlog), connections: CONNECTIONS, amount: backlog });
   const started = Date.now();
-  helpers[0] = spawn(process.execPath, [join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
+  helpers[0] = spawn(process.execPath, [...HEAP_FLAGS, join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(helpers[0]);
   const facts = await settleAndCheck(base, admin, db, id, started);
   const drain = {
