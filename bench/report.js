@@ -17,7 +17,7 @@ function renderMarkdown(run) {
   const lines = [];
   lines.push(
     `Run ${run.date} on ${run.machine.cpus} cores (${run.machine.cpuModel}), ${run.machine.memoryGiB} GiB, Node ${run.machine.node}; ` +
-      `service, PostgreSQL, Redis and load generator on the same machine. Saturation runs: ${run.options.connections} connections, ` +
+      `service (${run.options.apiProcesses ?? 1} API process${(run.options.apiProcesses ?? 1) > 1 ? 'es' : ''}), PostgreSQL, Redis and load generator on the same machine. Saturation runs: ${run.options.connections} connections, ` +
       `${run.options.duration} s; sell-out: ${fmt(run.options.selloutUsers)} users on ${fmt(run.options.selloutTotal)} coupons.`,
   );
   lines.push('');
@@ -121,6 +121,26 @@ function renderMarkdown(run) {
       );
     }
   }
+  const soaked = run.results.filter((x) => x.soak);
+  if (soaked.length) {
+    lines.push('');
+    lines.push(
+      `Soak: ${soaked[0].soak.minutes} minutes of campaign after campaign (a coupon of ${fmt(run.options.selloutTotal)} saturated 20 s each), ` +
+        "the API's RSS read every 10 s (chart: `soak.svg`). Drift: the last minute's mean against the second minute's.",
+    );
+    lines.push('');
+    lines.push('| strategy | requests | API RSS max MiB | second minute MiB | last minute MiB | drift |');
+    lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
+    for (const r of soaked) {
+      const { samples, driftPercent } = r.soak;
+      const end = samples[samples.length - 1].s;
+      const mean = (from, to) => {
+        const xs = samples.filter((x) => x.s >= from && x.s < to && x.apiMiB !== null).map((x) => x.apiMiB);
+        return xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : '';
+      };
+      lines.push(`| ${r.strategy} | ${fmt(r.soak.requests)} | ${r.soak.maxApiMiB} | ${mean(60, 120)} | ${mean(end - 60, end + 1)} | ${driftPercent ?? ''}% |`);
+    }
+  }
   for (const r of run.results.filter((x) => x.drain)) {
     const d = r.drain;
     lines.push('');
@@ -216,4 +236,38 @@ function renderSvg(run) {
   return parts.join('\n');
 }
 
-module.exports = { renderMarkdown, renderSvg, count };
+/** RSS of each strategy's API over the soak, one line each. */
+function renderSoakSvg(run) {
+  const soaked = run.results.filter((r) => r.soak);
+  const W = 760,
+    H = 320,
+    pad = 50;
+  const colors = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2'];
+  const maxS = Math.max(1, ...soaked.flatMap((r) => r.soak.samples.map((x) => x.s)));
+  const maxMiB = Math.max(50, ...soaked.flatMap((r) => r.soak.samples.map((x) => x.apiMiB ?? 0))) * 1.15;
+  const x = (sec) => pad + (sec / maxS) * (W - pad * 2);
+  const y = (mib) => H - pad - (mib / maxMiB) * (H - pad * 2);
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">API resident memory over a ${soaked[0]?.soak.minutes ?? 0}-minute soak (MiB)</text>`,
+    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#333"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#333"/>`,
+  ];
+  for (let mib = 0; mib <= maxMiB; mib += 50) {
+    parts.push(
+      `<line x1="${pad}" y1="${y(mib)}" x2="${W - pad}" y2="${y(mib)}" stroke="#eee"/><text x="${pad - 6}" y="${y(mib) + 4}" text-anchor="end" font-size="10">${mib}</text>`,
+    );
+  }
+  for (let sec = 0; sec <= maxS; sec += 60) parts.push(`<text x="${x(sec)}" y="${H - pad + 16}" text-anchor="middle" font-size="10">${sec / 60} min</text>`);
+  soaked.forEach((r, i) => {
+    const points = r.soak.samples.filter((p) => p.apiMiB !== null).map((p) => `${x(p.s).toFixed(1)},${y(p.apiMiB).toFixed(1)}`);
+    parts.push(`<polyline fill="none" stroke="${colors[i % colors.length]}" stroke-width="2" points="${points.join(' ')}"/>`);
+    parts.push(
+      `<rect x="${pad + i * 130}" y="${H - 18}" width="10" height="10" fill="${colors[i % colors.length]}"/><text x="${pad + i * 130 + 14}" y="${H - 9}">${r.strategy}</text>`,
+    );
+  });
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+module.exports = { renderMarkdown, renderSvg, renderSoakSvg, count };

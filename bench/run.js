@@ -14,7 +14,7 @@ const { parseArgs } = require('node:util');
 const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const { arrive, burst, saturate } = require('./load');
-const { renderMarkdown, renderSvg, count } = require('./report');
+const { renderMarkdown, renderSoakSvg, renderSvg, count } = require('./report');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
 const { values: opt } = parseArgs({
@@ -32,6 +32,8 @@ const { values: opt } = parseArgs({
     'flash-rate': { type: 'string', default: '10000' }, // arrivals per second
     'flash-total': { type: 'string', default: '1000' }, // coupons for them
     'redis-cluster': { type: 'boolean', default: false },
+    'api-processes': { type: 'string', default: '1' }, // API_PROCESSES of the service (the queue's worker stays one process)
+    soak: { type: 'string', default: '0' }, // minutes of rolling campaigns per strategy, RSS sampled every 10 s (0: none)
     'node-flags': { type: 'string' }, // Node's flags for the service's processes; default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
@@ -58,6 +60,8 @@ const HEAP_FLAGS = (
 )
   .split(' ')
   .filter(Boolean);
+const SOAK_MINUTES = Number(opt.soak);
+const API_PROCESSES = Number(opt['api-processes']);
 const FLASH_USERS = Number(opt['flash-users']);
 const FLASH_RATE = Number(opt['flash-rate']);
 const FLASH_TOTAL = Number(opt['flash-total']);
@@ -228,6 +232,7 @@ function startService(strategy, db, port, redis) {
     ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: 'error',
     RUN_WORKER: strategy === 'queue' ? 'false' : 'true',
+    API_PROCESSES: strategy === 'naive' ? '1' : String(API_PROCESSES),
   };
   const start = (file) => {
     const child = spawn(process.execPath, [...HEAP_FLAGS, file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -240,10 +245,23 @@ function startService(strategy, db, port, redis) {
 
 const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
-/** CPU time (user + system) the processes have used so far, in ms, from /proc/<pid>/stat. */
+/** The processes whose parent is `pid` (with API_PROCESSES > 1, the API processes under the primary). */
+function childrenOf(pid) {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((p) => ({ pid: Number(p) }));
+  } catch {
+    return [];
+  }
+}
+
+/** CPU time (user + system) the processes and their children have used so far, in ms, from /proc/<pid>/stat. */
 function cpuMs(processes) {
   let ticks = 0;
-  for (const p of processes) {
+  for (const p of processes.flatMap((x) => [x, ...childrenOf(x.pid)])) {
     try {
       // fields after the command name, which is in parentheses and may hold spaces
       const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -256,6 +274,58 @@ function cpuMs(processes) {
 }
 
 /** Peak resident set size of a process, in MiB (VmHWM: the high-water mark). */
+/** Resident set size of a process now, in MiB. */
+function rssMiB(pid) {
+  try {
+    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The soak: campaign after campaign for `minutes` (each a coupon of SELLOUT_TOTAL saturated for
+ * 20 s by the crowd, in turn: issues, then the sold-out crowd), the service's RSS read every 10 s.
+ * Flat means the last minute's mean is within 10% of the second minute's (the first is warm-up).
+ */
+async function soak({ minutes, processes, coupon, issueUrl, tokens }) {
+  const started = Date.now();
+  const samples = [];
+  const sample = () =>
+    samples.push({
+      s: Math.round((Date.now() - started) / 1000),
+      apiMiB: Math.max(...[processes[0], ...childrenOf(processes[0].pid)].map((p) => rssMiB(p.pid) ?? 0)),
+      workerMiB: processes[1] ? rssMiB(processes[1].pid) : null,
+    });
+  sample();
+  const timer = setInterval(sample, 10_000);
+  let requests = 0;
+  let offset = 0;
+  try {
+    while (Date.now() - started < minutes * 60_000) {
+      const id = await coupon(SELLOUT_TOTAL);
+      const crowd = tokens.slice(offset, offset + 100_000);
+      offset = (offset + 20_000) % Math.max(1, tokens.length - 100_000);
+      const window = Math.min(20, Math.max(1, Math.round((minutes * 60_000 - (Date.now() - started)) / 1000)));
+      requests += (await saturate({ url: issueUrl(id), tokens: crowd, connections: CONNECTIONS, durationS: window })).requests;
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  sample();
+  const mean = (from, to) => {
+    const xs = samples.filter((x) => x.s >= from && x.s < to && x.apiMiB !== null).map((x) => x.apiMiB);
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+  };
+  const end = samples[samples.length - 1].s;
+  const early = mean(60, 120);
+  const late = mean(end - 60, end + 1);
+  const drift = early && late ? +(((late - early) / early) * 100).toFixed(1) : null;
+  const result = { minutes, requests, samples, maxApiMiB: Math.max(...samples.map((x) => x.apiMiB ?? 0)), driftPercent: drift };
+  progress(`soak: ${minutes} min, ${requests} requests; API RSS max ${result.maxApiMiB} MiB, last minute vs second ${drift}%`);
+  return result;
+}
+
 function peakRssMiB(pid) {
   try {
     const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
@@ -500,7 +570,9 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
       saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
     );
     if (strategy === 'queue') result.drain = await measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens);
-    result.peakRssMiB = peakRssMiB(child.pid);
+    if (SOAK_MINUTES > 0 && strategy !== 'naive') result.soak = await soak({ minutes: SOAK_MINUTES, processes: [child, ...helpers], coupon, issueUrl, tokens });
+    // with several API processes, the largest of them (the primary only hands out connections)
+    result.peakRssMiB = Math.max(...[child, ...childrenOf(child.pid)].map((p) => peakRssMiB(p.pid) ?? 0));
     if (helpers.length) result.workerPeakRssMiB = peakRssMiB(helpers[0].pid);
     return result;
   } finally {
@@ -553,6 +625,8 @@ async function main() {
       flashUsers: FLASH_USERS,
       flashRate: FLASH_RATE,
       flashTotal: FLASH_TOTAL,
+      soakMinutes: SOAK_MINUTES,
+      apiProcesses: API_PROCESSES,
     },
     results,
   };
@@ -564,6 +638,10 @@ async function main() {
   writeFileSync(`${base}.svg`, renderSvg(run));
   writeFileSync(join(__dirname, 'results', 'latest.md'), md);
   writeFileSync(join(__dirname, 'results', 'latest.svg'), renderSvg(run));
+  if (run.results.some((r) => r.soak)) {
+    writeFileSync(`${base}-soak.svg`, renderSoakSvg(run));
+    writeFileSync(join(__dirname, 'results', 'soak.svg'), renderSoakSvg(run));
+  }
   console.log(`\n${md}\nwritten: ${base}.json, .md, .svg (and results/latest.md, latest.svg)`);
 }
 

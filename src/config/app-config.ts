@@ -54,6 +54,8 @@ export abstract class AppConfig {
    * the hard bound on a stale flag when a change was not heard; 0 turns the flags off.
    */
   soldOutFlagMs: number;
+  /** API processes on the one port (API_PROCESSES; Node's cluster): one per core. */
+  apiProcesses: number;
   admin?: { email: string; password: string };
   logLevel: LogLevel;
   bodyLimitBytes: number;
@@ -214,6 +216,7 @@ export function loadAppConfig(env: Env): AppConfig {
     runWorker: bool(env, 'RUN_WORKER', true),
     workerConcurrency: int(env, 'WORKER_CONCURRENCY', 50, 1, 10_000),
     soldOutFlagMs: int(env, 'SOLD_OUT_FLAG_MS', 100, 0, 10_000),
+    apiProcesses: int(env, 'API_PROCESSES', 1, 1, 64),
     queueShards: env.QUEUE_SHARDS?.trim() ? int(env, 'QUEUE_SHARDS', 1, 1, MAX_QUEUE_SHARDS) : undefined,
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
