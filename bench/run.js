@@ -7,7 +7,7 @@
 //   npm run bench -- --redis-cluster   (then redis and queue once more, on a 6-node Redis Cluster of the bench's own)
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
+const { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { tmpdir, cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
@@ -15,6 +15,7 @@ const { randomBytes } = require('node:crypto');
 const { Client } = require('pg');
 const { arrive, burst, saturate } = require('./load');
 const { renderMarkdown, renderSoakSvg, renderSvg, count } = require('./report');
+const { renderFlameSvg, topFrames } = require('./flame');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
 const { values: opt } = parseArgs({
@@ -33,12 +34,14 @@ const { values: opt } = parseArgs({
     'flash-total': { type: 'string', default: '1000' }, // coupons for them
     'redis-cluster': { type: 'boolean', default: false },
     'api-processes': { type: 'string', default: '1' }, // API_PROCESSES of the service (the queue's worker stays one process)
-    soak: { type: 'string', default: '0' }, // minutes of rolling campaigns per strategy, RSS sampled every 10 s (0: none)
+    soak: { type: 'string', default: '0' },
+    profile: { type: 'string' }, // STRATEGY: only it, sustained and sell-out, under a CPU profile rendered as a flame graph // minutes of rolling campaigns per strategy, RSS sampled every 10 s (0: none)
     'node-flags': { type: 'string' }, // Node's flags for the service's processes; default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
 });
-const strategies = opt.strategies
+const PROFILE = opt.profile;
+const strategies = (PROFILE ?? opt.strategies)
   .split(',')
   .map((s) => s.trim())
   .filter(Boolean);
@@ -175,6 +178,9 @@ const workBetween = (before, after) =>
   });
 
 const JWT_SECRET = randomBytes(32).toString('hex');
+/** Where the profiled API writes its .cpuprofile when it exits (--profile). */
+const profileDir = mkdtempSync(join(tmpdir(), 'bench-profile-'));
+process.on('exit', () => rmSync(profileDir, { recursive: true, force: true }));
 const ADMIN = { email: 'bench-admin@example.test', password: 'bench-admin-password' };
 
 /** Migrated template database holding every load-test user; each strategy runs on a copy. */
@@ -235,7 +241,8 @@ function startService(strategy, db, port, redis) {
     API_PROCESSES: strategy === 'naive' ? '1' : String(API_PROCESSES),
   };
   const start = (file) => {
-    const child = spawn(process.execPath, [...HEAP_FLAGS, file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const profiled = PROFILE && file.endsWith('main.js') ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+    const child = spawn(process.execPath, [...HEAP_FLAGS, ...profiled, file], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     envOf.set(child, env);
     children.push(child);
     return child;
@@ -547,6 +554,7 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
+    if (PROFILE) return result; // the profile covers the warm-up, sustained and sell-out only
     // the flash crowd: distinct users arriving at a fixed rate on a small campaign, then the same
     // schedule on the ceiling route
     if (strategy !== 'naive') {
@@ -631,6 +639,16 @@ async function main() {
     results,
   };
   mkdirSync(join(__dirname, 'results'), { recursive: true });
+  if (PROFILE) {
+    const [file] = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile'));
+    const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8'));
+    const title = `${PROFILE}: where the API's CPU went under the sustained and sell-out workloads (${run.date})`;
+    writeFileSync(join(__dirname, 'results', `flame-${PROFILE}.svg`), renderFlameSvg(profile, title));
+    const top = ['| own samples | frame |', '| ---: | --- |', ...topFrames(profile)].join('\n');
+    writeFileSync(join(__dirname, 'results', `flame-${PROFILE}.md`), `${title}\n\n${top}\n`);
+    console.log(`\n${top}\n\nflame graph: bench/results/flame-${PROFILE}.svg`);
+    return; // a profiled run's figures are slowed by the profiler: not a bench result
+  }
   const base = join(__dirname, 'results', stamp);
   writeFileSync(`${base}.json`, JSON.stringify(run, null, 2));
   const md = renderMarkdown(run);
