@@ -17,8 +17,9 @@ export class SoldOutGuard implements CanActivate {
     const { user, body } = request;
     const plain =
       (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) && !('idempotency-key' in request.headers);
-    const couponId = Number(request.params.id);
-    if (user && plain && Number.isSafeInteger(couponId)) this.issuance.refuseIfSoldOut(couponId, user.id);
+    // only an id as IdParam would accept it (a malformed one goes on, to its 400)
+    const id = request.params.id;
+    if (user && plain && /^[1-9]\d{0,9}$/.test(id)) this.issuance.refuseIfSoldOut(Number(id), user.id);
     return true;
   }
 }
