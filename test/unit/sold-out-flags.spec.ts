@@ -36,6 +36,23 @@ describe('SoldOutFlags', () => {
     expect(flags.refuses(7, 3)).toBe(false);
   });
 
+  it('once expired, a SOLD_OUT asked with nothing heard since re-arms it without reading the holders again', async () => {
+    await flagged();
+    now += TTL;
+    expect(flags.refuses(7, 3)).toBe(false);
+    const reads = jest.fn(holders);
+    flags.soldOut(7, flags.generation(7), reads);
+    await settle();
+    expect(reads).not.toHaveBeenCalled();
+    expect(flags.refuses(7, 3)).toBe(true);
+    expect(flags.refuses(7, 1)).toBe(false); // the same holders
+    now += TTL;
+    flags.changed(7); // stock may be back: the next flag reads the holders afresh
+    flags.soldOut(7, flags.generation(7), reads);
+    await settle();
+    expect(reads).toHaveBeenCalledTimes(1);
+  });
+
   it('is dropped by a change heard for its coupon, kept for another', async () => {
     await flagged(7);
     await flagged(8);

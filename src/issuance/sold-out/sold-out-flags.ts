@@ -1,10 +1,21 @@
 import type { StockListener, StockSignal } from './stock-signal';
 
-/** What a process concluded from a SOLD_OUT answer: who held the coupon then, and until when to trust it. */
+/**
+ * What a process concluded from a SOLD_OUT answer: who held the coupon then, until when to trust
+ * it, and the coupon's generation then. Past `until` it refuses nothing, but stays: a later
+ * SOLD_OUT asked at the same generation (nothing heard since) re-arms it without reading the
+ * holders again, since nobody can have become one without a change being announced.
+ */
 interface Flag {
   until: number;
   holders: Set<number>;
+  generation: string;
 }
+
+/** Coupons with a flag kept at most (the oldest set goes first): each holds its holders' ids. */
+const MAX_FLAGS = 1000;
+/** An expired flag not re-armed within this long is forgotten. */
+const KEEP_EXPIRED_MS = 10_000;
 
 export interface SoldOutFlagOptions {
   /** The hard bound on a flag's life: past it, the next request asks the strategy again. */
@@ -50,9 +61,10 @@ export class SoldOutFlags implements StockListener {
     if (!this.signal.live) return false;
     const flag = this.flags.get(couponId);
     if (!flag) return false;
-    if (flag.until <= this.now()) {
-      this.flags.delete(couponId);
-      return false;
+    const now = this.now();
+    if (flag.until <= now) {
+      if (now - flag.until > KEEP_EXPIRED_MS) this.flags.delete(couponId);
+      return false; // expired: the strategy answers, and may re-arm it
     }
     return !flag.holders.has(userId);
   }
@@ -62,13 +74,20 @@ export class SoldOutFlags implements StockListener {
    * `loadHolders` reads them (undefined: too many, no flag). One load per coupon at a time.
    */
   soldOut(couponId: number, generation: string, loadHolders: () => Promise<Set<number> | undefined>): void {
-    if (!this.signal.live || this.loading.has(couponId) || this.flags.has(couponId)) return;
+    if (!this.signal.live || generation !== this.generation(couponId)) return;
+    const standing = this.flags.get(couponId);
+    if (standing?.generation === generation) {
+      standing.until = this.now() + this.options.ttlMs;
+      return;
+    }
+    if (this.loading.has(couponId)) return;
     const until = this.now() + this.options.ttlMs;
     this.loading.add(couponId);
     loadHolders()
       .then((holders) => {
         if (holders && holders.size <= this.options.maxHolders && this.generation(couponId) === generation && this.signal.live) {
-          this.flags.set(couponId, { until, holders });
+          this.flags.set(couponId, { until, holders, generation });
+          if (this.flags.size > MAX_FLAGS) this.flags.delete(this.flags.keys().next().value!);
         }
       })
       .catch(() => undefined) // no flag: requests go on to the strategy, as without this
@@ -86,7 +105,7 @@ export class SoldOutFlags implements StockListener {
     this.flags.clear();
   }
 
-  /** Flags standing now (for tests and metrics). */
+  /** Coupons with a flag, armed or expired (for tests and metrics). */
   get size(): number {
     return this.flags.size;
   }
