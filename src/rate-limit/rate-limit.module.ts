@@ -5,6 +5,7 @@ import { REDIS, RedisClient } from '../redis/redis.module';
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../common/auth-user';
 import { AUTH_LIMIT, ISSUE_LIMIT, READ_LIMIT, SIGNUP_LIMIT } from './rate-limit.decorators';
+import { PromptlySweptRateLimitStorage } from './in-process-rate-limit.storage';
 import { RedisRateLimitStorage } from './redis-rate-limit.storage';
 
 /**
@@ -29,7 +30,7 @@ import { RedisRateLimitStorage } from './redis-rate-limit.storage';
               config.rateLimit.readPerSecond === 0 || context.switchToHttp().getRequest<{ user?: AuthUser }>().user?.role === 'admin',
           },
         ],
-        storage: redis ? new RedisRateLimitStorage(redis) : undefined,
+        storage: redis ? new RedisRateLimitStorage(redis) : new PromptlySweptRateLimitStorage(),
         setHeaders: false,
       }),
     }),
