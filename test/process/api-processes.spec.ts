@@ -66,7 +66,13 @@ describe('API_PROCESSES=2', () => {
   it('an API process SIGKILLed: the other keeps answering, and the primary starts another', async () => {
     const [victim, survivor] = childrenOf(primary.pid!);
     process.kill(victim, 'SIGKILL');
-    expect((await http('GET', '/health/live')).status).toBe(200);
+    // connections the killed process held die with it (a reset); a new one reaches the other
+    const answered = await until(async () => (await http('GET', '/health/live', { headers: { connection: 'close' } }).catch(() => undefined))?.status, {
+      timeoutMs: 10_000,
+      everyMs: 50,
+      what: 'an answer from the surviving API process',
+    });
+    expect(answered).toBe(200);
     const replaced = await until(
       async () => {
         const now = childrenOf(primary.pid!);
