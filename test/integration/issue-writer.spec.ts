@@ -1,7 +1,6 @@
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { IssueWriter } from '../../src/issuance/issue-writer';
-import { TEST_DATABASE_URL } from '../setup/test-env';
+import { bareUsers, testDataSource } from '../support/test-data-source';
 
 /**
  * Two processes can write the same users to one coupon at once: with `redis`, a user whose two
@@ -16,24 +15,9 @@ describe('IssueWriter: overlapping batches from two writers', () => {
   let users: number[];
 
   beforeAll(async () => {
-    db = new DataSource(
-      dataSourceOptions({
-        url: TEST_DATABASE_URL,
-        embedded: false,
-        poolSize: 4,
-        acquireTimeoutMs: 5000,
-        lockTimeoutMs: 5000,
-        statementTimeoutMs: 20_000,
-        logging: false,
-      }),
-    );
-    await db.initialize();
+    db = await testDataSource({ statementTimeoutMs: 20_000 });
     writer = new IssueWriter(db);
-    const rows = await db.query<{ id: number }[]>(
-      `INSERT INTO users (email, password_hash) SELECT 'writer-' || g || '-' || $1 || '@example.test', 'x' FROM generate_series(1, 400) g RETURNING id`,
-      [Date.now()],
-    );
-    users = rows.map((r) => Number(r.id));
+    users = await bareUsers(db, 'writer', 400);
   });
   afterAll(async () => {
     await db?.destroy();

@@ -1,11 +1,11 @@
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/database/data-source-options';
 import { decideBatch } from '../../src/issuance/issuable';
 import { IssueWriter } from '../../src/issuance/issue-writer';
 import type { Refusal } from '../../src/issuance/refusal';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../setup/test-env';
+import { TEST_REDIS_URL } from '../setup/test-env';
+import { bareUsers, testDataSource } from '../support/test-data-source';
 
 /**
  * "Open", "held" and "sold out" are decided in three encodings: TypeScript (`decideBatch`, the
@@ -51,26 +51,11 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
   let users: number[];
 
   beforeAll(async () => {
-    db = new DataSource(
-      dataSourceOptions({
-        url: TEST_DATABASE_URL,
-        embedded: false,
-        poolSize: 4,
-        acquireTimeoutMs: 5000,
-        lockTimeoutMs: 5000,
-        statementTimeoutMs: 10_000,
-        logging: false,
-      }),
-    );
-    await db.initialize();
+    db = await testDataSource();
     redis = new Redis(TEST_REDIS_URL);
     reservations = new ReservationStore(redis, db);
     writer = new IssueWriter(db);
-    const rows = await db.query<{ id: number }[]>(
-      `INSERT INTO users (email, password_hash) SELECT 'refusal-' || g || '-' || $1 || '@example.test', 'x' FROM generate_series(1, 4) g RETURNING id`,
-      [Date.now()],
-    );
-    users = rows.map((r) => Number(r.id));
+    users = await bareUsers(db, 'refusal', 4);
   });
   afterAll(async () => {
     redis?.disconnect();

@@ -11,7 +11,7 @@ import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strateg
 import { PendingSweeper } from '../../src/queue-worker/pending-sweeper';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
-import { singleShardQueue, untilIdle, untilWorkersConnected } from '../support/queue-state';
+import { couponsOnEveryShard, singleShardQueue, untilIdle, untilWorkersConnected } from '../support/queue-state';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 import { kill, startWorkerProcess } from '../support/service-process';
@@ -192,12 +192,8 @@ describe('queue strategy on QUEUE_SHARDS=3 (one Redis)', () => {
 
   /** Coupons until each shard has one: [shard 0's, shard 1's, shard 2's]. */
   async function onePerShard(total: number): Promise<number[]> {
-    const byShard = new Map<number, number>();
-    for (let i = 0; byShard.size < shards.count && i < 100; i++) {
-      const id = await t.createCoupon(admin, total, `shard ${i}`);
-      if (!byShard.has(shards.of(id))) byShard.set(shards.of(id), id);
-    }
-    return shards.prefixes.map((_, k) => byShard.get(k)!);
+    const ids = await couponsOnEveryShard(shards, 1, (i) => t.createCoupon(admin, total, `shard ${i}`));
+    return shards.prefixes.map((_, k) => ids.find((id) => shards.of(id) === k)!);
   }
 
   it("a coupon's jobs wait in its own shard only; the worker consumes all three; every campaign sells exactly", async () => {

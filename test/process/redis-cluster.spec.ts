@@ -6,7 +6,7 @@ import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { fire, until, untilSettled } from '../support/burst';
 import { countStatuses, couponFacts, expectCouponInvariants, expectHolders } from '../support/invariants';
 import { PrivateRedisCluster } from '../support/private-redis-cluster';
-import { untilIdle } from '../support/queue-state';
+import { couponsOnEveryShard, untilIdle } from '../support/queue-state';
 import { startTestApp, TestApp } from '../support/test-app';
 
 /**
@@ -125,11 +125,7 @@ describe('on a Redis Cluster', () => {
         const shards = new QueueShards(3); // the default on this cluster: one per master
         const shardMasters = await Promise.all(shards.prefixes.map((prefix) => cluster.masterPortOf(`${prefix}:${ISSUE_QUEUE}:meta`)));
         expect(new Set(shardMasters).size).toBe(3);
-        // coupons until every shard has two (ids come in sequence; their slots scatter)
-        const ids: number[] = [];
-        const short = () => shards.prefixes.some((_, k) => ids.filter((id) => shards.of(id) === k).length < 2);
-        while (short() && ids.length < 100) ids.push(await t.createCoupon(admin, 5, `shard ${ids.length}`));
-        expect(short()).toBe(false);
+        const ids = await couponsOnEveryShard(shards, 2, (i) => t.createCoupon(admin, 5, `shard ${i}`));
         for (const id of ids) expect(shardMasters[shards.of(id)]).toBe(await cluster.masterPortOf(`coupon:{${id}}:meta`));
 
         const client = new Cluster([{ host: '127.0.0.1', port: Number(cluster.seeds.split(',')[0].split(':')[1]) }]);

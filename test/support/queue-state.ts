@@ -30,3 +30,17 @@ export async function untilWorkersConnected(n: number, redisUrl = TEST_REDIS_URL
     (await queue.client).disconnect();
   }
 }
+
+/**
+ * Coupons made by `create` until every shard has at least `perShard` of them (ids come in
+ * sequence, and their slots scatter over the shards); all of them, in the order made.
+ */
+export async function couponsOnEveryShard(shards: QueueShards, perShard: number, create: (i: number) => Promise<number>): Promise<number[]> {
+  const ids: number[] = [];
+  const short = () => shards.prefixes.some((_, k) => ids.filter((id) => shards.of(id) === k).length < perShard);
+  while (short()) {
+    if (ids.length >= 100) throw new Error(`100 coupons and still not ${perShard} on every one of ${shards.count} shards`);
+    ids.push(await create(ids.length));
+  }
+  return ids;
+}
