@@ -20,34 +20,42 @@ function summarize(latencies, statuses, wallMs) {
   };
 }
 
-/** Fires one request per token, spread evenly over `spreadMs` (0: all at one instant). */
-async function burst({ url, method = 'POST', tokens, spreadMs }) {
-  const agent = new Agent({ connections: tokens.length, pipelining: 0, keepAliveTimeout: 10_000 });
+/**
+ * The answers of an open-loop run as they come: latencies, and counts by status (0: none came).
+ * `ask` sends one request with the user's token; its latency counts from `since` (default: now).
+ */
+function openLoopTally(url, method, dispatcher) {
   const latencies = [];
   const statuses = {};
-  const t0 = performance.now();
-  const fire = async (token) => {
-    const started = performance.now();
+  const ask = async (token, since = performance.now()) => {
     let status = 0;
     try {
-      const res = await request(url, { method, dispatcher: agent, headers: { authorization: `Bearer ${token}` } });
+      const res = await request(url, { method, dispatcher, headers: { authorization: `Bearer ${token}` } });
       status = res.statusCode;
       await res.body.dump();
     } catch {
       status = 0;
     }
-    latencies.push(performance.now() - started);
+    latencies.push(performance.now() - since);
     statuses[status] = (statuses[status] ?? 0) + 1;
   };
+  return { ask, summary: (wallMs) => summarize(latencies, statuses, wallMs) };
+}
+
+/** Fires one request per token, spread evenly over `spreadMs` (0: all at one instant). */
+async function burst({ url, method = 'POST', tokens, spreadMs }) {
+  const agent = new Agent({ connections: tokens.length, pipelining: 0, keepAliveTimeout: 10_000 });
+  const tally = openLoopTally(url, method, agent);
+  const t0 = performance.now();
   await Promise.all(
     tokens.map((token, i) => {
       const at = spreadMs ? (i * spreadMs) / tokens.length : 0;
-      return at ? new Promise((resolve) => setTimeout(() => fire(token).then(resolve), at)) : fire(token);
+      return at ? new Promise((resolve) => setTimeout(() => tally.ask(token).then(resolve), at)) : tally.ask(token);
     }),
   );
   const wall = performance.now() - t0;
   await agent.close();
-  return summarize(latencies, statuses, wall);
+  return tally.summary(wall);
 }
 
 /**
@@ -110,34 +118,20 @@ function saturate({ url, method = 'POST', tokens, bodies, paths, connections, du
  * slow service counts too. `wallMs`: from the first arrival until everyone has an answer.
  */
 async function arrive({ url, method = 'POST', tokens, ratePerSecond, connections = 256 }) {
-  const { origin, pathname } = new URL(url);
   const pool = new Agent({ connections, pipelining: 1, keepAliveTimeout: 10_000 });
-  const latencies = [];
-  const statuses = {};
+  const tally = openLoopTally(url, method, pool);
   const t0 = performance.now() + 50;
-  const one = async (token, due) => {
-    let status = 0;
-    try {
-      const res = await request(`${origin}${pathname}`, { method, dispatcher: pool, headers: { authorization: `Bearer ${token}` } });
-      status = res.statusCode;
-      await res.body.dump();
-    } catch {
-      status = 0;
-    }
-    latencies.push(performance.now() - due);
-    statuses[status] = (statuses[status] ?? 0) + 1;
-  };
   const pending = [];
   for (let i = 0; i < tokens.length; i++) {
     const due = t0 + (i * 1000) / ratePerSecond;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    pending.push(one(tokens[i], due));
+    pending.push(tally.ask(tokens[i], due));
   }
   await Promise.all(pending);
   const wall = performance.now() - t0;
   await pool.close();
-  return summarize(latencies, statuses, wall);
+  return tally.summary(wall);
 }
 
 module.exports = { burst, saturate, arrive };

@@ -132,13 +132,8 @@ function renderMarkdown(run) {
     lines.push('| strategy | requests | API RSS max MiB | second minute MiB | last minute MiB | drift |');
     lines.push('| --- | ---: | ---: | ---: | ---: | ---: |');
     for (const r of soaked) {
-      const { samples, driftPercent } = r.soak;
-      const end = samples[samples.length - 1].s;
-      const mean = (from, to) => {
-        const xs = samples.filter((x) => x.s >= from && x.s < to && x.apiMiB !== null).map((x) => x.apiMiB);
-        return xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : '';
-      };
-      lines.push(`| ${r.strategy} | ${fmt(r.soak.requests)} | ${r.soak.maxApiMiB} | ${mean(60, 120)} | ${mean(end - 60, end + 1)} | ${driftPercent ?? ''}% |`);
+      const { requests, maxApiMiB, secondMinuteMiB, lastMinuteMiB, driftPercent } = r.soak;
+      lines.push(`| ${r.strategy} | ${fmt(requests)} | ${maxApiMiB} | ${fmt(secondMinuteMiB)} | ${fmt(lastMinuteMiB)} | ${driftPercent ?? ''}% |`);
     }
   }
   for (const r of run.results.filter((x) => x.drain)) {

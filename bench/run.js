@@ -18,6 +18,8 @@ const { renderMarkdown, renderSoakSvg, renderSvg, count } = require('./report');
 const { renderFlameSvg, topFrames } = require('./flame');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
+/** The strategies that keep stock in Redis. */
+const usesRedis = (strategy) => strategy === 'redis' || strategy === 'queue';
 const { values: opt } = parseArgs({
   options: {
     strategies: { type: 'string', default: ALL.join(',') },
@@ -34,8 +36,8 @@ const { values: opt } = parseArgs({
     'flash-total': { type: 'string', default: '1000' }, // coupons for them
     'redis-cluster': { type: 'boolean', default: false },
     'api-processes': { type: 'string', default: '1' }, // API_PROCESSES of the service (the queue's worker stays one process)
-    soak: { type: 'string', default: '0' },
-    profile: { type: 'string' }, // STRATEGY: only it, sustained and sell-out, under a CPU profile rendered as a flame graph // minutes of rolling campaigns per strategy, RSS sampled every 10 s (0: none)
+    soak: { type: 'string', default: '0' }, // minutes of rolling campaigns per strategy, RSS sampled every 10 s (0: none)
+    profile: { type: 'string' }, // STRATEGY: only it, sustained and sell-out, under a CPU profile rendered as a flame graph
     'node-flags': { type: 'string' }, // Node's flags for the service's processes; default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
@@ -268,7 +270,7 @@ function childrenOf(pid) {
 /** CPU time (user + system) the processes and their children have used so far, in ms, from /proc/<pid>/stat. */
 function cpuMs(processes) {
   let ticks = 0;
-  for (const p of processes.flatMap((x) => [x, ...childrenOf(x.pid)])) {
+  for (const p of processes.flatMap(withChildren)) {
     try {
       // fields after the command name, which is in parentheses and may hold spaces
       const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -280,15 +282,23 @@ function cpuMs(processes) {
   return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
-/** Peak resident set size of a process, in MiB (VmHWM: the high-water mark). */
-/** Resident set size of a process now, in MiB. */
-function rssMiB(pid) {
+/**
+ * A memory figure of a process from /proc/<pid>/status, in MiB: `VmRSS` (resident now) or
+ * `VmHWM` (its high-water mark); null once it has exited.
+ */
+function statusMiB(pid, field) {
   try {
-    return Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
+    return Math.round(Number(new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024);
   } catch {
     return null;
   }
 }
+
+/** A process and those under it (with API_PROCESSES > 1, the primary and its API processes). */
+const withChildren = (p) => [p, ...childrenOf(p.pid)];
+
+/** The largest figure over the API processes (the primary only hands out connections). */
+const apiMiB = (api, field) => Math.max(...withChildren(api).map((p) => statusMiB(p.pid, field) ?? 0));
 
 /**
  * The soak: campaign after campaign for `minutes` (each a coupon of SELLOUT_TOTAL saturated for
@@ -301,8 +311,8 @@ async function soak({ minutes, processes, coupon, issueUrl, tokens }) {
   const sample = () =>
     samples.push({
       s: Math.round((Date.now() - started) / 1000),
-      apiMiB: Math.max(...[processes[0], ...childrenOf(processes[0].pid)].map((p) => rssMiB(p.pid) ?? 0)),
-      workerMiB: processes[1] ? rssMiB(processes[1].pid) : null,
+      apiMiB: apiMiB(processes[0], 'VmRSS'),
+      workerMiB: processes[1] ? statusMiB(processes[1].pid, 'VmRSS') : null,
     });
   sample();
   const timer = setInterval(sample, 10_000);
@@ -321,25 +331,16 @@ async function soak({ minutes, processes, coupon, issueUrl, tokens }) {
   }
   sample();
   const mean = (from, to) => {
-    const xs = samples.filter((x) => x.s >= from && x.s < to && x.apiMiB !== null).map((x) => x.apiMiB);
-    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+    const xs = samples.filter((x) => x.s >= from && x.s < to).map((x) => x.apiMiB);
+    return xs.length ? Math.round(xs.reduce((a, b) => a + b, 0) / xs.length) : null;
   };
   const end = samples[samples.length - 1].s;
-  const early = mean(60, 120);
-  const late = mean(end - 60, end + 1);
-  const drift = early && late ? +(((late - early) / early) * 100).toFixed(1) : null;
-  const result = { minutes, requests, samples, maxApiMiB: Math.max(...samples.map((x) => x.apiMiB ?? 0)), driftPercent: drift };
+  const secondMinuteMiB = mean(60, 120);
+  const lastMinuteMiB = mean(end - 60, end + 1);
+  const drift = secondMinuteMiB && lastMinuteMiB ? +(((lastMinuteMiB - secondMinuteMiB) / secondMinuteMiB) * 100).toFixed(1) : null;
+  const result = { minutes, requests, samples, maxApiMiB: Math.max(...samples.map((x) => x.apiMiB)), secondMinuteMiB, lastMinuteMiB, driftPercent: drift };
   progress(`soak: ${minutes} min, ${requests} requests; API RSS max ${result.maxApiMiB} MiB, last minute vs second ${drift}%`);
   return result;
-}
-
-function peakRssMiB(pid) {
-  try {
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
-    return Math.round(kb / 1024);
-  } catch {
-    return null;
-  }
 }
 
 async function waitHealthy(base) {
@@ -461,7 +462,7 @@ async function measureChurn({ strategy, label, base, admin, db, coupon, issueUrl
     [id],
   );
   let redisAgrees = null;
-  if (strategy === 'redis' || strategy === 'queue') {
+  if (usesRedis(strategy)) {
     const before = (await http(base, 'GET', `/coupons/${id}/stats`, admin)).body;
     const rebuilt = (await http(base, 'POST', `/coupons/${id}/reconcile`, admin)).body;
     redisAgrees = before.redisReserved === rebuilt.redisReserved && rebuilt.redisReserved === facts.issued;
@@ -512,7 +513,6 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
   const db = `bench_${strategy}_${process.pid}`;
   await sql('postgres', `DROP DATABASE IF EXISTS ${db}`);
   await sql('postgres', `CREATE DATABASE ${db} TEMPLATE ${template}`);
-  const usesRedis = strategy === 'redis' || strategy === 'queue';
   redis.flush();
   const port = servicePort();
   const base = `http://127.0.0.1:${port}`;
@@ -526,7 +526,7 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     /** Runs one workload, then checks its coupons (none, one id, or several) in SQL; with Redis, what each master did. */
     const record = async (name, ids, run) => {
       const startedAt = Date.now();
-      const before = usesRedis ? masterWork(redis) : undefined;
+      const before = usesRedis(strategy) ? masterWork(redis) : undefined;
       const cpuBefore = cpuMs([child, ...helpers]);
       const load = await run();
       const facts = ids ? await settleAndCheckAll(base, admin, db, [ids].flat(), startedAt) : {};
@@ -579,9 +579,8 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     );
     if (strategy === 'queue') result.drain = await measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens);
     if (SOAK_MINUTES > 0 && strategy !== 'naive') result.soak = await soak({ minutes: SOAK_MINUTES, processes: [child, ...helpers], coupon, issueUrl, tokens });
-    // with several API processes, the largest of them (the primary only hands out connections)
-    result.peakRssMiB = Math.max(...[child, ...childrenOf(child.pid)].map((p) => peakRssMiB(p.pid) ?? 0));
-    if (helpers.length) result.workerPeakRssMiB = peakRssMiB(helpers[0].pid);
+    result.peakRssMiB = apiMiB(child, 'VmHWM');
+    if (helpers.length) result.workerPeakRssMiB = statusMiB(helpers[0].pid, 'VmHWM');
     return result;
   } finally {
     for (const c of [child, ...helpers]) {
