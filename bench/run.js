@@ -16,6 +16,7 @@ const { Client } = require('pg');
 const { arrive, burst, saturate } = require('./load');
 const { renderMarkdown, renderSoakSvg, renderSvg, count } = require('./report');
 const { renderFlameSvg, topFrames } = require('./flame');
+const { processCpuMs, serviceNodeFlags } = require('./service-process');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
 /** The strategies that keep stock in Redis. */
@@ -57,14 +58,7 @@ const CHURN_HOLDERS = Number(opt['churn-holders']);
 const CHURN_CROWD = Number(opt['churn-crowd']);
 const CAMPAIGNS = Number(opt.campaigns);
 /** Node's flags for the service, as `npm run start:prod` passes them (its memory bounds), or --node-flags. */
-const HEAP_FLAGS = (
-  opt['node-flags'] ??
-  /node (.*) dist\/main\.js/
-    .exec(require('../package.json').scripts['start:prod'])[1]
-    .replace(/\$\{(\w+):-([^}]*)\}/g, (_, name, dflt) => process.env[name] || dflt)
-)
-  .split(' ')
-  .filter(Boolean);
+const HEAP_FLAGS = serviceNodeFlags(opt['node-flags']);
 const SOAK_MINUTES = Number(opt.soak);
 const API_PROCESSES = Number(opt['api-processes']);
 const FLASH_USERS = Number(opt['flash-users']);
@@ -252,8 +246,6 @@ function startService(strategy, db, port, redis) {
   return strategy === 'queue' ? [start(script), start(join(root, 'dist', 'worker.js'))] : [start(script)];
 }
 
-const CLOCK_TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
 /** The processes whose parent is `pid` (with API_PROCESSES > 1, the API processes under the primary). */
 function childrenOf(pid) {
   try {
@@ -269,17 +261,15 @@ function childrenOf(pid) {
 
 /** CPU time (user + system) the processes and their children have used so far, in ms, from /proc/<pid>/stat. */
 function cpuMs(processes) {
-  let ticks = 0;
+  let ms = 0;
   for (const p of processes.flatMap(withChildren)) {
     try {
-      // fields after the command name, which is in parentheses and may hold spaces
-      const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of stat)
+      ms += processCpuMs(p.pid);
     } catch {
       // an exited process adds nothing
     }
   }
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  return ms;
 }
 
 /**
@@ -552,6 +542,13 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     await record('burst-instant', id, () => burst({ url: issueUrl(id), tokens: tokens.slice(0, 300), spreadMs: 0 }));
     id = await coupon(100_000_000);
     await record('sustained', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, USERS), connections: CONNECTIONS, durationS: DURATION }));
+    // the ceiling right between the two runs it is the yardstick of (sustained, sell-out): this
+    // machine's speed drifts by tens of percent within minutes, so a ceiling read a minute later
+    // would measure the drift as much as the service
+    if (!PROFILE)
+      await record('ceiling', null, () =>
+        saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
+      );
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
     if (PROFILE) return result; // the profile covers the warm-up, sustained and sell-out only
@@ -574,9 +571,6 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     await sleep(1200);
     // the original design has no give-back or redemption route
     if (strategy !== 'naive') result.churn = await measureChurn({ strategy, label, base, admin, db, coupon, issueUrl, tokens, tokenOf });
-    await record('ceiling', null, () =>
-      saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
-    );
     if (strategy === 'queue') result.drain = await measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens);
     if (SOAK_MINUTES > 0 && strategy !== 'naive') result.soak = await soak({ minutes: SOAK_MINUTES, processes: [child, ...helpers], coupon, issueUrl, tokens });
     result.peakRssMiB = apiMiB(child, 'VmHWM');

@@ -24,8 +24,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const reply = ctx.getResponse<FastifyReply>();
     const error = toDomainError(exception);
-    // the request id is on the line already: the logger binds it to everything logged for the request
-    const context = { method: request.method, url: request.url };
+    // named here: the logger binds it to every line of a request only at debug (request-logging.ts)
+    const context = { requestId: request.id, method: request.method, url: request.url };
     if (error.code === ErrorCode.INTERNAL) {
       this.logger.error({ msg: 'request failed', ...context, err: describe(exception) });
     } else if (error.code === ErrorCode.UNAVAILABLE) {

@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DynamicModule, NestApplicationOptions, ValidationPipe } from '@nestjs/common';
+import { DynamicModule, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { serveAdminPage } from '../admin/admin-page';
 import { AppModule } from '../app.module';
-import { DomainError } from '../common/errors/domain.error';
-import { ErrorCode } from '../common/errors/error-code';
 import { AllExceptionsFilter } from './all-exceptions.filter';
 import type { AppConfig } from '../config/app-config';
 import { runMigrationsExclusively } from '../database/run-migrations';
@@ -15,6 +13,7 @@ import { closeGracefully } from './graceful-close';
 import { createRootLogger, nestLogger } from './logger';
 import { logRequests } from './request-logging';
 import { setUpOpenApi } from './openapi';
+import { AppValidationPipe } from './validation-pipe';
 import { addSecurityHeaders } from './security-headers';
 
 /** Makes the Nest application from the root module; the benchmark's naive V1 passes one that swaps the strategy. */
@@ -45,19 +44,7 @@ export async function createApp(config: AppConfig, make: AppFactory = nestFactor
   });
   acceptJsonOnly(app);
   app.useGlobalFilters(new AllExceptionsFilter());
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-      exceptionFactory: (errors) =>
-        new DomainError(
-          ErrorCode.VALIDATION_FAILED,
-          errors.flatMap((e) => Object.values(e.constraints ?? { [e.property]: `${e.property} is invalid` })).join('; '),
-        ),
-    }),
-  );
+  app.useGlobalPipes(new AppValidationPipe());
   closeGracefully(app);
   await addSecurityHeaders(app);
   logRequests(app, root);

@@ -26,8 +26,8 @@ export class IssuanceController {
   constructor(private readonly issuance: IssuanceService) {}
 
   @Post('issue')
-  @IssueRateLimit()
-  // listed after the rate limit so that it runs before it: Nest runs a method's guards bottom-up
+  // RATE_LIMIT_ISSUE_PER_SECOND is counted by the strategy, per user and coupon, in the same step
+  // that decides (reserve.lua; pessimistic: in the process), not by a guard and a round trip of its own
   @UseGuards(SoldOutGuard)
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })

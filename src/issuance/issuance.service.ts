@@ -23,20 +23,32 @@ export type IssuanceStats = {
 /** Everything around the chosen strategy that is the same for all of them. */
 @Injectable()
 export class IssuanceService {
+  /** The strategy's instruments, bound to its labels once (prom-client would hash them per request otherwise). */
+  private readonly duration: { startTimer(): () => void };
+  private readonly outcomes = new Map<string, { inc(): void }>();
+
   constructor(
     private readonly strategy: IssuanceStrategy,
     private readonly coupons: CouponsService,
     private readonly issues: IssueStore,
     private readonly metrics: MetricsService,
     private readonly soldOut: SoldOutGate,
-  ) {}
+  ) {
+    this.duration = metrics.issueDuration.labels(strategy.name);
+  }
+
+  private countOutcome(outcome: string): void {
+    let counter = this.outcomes.get(outcome);
+    if (!counter) this.outcomes.set(outcome, (counter = this.metrics.issueOutcomes.labels(this.strategy.name, outcome)));
+    counter.inc();
+  }
 
   /**
    * With an Idempotency-Key, a repeated request whose first attempt issued the coupon gets that
    * issue again (201) instead of ALREADY_ISSUED, so a client retrying after a lost answer is told yes.
    */
   async issue(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
-    const stop = this.metrics.issueDuration.startTimer({ strategy: this.strategy.name });
+    const stop = this.duration.startTimer();
     let outcome = 'INTERNAL';
     try {
       const result = await this.issueOrReplay(couponId, userId, idempotencyKey);
@@ -47,7 +59,7 @@ export class IssuanceService {
       throw error;
     } finally {
       stop();
-      this.metrics.issueOutcomes.inc({ strategy: this.strategy.name, outcome });
+      this.countOutcome(outcome);
     }
   }
 
@@ -58,7 +70,7 @@ export class IssuanceService {
   refuseIfSoldOut(couponId: number, userId: number): void {
     const refusal = this.flagRefusal(couponId, userId);
     if (!refusal) return;
-    this.metrics.issueOutcomes.inc({ strategy: this.strategy.name, outcome: refusal.code });
+    this.countOutcome(refusal.code);
     throw refusal;
   }
 

@@ -4,7 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
 import { KeyedBatcher } from '../common/keyed-batcher';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
-import { newIssueCode } from './issue-code';
+import { newIssueCodes } from './issue-code';
 import { expiresAtSql, IssueRow, IssueView, toIssueView } from './issue.view';
 import type { Refusal } from './refusal';
 
@@ -116,7 +116,7 @@ export class IssueWriter {
     // requests on two processes) then wait for each other instead of each holding a row the other
     // needs, which PostgreSQL would break as a deadlock by aborting one of the batches.
     const ordered = [...new Set(userIds)].sort((a, b) => a - b);
-    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, ordered.map(() => newIssueCode())]);
+    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length)]);
     const open = rows[0]?.open ?? null;
     const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();

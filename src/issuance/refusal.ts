@@ -7,7 +7,10 @@ import { ErrorCode } from '../common/errors/error-code';
  * statement). The names are the API's codes, so the Lua script's replies are refusals as they are.
  * `test/refusal-encodings.spec.ts` runs the same cases through all three.
  */
-export type Refusal = 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'COUPON_NOT_FOUND' | 'USER_GONE';
+export type Refusal = 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'COUPON_NOT_FOUND' | 'USER_GONE' | 'RATE_LIMITED';
+
+/** The issue rate limit's window: RATE_LIMIT_ISSUE_PER_SECOND requests per user and coupon in it. */
+export const ISSUE_RATE_WINDOW_MS = 1000;
 
 /** The one answer to each refusal: its code, worded once. */
 export function refusalError(couponId: number, refusal: Refusal): DomainError {
@@ -22,6 +25,9 @@ export function refusalError(couponId: number, refusal: Refusal): DomainError {
       return couponNotFound(couponId);
     case 'USER_GONE':
       return new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this request no longer exists');
+    case 'RATE_LIMITED':
+      // the window is a second, so the next one is never further than that
+      return new DomainError(ErrorCode.RATE_LIMITED, `Too many requests for coupon ${couponId}; retry in 1 s`, { 'Retry-After': '1' });
   }
 }
 

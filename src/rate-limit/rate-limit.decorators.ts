@@ -12,7 +12,10 @@ const ALL_LIMITS = [ISSUE_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT, READ_LIMIT];
 const limitedBy = (...names: string[]) =>
   applyDecorators(UseGuards(RateLimitGuard), SkipThrottle(Object.fromEntries(ALL_LIMITS.map((name) => [name, !names.includes(name)]))));
 
-/** RATE_LIMIT_ISSUE_PER_SECOND per user. */
+/**
+ * RATE_LIMIT_ISSUE_PER_SECOND per user, on give-backs and redemptions. Issue requests are counted
+ * per user and coupon by the strategy itself (reserve.lua; pessimistic: FixedWindowCounter).
+ */
 export const IssueRateLimit = () => limitedBy(ISSUE_LIMIT);
 /** RATE_LIMIT_AUTH_PER_MINUTE per client address: slows password guessing. */
 export const AuthRateLimit = () => limitedBy(AUTH_LIMIT);

@@ -32,7 +32,7 @@ export async function connectWithin(redis: RedisClient, withinMs: number): Promi
 /**
  * Commands fail at once while disconnected (no offline queue) and time out after 2 s, so a Redis
  * outage is a fast 503, never a pile of hung requests; the client keeps reconnecting meanwhile.
- * Auto-pipelining sends the commands of one event-loop tick in one write (one server only). On a
+ * Auto-pipelining is off: each command is written as it is made. On a
  * cluster the slot map is refreshed on MOVED/ASK and every 2 s, and a command that meets
  * CLUSTERDOWN or a failover is retried a little later (within its timeout) instead of failing at once.
  */
@@ -63,7 +63,11 @@ export function createRedisClient(endpoint: RedisEndpoint, name: string): RedisC
     ...perNode,
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    // Off: it gathers the commands of one event-loop turn into a pipeline, but requests arrive one
+    // per turn here, so each command paid for a pipeline of its own (object, promise, exec) and was
+    // written alone anyway. Off, the sustained issue run answered 11% more per second, with 11%
+    // less CPU per request (bench/ab.js, 3 rounds in alternation).
+    enableAutoPipelining: false,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   });
 }

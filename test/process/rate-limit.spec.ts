@@ -4,24 +4,54 @@ import { PrivateRedis } from '../support/private-redis';
 import { startTestApp } from '../support/test-app';
 
 describe('rate limits', () => {
-  it('per user on issuance, shared by two instances through Redis; 429 RATE_LIMITED with Retry-After', async () => {
-    const env = { RATE_LIMIT_ISSUE_PER_SECOND: '4' };
-    const [a, b] = [await startTestApp('redis', env), await startTestApp('redis', env)];
+  it.each([
+    ['redis', 201],
+    ['queue', 202],
+  ] as const)(
+    'per user and coupon on issuance (%s), counted by the reservation script and so shared by two instances; 429 RATE_LIMITED with Retry-After',
+    async (strategy, granted) => {
+      const env = { RATE_LIMIT_ISSUE_PER_SECOND: '4' };
+      const [a, b] = [await startTestApp(strategy, env), await startTestApp(strategy, env)];
+      try {
+        const admin = await a.adminToken();
+        const coupon = async () => (await a.http('POST', '/coupons', { token: admin, body: { name: 'limits', totalQuantity: 100 } })).body.id as number;
+        const [id, otherId] = [await coupon(), await coupon()];
+        const [user, other] = await a.users(2);
+        // 10 at once from one user, alternating between the instances
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: user.token })));
+        expect(countStatuses(results)).toEqual({ [granted]: 1, 409: 3, 429: 6 });
+        const limited = results.find((r) => r.status === 429)!;
+        expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+        expect(Number(limited.headers.get('retry-after'))).toBe(1);
+        // another user is not affected, nor the same user on another coupon
+        expect((await b.http('POST', `/coupons/${id}/issue`, { token: other.token })).status).toBe(granted);
+        expect((await a.http('POST', `/coupons/${otherId}/issue`, { token: user.token })).status).toBe(granted);
+        // the limited requests reserved nothing: one unit taken by each of the two users on the first coupon
+        expect((await a.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 2 });
+        // the window is a second: the user's next request after it is counted afresh
+        await sleep(1100);
+        expect((await a.http('POST', `/coupons/${id}/issue`, { token: user.token })).body).toMatchObject({ code: 'ALREADY_ISSUED' });
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    },
+  );
+
+  it('per user and coupon on issuance (pessimistic: counted in the process, which has no Redis)', async () => {
+    const t = await startTestApp('pessimistic', { RATE_LIMIT_ISSUE_PER_SECOND: '4' });
     try {
-      const admin = await a.adminToken();
-      const id = (await a.http('POST', '/coupons', { token: admin, body: { name: 'limits', totalQuantity: 100 } })).body.id;
-      const [user, other] = await a.users(2);
-      // 10 at once from one user, alternating between the instances
-      const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).http('POST', `/coupons/${id}/issue`, { token: user.token })));
+      const admin = await t.adminToken();
+      const coupon = async () => (await t.http('POST', '/coupons', { token: admin, body: { name: 'limits', totalQuantity: 100 } })).body.id as number;
+      const [id, otherId] = [await coupon(), await coupon()];
+      const [user] = await t.users(1);
+      const results = await Promise.all(Array.from({ length: 10 }, () => t.http('POST', `/coupons/${id}/issue`, { token: user.token })));
       expect(countStatuses(results)).toEqual({ 201: 1, 409: 3, 429: 6 });
-      const limited = results.find((r) => r.status === 429)!;
-      expect(limited.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
-      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      // another user is not affected
-      expect((await b.http('POST', `/coupons/${id}/issue`, { token: other.token })).status).toBe(201);
+      expect(results.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('1');
+      expect((await t.http('POST', `/coupons/${otherId}/issue`, { token: user.token })).status).toBe(201);
+      expect((await t.sql.query(`SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1`, [id])).rows).toEqual([{ n: 1 }]);
     } finally {
-      await a.close();
-      await b.close();
+      await t.close();
     }
   });
 

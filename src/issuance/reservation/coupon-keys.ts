@@ -21,3 +21,8 @@ export function couponKeys(couponId: number) {
     returning: `${tag}:returning`,
   };
 }
+
+/** string: one user's requests for the coupon in the current rate-limit window (reserve.lua counts them). */
+export function requestCountKey(couponId: number, userId: number): string {
+  return `coupon:{${couponId}}:requests:${userId}`;
+}

@@ -10,12 +10,12 @@ import { couponNotFound, unavailable } from '../../common/errors/domain.error';
 import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange } from '../../coupons/coupons.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
-import type { Refusal } from '../refusal';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
-import { couponKeys } from './coupon-keys';
+import { ISSUE_RATE_WINDOW_MS, type Refusal } from '../refusal';
+import { couponKeys, requestCountKey } from './coupon-keys';
 
 /** What reserve.lua answers: a unit reserved, or a refusal (the Lua script speaks the same vocabulary). */
-export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT'>;
+export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
 type ScriptReply = Verdict | 'MISSING';
 
 /** What give-back.lua answers (see there). */
@@ -80,7 +80,7 @@ export class ReservationStore {
     @InjectDataSource() private readonly db: DataSource,
   ) {
     this.scripts = redis as unknown as ReservationScripts;
-    redis.defineCommand('couponReserve', { numberOfKeys: 3, lua: lua('reserve.lua') });
+    redis.defineCommand('couponReserve', { numberOfKeys: 4, lua: lua('reserve.lua') });
     redis.defineCommand('couponRelease', { numberOfKeys: 6, lua: lua('release.lua') });
     redis.defineCommand('couponGiveBack', { numberOfKeys: 4, lua: lua('give-back.lua') });
     redis.defineCommand('couponSettle', { numberOfKeys: 5, lua: lua('settle.lua') });
@@ -91,14 +91,18 @@ export class ReservationStore {
   /**
    * Reserves one for the user, or says why not; rebuilds a missing state from PostgreSQL first.
    * With `recordPending`, the reservation is also recorded as pending in the same atomic step.
+   * With `perSecond` (> 0), the request is counted first, and refused RATE_LIMITED past that many
+   * requests of this user for this coupon within a second (counted once, even when rebuilt).
    */
-  async reserve(couponId: number, userId: number, { recordPending = false } = {}): Promise<Verdict> {
+  async reserve(couponId: number, userId: number, { recordPending = false, perSecond = 0 } = {}): Promise<Verdict> {
     const k = couponKeys(couponId);
-    const run = () => this.scripts.couponReserve(k.meta, k.holders, k.pending, userId, Date.now(), recordPending ? '1' : '0');
-    let reply = await run();
+    const count = requestCountKey(couponId, userId);
+    const run = (limit: number) =>
+      this.scripts.couponReserve(k.meta, k.holders, k.pending, count, userId, Date.now(), recordPending ? '1' : '0', limit, ISSUE_RATE_WINDOW_MS);
+    let reply = await run(perSecond);
     if (reply === 'MISSING') {
       await this.rebuild(couponId, 'if-missing');
-      reply = await run();
+      reply = await run(0);
     }
     if (reply === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
     return reply;

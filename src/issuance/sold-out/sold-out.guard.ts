@@ -4,9 +4,10 @@ import { IssuanceService } from '../issuance.service';
 
 /**
  * Answers the crowd of a sold-out coupon before anything else costs: runs right after
- * authentication, before the rate limit (a Redis round trip that would cost more than this answer)
- * and before body validation. So it answers only the plain request (no body fields, no
- * Idempotency-Key): anything else goes the whole way, where its faults are reported first.
+ * authentication, before body validation and before the strategy (whose step also counts the
+ * rate limit, so a user told SOLD_OUT from the flag is not counted). So it answers only the plain
+ * request (no body fields, no Idempotency-Key): anything else goes the whole way, where its faults
+ * are reported first.
  */
 @Injectable()
 export class SoldOutGuard implements CanActivate {

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../../common/errors/domain.error';
+import { AppConfig } from '../../config/app-config';
+import { FixedWindowCounter } from '../../rate-limit/fixed-window-counter';
 import { ItemResult, KeyedBatcher } from '../../common/keyed-batcher';
 import { isUniqueViolation } from '../../database/postgres-errors';
 import { retryTransaction } from '../../database/retry-transaction';
@@ -9,7 +11,7 @@ import { CouponStateRow, decideBatch } from '../issuable';
 import { IssueWriter } from '../issue-writer';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { ADVISORY_LOCK } from '../../database/advisory-locks';
-import { cancelRefusalError, refusalError } from '../refusal';
+import { cancelRefusalError, ISSUE_RATE_WINDOW_MS, refusalError } from '../refusal';
 import { IssueStore } from '../issue.store';
 import type { IssueView } from '../issue.view';
 import { DependencyProbe, IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
@@ -43,8 +45,10 @@ const MAX_QUEUED_PER_COUPON = 20_000;
  * 40001 that still happens (an admin PATCH in between) is retried.
  */
 @Injectable()
-export class PessimisticLockStrategy extends IssuanceStrategy {
+export class PessimisticLockStrategy extends IssuanceStrategy implements OnApplicationShutdown {
   readonly name = 'pessimistic' as const;
+  /** Without Redis, each user's requests per coupon are counted in the process (reserve.lua counts them for the others). */
+  private readonly requests = new FixedWindowCounter(ISSUE_RATE_WINDOW_MS);
   private readonly batcher = new KeyedBatcher<number, number, IssueView>((couponId, userIds) => this.flush(couponId, userIds), {
     maxBatch: MAX_BATCH,
     maxQueued: MAX_QUEUED_PER_COUPON,
@@ -56,11 +60,18 @@ export class PessimisticLockStrategy extends IssuanceStrategy {
     private readonly issues: IssueStore,
     private readonly writer: IssueWriter,
     private readonly canceller: IssueCanceller,
+    private readonly config: AppConfig,
   ) {
     super();
   }
 
+  onApplicationShutdown(): void {
+    this.requests.close();
+  }
+
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
+    const perSecond = this.config.rateLimit.issuePerSecond;
+    if (perSecond > 0 && !this.requests.admit(`${couponId}:${userId}`, perSecond)) throw refusalError(couponId, 'RATE_LIMITED');
     return { status: 'ISSUED', issue: await this.batcher.submit(couponId, userId) };
   }
 

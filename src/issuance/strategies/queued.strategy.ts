@@ -64,7 +64,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const verdict = await this.reservations.reserve(couponId, userId, { recordPending: true });
+    const verdict = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.config.rateLimit.issuePerSecond });
     if (verdict !== 'OK') throw refusalError(couponId, verdict);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DomainError } from '../../common/errors/domain.error';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
+import { AppConfig } from '../../config/app-config';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
@@ -47,6 +48,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
     canceller: IssueCanceller,
+    private readonly config: AppConfig,
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
@@ -58,7 +60,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const verdict = await this.reservations.reserve(couponId, userId);
+    const verdict = await this.reservations.reserve(couponId, userId, { perSecond: this.config.rateLimit.issuePerSecond });
     if (verdict === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
     if (verdict !== 'OK') throw refusalError(couponId, verdict);
     let result: WriteResult;

@@ -1,0 +1,184 @@
+// `node bench/ab.js --a DIR [--b DIR] [--route issue|session] [--strategy NAME]`: one route of two
+// builds of the service, A and B, in alternation on one database, in one run: round after round,
+// each build started afresh and saturated for the same time, its requests per second and the CPU
+// (user + system) its process spent per answer read. For a change whose cost is a few percent,
+// alternation beats two runs an hour apart on a machine whose throughput drifts by more than that.
+// Each DIR is a project root with `dist/` built (`npm run build`); B defaults to this one. With
+// --a and --b the same DIR, it measures the machine's own noise.
+//   --route issue    POST /coupons/:id/issue, every request a different user, on a coupon that
+//                    cannot sell out (the bench's `sustained`), under --strategy (default redis)
+//   --route session  GET /auth/session: the HTTP stack, authentication and the user lookup (the ceiling)
+'use strict';
+const { spawn, execFileSync } = require('node:child_process');
+const { mkdtempSync, rmSync } = require('node:fs');
+const { randomBytes } = require('node:crypto');
+const { tmpdir } = require('node:os');
+const { join, resolve } = require('node:path');
+const { parseArgs } = require('node:util');
+const { Client } = require('pg');
+const { saturate } = require('./load');
+const { processCpuMs, serviceNodeFlags } = require('./service-process');
+
+const { values: opt } = parseArgs({
+  options: {
+    a: { type: 'string' },
+    b: { type: 'string', default: join(__dirname, '..') },
+    route: { type: 'string', default: 'issue' },
+    strategy: { type: 'string', default: 'redis' },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '64' },
+    users: { type: 'string', default: '100000' },
+    'node-flags': { type: 'string' }, // Node's flags for the service (e.g. add --cpu-prof); default: those of npm run start:prod
+    pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
+  },
+});
+if (!opt.a) throw new Error('--a DIR: the project root of the build to compare against (with dist/ built)');
+if (!['issue', 'session'].includes(opt.route)) throw new Error('--route issue|session');
+const builds = { A: resolve(opt.a), B: resolve(opt.b) };
+const db = `bench_ab_${process.pid}`;
+const secret = randomBytes(32).toString('hex');
+const port = 26000 + Math.floor(Math.random() * 6000);
+const redisPort = 21000 + Math.floor(Math.random() * 5000);
+const base = `http://127.0.0.1:${port}`;
+const admin = { email: 'ab-admin@example.test', password: 'ab-admin-password' };
+const usesRedis = opt.strategy === 'redis' || opt.strategy === 'queue';
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** Node's flags as `npm run start:prod` passes them (its memory bounds), or --node-flags. */
+const nodeFlags = serviceNodeFlags(opt['node-flags']);
+
+async function sql(database, text) {
+  const client = new Client({ connectionString: `${opt.pg}/${database}` });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function start(root) {
+  const env = {
+    ...process.env,
+    NODE_ENV: 'production',
+    PORT: String(port),
+    DATABASE_URL: `${opt.pg}/${db}`,
+    JWT_SECRET_KEY: secret,
+    LOG_LEVEL: 'error',
+    ADMIN_EMAIL: admin.email,
+    ADMIN_PASSWORD: admin.password,
+    ISSUANCE_STRATEGY: opt.strategy,
+    REDIS_URL: usesRedis ? `redis://127.0.0.1:${redisPort}` : '',
+    REDIS_CLUSTER_NODES: '',
+    API_PROCESSES: '1',
+  };
+  return spawn(process.execPath, [...nodeFlags, join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function untilHealthy() {
+  for (let i = 0; i < 300; i++, await sleep(100))
+    if (
+      await fetch(`${base}/health/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return;
+  throw new Error('the service never became ready');
+}
+
+async function call(method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body && JSON.stringify(body),
+  });
+  return res.json();
+}
+
+const stop = (child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))));
+
+/** Commands Redis has run so far (INFO commandstats: those inside scripts count too). */
+function redisCommands() {
+  if (!usesRedis) return 0;
+  const stats = execFileSync('redis-cli', ['-p', String(redisPort), 'INFO', 'commandstats'], { encoding: 'utf8' });
+  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
+}
+
+/** One saturation run of the route on a started build. */
+async function measure(child, tokens) {
+  let url = `${base}/auth/session`;
+  let method = 'GET';
+  if (opt.route === 'issue') {
+    const { accessToken } = await call('POST', '/auth/login', undefined, admin);
+    const { id } = await call('POST', '/coupons', accessToken, { name: 'ab', totalQuantity: 100_000_000 });
+    url = `${base}/coupons/${id}/issue`;
+    method = 'POST';
+  }
+  await saturate({ url, method, tokens: tokens.slice(-5000), connections: Number(opt.connections), amount: 3000 }); // warm-up
+  const [before, commandsBefore] = [processCpuMs(child.pid), redisCommands()];
+  const load = await saturate({ url, method, tokens, connections: Number(opt.connections), durationS: Number(opt.duration) });
+  const perRequest = (n) => n / Math.max(1, load.requests);
+  // (with queue, the commands of requests accepted but not yet written are partly not counted yet)
+  return { ...load, cpuMsPerRequest: perRequest(processCpuMs(child.pid) - before), redisPerRequest: perRequest(redisCommands() - commandsBefore) };
+}
+
+async function main() {
+  const redisDir = mkdtempSync(join(tmpdir(), 'ab-redis-'));
+  const redis = usesRedis
+    ? spawn(
+        'redis-server',
+        ['--port', String(redisPort), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'],
+        {
+          stdio: 'ignore',
+        },
+      )
+    : undefined;
+  await sql('postgres', `CREATE DATABASE ${db}`);
+  const runs = { A: [], B: [] };
+  try {
+    let tokens;
+    for (let round = 1; round <= Number(opt.rounds); round++) {
+      for (const name of ['A', 'B']) {
+        if (usesRedis) execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
+        if (tokens) await sql(db, 'TRUNCATE coupon_issues, coupon_issue_cancellations, coupons CASCADE');
+        const child = start(builds[name]);
+        try {
+          await untilHealthy(); // the first start migrates the database
+          if (!tokens) {
+            process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
+            require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
+            const users = await require('../load-test-users').ensureLoadTestUsers(`${opt.pg}/${db}`, { secret, expiresInSeconds: 3600 }, Number(opt.users));
+            tokens = users.map((u) => u.token);
+          }
+          const load = await measure(child, tokens);
+          runs[name].push(load);
+          const bad = load.requests - (load.statuses[opt.route === 'issue' ? (opt.strategy === 'queue' ? 202 : 201) : 200] ?? 0);
+          console.log(
+            `round ${round} ${name}: ${load.throughput} req/s, ${load.cpuMsPerRequest.toFixed(3)} CPU ms/req` +
+              (usesRedis ? `, ${load.redisPerRequest.toFixed(1)} Redis commands/req` : '') +
+              ` (p99 ${load.p99} ms, other answers: ${bad})`,
+          );
+        } finally {
+          await stop(child);
+        }
+      }
+    }
+  } finally {
+    await sql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    redis?.kill('SIGKILL');
+    rmSync(redisDir, { recursive: true, force: true });
+  }
+  const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+  const figure = (name, key) => median(runs[name].map((r) => r[key]));
+  const [a, b] = [figure('A', 'throughput'), figure('B', 'throughput')];
+  const [ca, cb] = [figure('A', 'cpuMsPerRequest'), figure('B', 'cpuMsPerRequest')];
+  console.log(`${opt.route} (${opt.strategy}), medians: A ${Math.round(a)} req/s ${ca.toFixed(3)} CPU ms/req (${builds.A})`);
+  console.log(`${' '.repeat(opt.route.length + opt.strategy.length + 12)}B ${Math.round(b)} req/s ${cb.toFixed(3)} CPU ms/req (${builds.B})`);
+  console.log(`B/A: throughput ${(b / a).toFixed(3)}, CPU per request ${(cb / ca).toFixed(3)}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
