@@ -12,7 +12,7 @@ const { loadAppConfig } = require('../dist/config/app-config');
 const { couponNotFound } = require('../dist/common/errors/domain.error');
 const { refusalError } = require('../dist/issuance/refusal');
 const { IssuanceStrategy } = require('../dist/issuance/strategies/issuance.strategy');
-const { newIssueCode } = require('../dist/issuance/issue-code');
+const { newIssueCodes } = require('../dist/issuance/issue-code');
 const { toIssueView } = require('../dist/issuance/issue.view');
 const { isUniqueViolation } = require('../dist/database/postgres-errors');
 
@@ -38,7 +38,7 @@ class NaiveReadCheckWriteStrategy extends IssuanceStrategy {
     try {
       [row] = await this.db.query(
         'INSERT INTO coupon_issues (coupon_id, user_id, code) VALUES ($1, $2, $3) RETURNING id, coupon_id, user_id, code, issued_at',
-        [couponId, userId, newIssueCode()],
+        [couponId, userId, newIssueCodes(1)[0]],
       );
     } catch (error) {
       if (isUniqueViolation(error)) throw refusalError(couponId, 'ALREADY_ISSUED');

@@ -141,7 +141,11 @@ function renderMarkdown(run) {
     lines.push('');
     lines.push(
       `Queue drain (${r.strategy}): a backlog of ${fmt(d.accepted)} accepted requests written by one worker process in ${fmt(d.ms)} ms, ` +
-        `**${fmt(d.rowsPerSecond)} rows/s** into PostgreSQL (worker start-up included); oversell ${d.oversell}, duplicates ${d.duplicates}, counter gap ${d.counterMismatch}.`,
+        `**${fmt(d.rowsPerSecond)} rows/s** into PostgreSQL (worker start-up included); oversell ${d.oversell}, duplicates ${d.duplicates}, counter gap ${d.counterMismatch}.` +
+        (d.acceptsPerSecond
+          ? ` The backlog was accepted with no worker running, so the accept path alone had the cores: **${fmt(d.acceptsPerSecond)} accepts/s**, ` +
+            `${Math.round((d.acceptsPerSecond / d.ceilingPerSecond) * 100)}% of the ceiling route read right after (${fmt(d.ceilingPerSecond)} req/s).`
+          : ''),
     );
   }
   return lines.join('\n') + '\n';

@@ -397,12 +397,22 @@ async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, t
   const id = await coupon(100_000_000);
   const backlog = Math.min(tokens.length, 50_000);
   const accepted = await saturate({ url: issueUrl(id), tokens: tokens.slice(0, backlog), connections: CONNECTIONS, amount: backlog });
+  // the accept path alone (no worker writing on the same cores), against a ceiling read right after
+  const ceiling = await saturate({
+    url: `${base}/auth/session`,
+    method: 'GET',
+    tokens,
+    connections: CONNECTIONS,
+    durationS: Math.max(3, DURATION / 2),
+  });
   const started = Date.now();
   helpers[0] = spawn(process.execPath, [...HEAP_FLAGS, join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(helpers[0]);
   const facts = await settleAndCheck(base, admin, db, id, started);
   const drain = {
     accepted: accepted.statuses[202] ?? 0,
+    acceptsPerSecond: accepted.throughput,
+    ceilingPerSecond: ceiling.throughput,
     rows: facts.issued,
     ms: facts.drainMs,
     rowsPerSecond: Math.round((facts.issued / facts.drainMs) * 1000),
@@ -411,7 +421,8 @@ async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, t
     counterMismatch: facts.counterMismatch,
   };
   progress(
-    `${label.padEnd(15)} drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}`,
+    `${label.padEnd(15)} drain          ${drain.rows} rows in ${drain.ms} ms = ${drain.rowsPerSecond} rows/s (worker start-up included)  counter-gap ${drain.counterMismatch}; ` +
+      `accepted before it with no worker running: ${drain.acceptsPerSecond} req/s, ceiling right after ${drain.ceilingPerSecond} req/s`,
   );
   return drain;
 }

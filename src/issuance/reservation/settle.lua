@@ -11,14 +11,17 @@
 --   WAIT       a give-back of this user is under way: ask again once its tombstone is gone
 local now = tonumber(ARGV[1])
 local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can be judged: keep
+-- withdrawals and give-backs under way are rare: when there are none, nobody is asked about them
+local anyWithdrawn = redis.call('EXISTS', KEYS[4]) == 1
+local anyReturning = redis.call('EXISTS', KEYS[5]) == 1
 local verdicts = {}
 for i = 2, #ARGV, 2 do
   local user, inserted = ARGV[i], ARGV[i + 1] == '1'
   local verdict = 'KEEP'
-  if redis.call('SISMEMBER', KEYS[4], user) == 1 then
+  if anyWithdrawn and redis.call('SISMEMBER', KEYS[4], user) == 1 then
     verdict = 'WITHDRAWN'
   elseif inserted and known then
-    local deadline = tonumber(redis.call('HGET', KEYS[5], user) or '0')
+    local deadline = anyReturning and tonumber(redis.call('HGET', KEYS[5], user) or '0') or 0
     if deadline > now then
       verdict = 'WAIT'
     elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
