@@ -57,7 +57,8 @@ function renderMarkdown(run) {
     lines.push(
       `Against the HTTP ceiling, in this run: the ceiling route (\`GET /auth/session\`: the same HTTP stack, authentication and user lookup) ` +
         `saturated, and under the flash crowd's schedule (${fmt(o.flashUsers)} distinct users arriving at ${fmt(o.flashRate)}/s on ${fmt(o.flashTotal)} coupons, ` +
-        `open loop: latency counts from each arrival). CPU: user + system time of the service's processes per answer.`,
+        `open loop: latency counts from each arrival). CPU: user + system time of the service's processes per answer ` +
+        `(for queue, its worker's included; in parentheses, the API process alone).`,
     );
     lines.push('');
     lines.push(
@@ -70,7 +71,8 @@ function renderMarkdown(run) {
       const w = r.workloads;
       lines.push(
         `| ${r.strategy} | ${pct(w.sellout?.throughput, w.ceiling?.throughput)} | ${pct(issuedPerSecond(w.sustained), w.ceiling?.throughput)} | ` +
-          `${ratio(w['flash-crowd'].cpuMsPerRequest, w['flash-ceiling'].cpuMsPerRequest)} | ${ratio(w.sustained?.cpuMsPerRequest, w.ceiling?.cpuMsPerRequest)} | ` +
+          `${ratio(w['flash-crowd'].cpuMsPerRequest, w['flash-ceiling'].cpuMsPerRequest)} | ${ratio(w.sustained?.cpuMsPerRequest, w.ceiling?.cpuMsPerRequest)}` +
+          `${w.sustained?.apiCpuMsPerRequest ? ` (API ${ratio(w.sustained.apiCpuMsPerRequest, w.ceiling?.cpuMsPerRequest)})` : ''} | ` +
           `${w['flash-crowd'].p99} (${w['flash-ceiling'].p99}) | ${ratio(w['flash-crowd'].p99, w['flash-ceiling'].p99)} | ${fmt(w['flash-crowd'].wallMs)} | ${fmt(r.peakRssMiB)} |`,
       );
     }

@@ -528,16 +528,24 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     const record = async (name, ids, run) => {
       const startedAt = Date.now();
       const before = usesRedis(strategy) ? masterWork(redis) : undefined;
-      const cpuBefore = cpuMs([child, ...helpers]);
+      const [cpuBefore, apiCpuBefore] = [cpuMs([child, ...helpers]), cpuMs([child])];
       const load = await run();
       const facts = ids ? await settleAndCheckAll(base, admin, db, [ids].flat(), startedAt) : {};
       // the service's own processes (API, and the worker that writes what it accepted), per answer
       const cpuMsPerRequest = +((cpuMs([child, ...helpers]) - cpuBefore) / Math.max(1, load.requests)).toFixed(3);
+      // with a worker beside it (queue), the API's own share: what the accept path costs
+      const apiCpuMsPerRequest = helpers.length ? +((cpuMs([child]) - apiCpuBefore) / Math.max(1, load.requests)).toFixed(3) : undefined;
       const masters = before ? workBetween(before, masterWork(redis)) : undefined;
-      result.workloads[name] = { ...load, ...facts, cpuMsPerRequest, ...(masters ? { masters } : {}) };
+      result.workloads[name] = {
+        ...load,
+        ...facts,
+        cpuMsPerRequest,
+        ...(apiCpuMsPerRequest !== undefined ? { apiCpuMsPerRequest } : {}),
+        ...(masters ? { masters } : {}),
+      };
       const w = result.workloads[name];
       progress(
-        `${label.padEnd(15)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  cpu ${w.cpuMsPerRequest} ms/req  ${JSON.stringify(w.statuses)}` +
+        `${label.padEnd(15)} ${name.padEnd(14)} ${String(w.throughput).padStart(6)} req/s  p50 ${w.p50} p95 ${w.p95} p99 ${w.p99} ms  cpu ${w.cpuMsPerRequest} ms/req${w.apiCpuMsPerRequest !== undefined ? ` (API ${w.apiCpuMsPerRequest})` : ''}  ${JSON.stringify(w.statuses)}` +
           (ids ? `  issued ${w.issued} oversell ${w.oversell} dups ${w.duplicates} counter-gap ${w.counterMismatch}` : '') +
           (masters ? `  per master: ${masters.map((m) => `${m.commands} cmds/${m.keys} keys`).join(', ')}` : ''),
       );

@@ -62,7 +62,7 @@ export abstract class AppConfig {
   /** Which proxies' X-Forwarded-For decides the client address (per-address limits count by it). */
   trustProxy: TrustProxy;
   rateLimit: {
-    /** Issue requests per user per second; 0 turns the limit off. */
+    /** Issue requests per user and coupon per second (counted by the strategy), and give-backs and redemptions per user; 0 turns the limit off. */
     issuePerSecond: number;
     /** /auth/* requests per client address per minute; 0 turns the limit off. */
     authPerMinute: number;
