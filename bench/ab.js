@@ -15,9 +15,8 @@ const { randomBytes } = require('node:crypto');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 const { parseArgs } = require('node:util');
-const { Client } = require('pg');
 const { saturate } = require('./load');
-const { processCpuMs, serviceNodeFlags } = require('./service-process');
+const { http, processCpuMs, serviceNodeFlags, sql: pgSql, waitHealthy } = require('./service-process');
 
 const { values: opt } = parseArgs({
   options: {
@@ -43,19 +42,11 @@ const redisPort = 21000 + Math.floor(Math.random() * 5000);
 const base = `http://127.0.0.1:${port}`;
 const admin = { email: 'ab-admin@example.test', password: 'ab-admin-password' };
 const usesRedis = opt.strategy === 'redis' || opt.strategy === 'queue';
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Node's flags as `npm run start:prod` passes them (its memory bounds), or --node-flags. */
 const nodeFlags = serviceNodeFlags(opt['node-flags']);
 
-async function sql(database, text) {
-  const client = new Client({ connectionString: `${opt.pg}/${database}` });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One statement on a database of the PostgreSQL server (--pg). */
+const sql = (database, text) => pgSql(opt.pg, database, text);
 
 function start(root) {
   const env = {
@@ -75,27 +66,6 @@ function start(root) {
   return spawn(process.execPath, [...nodeFlags, join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
 }
 
-async function untilHealthy() {
-  for (let i = 0; i < 300; i++, await sleep(100))
-    if (
-      await fetch(`${base}/health/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return;
-  throw new Error('the service never became ready');
-}
-
-async function call(method, path, token, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body && JSON.stringify(body),
-  });
-  return res.json();
-}
-
 const stop = (child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))));
 
 /** Commands Redis has run so far (INFO commandstats: those inside scripts count too). */
@@ -110,8 +80,8 @@ async function measure(child, tokens) {
   let url = `${base}/auth/session`;
   let method = 'GET';
   if (opt.route === 'issue') {
-    const { accessToken } = await call('POST', '/auth/login', undefined, admin);
-    const { id } = await call('POST', '/coupons', accessToken, { name: 'ab', totalQuantity: 100_000_000 });
+    const { accessToken } = (await http(base, 'POST', '/auth/login', undefined, admin)).body;
+    const { id } = (await http(base, 'POST', '/coupons', accessToken, { name: 'ab', totalQuantity: 100_000_000 })).body;
     url = `${base}/coupons/${id}/issue`;
     method = 'POST';
   }
@@ -144,7 +114,7 @@ async function main() {
         if (tokens) await sql(db, 'TRUNCATE coupon_issues, coupon_issue_cancellations, coupons CASCADE');
         const child = start(builds[name]);
         try {
-          await untilHealthy(); // the first start migrates the database
+          await waitHealthy(base); // the first start migrates the database
           if (!tokens) {
             process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
             require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });

@@ -12,11 +12,10 @@ const { tmpdir, cpus, totalmem } = require('node:os');
 const { join } = require('node:path');
 const { parseArgs } = require('node:util');
 const { randomBytes } = require('node:crypto');
-const { Client } = require('pg');
 const { arrive, burst, saturate } = require('./load');
 const { renderMarkdown, renderSoakSvg, renderSvg, count } = require('./report');
 const { renderFlameSvg, topFrames } = require('./flame');
-const { processCpuMs, serviceNodeFlags } = require('./service-process');
+const { http, processCpuMs, serviceNodeFlags, sql: pgSql, waitHealthy } = require('./service-process');
 
 const ALL = ['naive', 'pessimistic', 'redis', 'queue'];
 /** The strategies that keep stock in Redis. */
@@ -78,15 +77,8 @@ process.on('exit', () => {
     } catch {}
 });
 
-async function sql(db, text, params) {
-  const client = new Client({ connectionString: `${opt.pg}/${db}` });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
+/** One statement on a database of the bench's PostgreSQL server. */
+const sql = (db, text, params) => pgSql(opt.pg, db, text, params);
 
 // Ports the bench listens on are taken below Linux's default ephemeral range (32768-60999), where
 // the load generator's own outgoing connections cannot already hold them.
@@ -333,25 +325,6 @@ async function soak({ minutes, processes, coupon, issueUrl, tokens }) {
   return result;
 }
 
-async function waitHealthy(base) {
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`${base}/health`)).status === 200) return;
-    } catch {}
-    await sleep(100);
-  }
-  throw new Error(`${base} never became healthy`);
-}
-
-async function http(base, method, path, token, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, body: await res.json().catch(() => ({})) };
-}
-
 /** Waits until nothing is pending (queued strategies), then reads the coupon's facts in SQL. */
 async function settleAndCheck(base, admin, db, couponId, startedAt) {
   let drainedAt = Date.now();
@@ -390,6 +363,10 @@ async function settleAndCheck(base, admin, db, couponId, startedAt) {
  * Queue drain: with the worker stopped, accept a backlog, then start one worker and time how fast
  * it writes the backlog into PostgreSQL (rows/s), from its start-up to nothing pending.
  */
+/** The ceiling route (GET /auth/session: the HTTP stack, authentication, the user lookup) saturated for half a run's duration. */
+const saturateCeiling = (base, tokens) =>
+  saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) });
+
 async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, tokens) {
   const worker = helpers[0];
   worker.kill('SIGTERM');
@@ -398,13 +375,7 @@ async function measureDrain(label, helpers, base, admin, db, coupon, issueUrl, t
   const backlog = Math.min(tokens.length, 50_000);
   const accepted = await saturate({ url: issueUrl(id), tokens: tokens.slice(0, backlog), connections: CONNECTIONS, amount: backlog });
   // the accept path alone (no worker writing on the same cores), against a ceiling read right after
-  const ceiling = await saturate({
-    url: `${base}/auth/session`,
-    method: 'GET',
-    tokens,
-    connections: CONNECTIONS,
-    durationS: Math.max(3, DURATION / 2),
-  });
+  const ceiling = await saturateCeiling(base, tokens);
   const started = Date.now();
   helpers[0] = spawn(process.execPath, [...HEAP_FLAGS, join(root, 'dist', 'worker.js')], { env: startEnvOf(worker), stdio: ['ignore', 'ignore', 'inherit'] });
   children.push(helpers[0]);
@@ -564,10 +535,7 @@ async function runStrategy(strategy, template, tokens, tokenOf, redis = singleRe
     // the ceiling right between the two runs it is the yardstick of (sustained, sell-out): this
     // machine's speed drifts by tens of percent within minutes, so a ceiling read a minute later
     // would measure the drift as much as the service
-    if (!PROFILE)
-      await record('ceiling', null, () =>
-        saturate({ url: `${base}/auth/session`, method: 'GET', tokens, connections: CONNECTIONS, durationS: Math.max(3, DURATION / 2) }),
-      );
+    if (!PROFILE) await record('ceiling', null, () => saturateCeiling(base, tokens));
     id = await coupon(SELLOUT_TOTAL);
     await record('sellout', id, () => saturate({ url: issueUrl(id), tokens: tokens.slice(0, SELLOUT_USERS), connections: CONNECTIONS, amount: SELLOUT_USERS }));
     if (PROFILE) return result; // the profile covers the warm-up, sustained and sell-out only

@@ -1,9 +1,7 @@
 import { ArgumentMetadata, Type, ValidationPipe } from '@nestjs/common';
+import { isEmptyBody } from '../common/empty-body';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
-
-const isEmptyBody = (value: unknown) =>
-  value === undefined || value === null || (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === 0);
 
 /**
  * The global pipe: class-validator DTOs, unknown fields refused (`whitelist`, `forbidNonWhitelisted`),

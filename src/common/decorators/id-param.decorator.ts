@@ -3,10 +3,13 @@ import { DomainError } from '../errors/domain.error';
 import { ErrorCode } from '../errors/error-code';
 import { PG_INT_MAX } from '../validation';
 
-/** Parses a path id strictly: digits only (no `1e3`, `0x10`, ` 7`), within the integer column's range. */
+/** What a path id looks like: digits only (no `1e3`, `0x10`, ` 7`), at most the integer column's 10. */
+export const ID_TEXT = /^[1-9]\d{0,9}$/;
+
+/** Parses a path id strictly: ID_TEXT, within the integer column's range. */
 export function parseId(raw: unknown): number {
   const text = String(raw);
-  if (!/^[1-9]\d{0,9}$/.test(text) || Number(text) > PG_INT_MAX) {
+  if (!ID_TEXT.test(text) || Number(text) > PG_INT_MAX) {
     throw new DomainError(ErrorCode.VALIDATION_FAILED, `"${text.slice(0, 40)}" is not a valid id`);
   }
   return Number(text);

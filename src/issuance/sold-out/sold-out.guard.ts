@@ -1,5 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { AuthUser } from '../../common/auth-user';
+import { ID_TEXT } from '../../common/decorators/id-param.decorator';
+import { isEmptyBody } from '../../common/empty-body';
 import { IssuanceService } from '../issuance.service';
 
 /**
@@ -16,11 +18,10 @@ export class SoldOutGuard implements CanActivate {
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<{ user?: AuthUser; params: Record<string, string>; body?: unknown; headers: Record<string, unknown> }>();
     const { user, body } = request;
-    const plain =
-      (body === undefined || body === null || (typeof body === 'object' && Object.keys(body).length === 0)) && !('idempotency-key' in request.headers);
+    const plain = isEmptyBody(body) && !('idempotency-key' in request.headers);
     // only an id as IdParam would accept it (a malformed one goes on, to its 400)
     const id = request.params.id;
-    if (user && plain && /^[1-9]\d{0,9}$/.test(id)) this.issuance.refuseIfSoldOut(Number(id), user.id);
+    if (user && plain && ID_TEXT.test(id)) this.issuance.refuseIfSoldOut(Number(id), user.id);
     return true;
   }
 }
