@@ -17,6 +17,18 @@ export type CouponChange = { kind: 'created' | 'updated'; couponId: number; coup
 /** Reacts after a coupon changed (committed), e.g. to keep a cache or Redis stock in step. */
 export type CouponChangeListener = (change: CouponChange) => Promise<void>;
 
+/**
+ * Asked before a change that could take back what was promised outside PostgreSQL (requests
+ * reserved or accepted in Redis and not yet written): it refuses with the domain error, or lets
+ * the change go ahead (then PostgreSQL's own checks run, and the listeners follow the outcome).
+ */
+export interface CouponChangeGuard {
+  /** Before totalQuantity is set: QUANTITY_BELOW_ISSUED when more are held or owed. */
+  beforeTotal(couponId: number, total: number): Promise<void>;
+  /** Before the delete: COUPON_HAS_ISSUES while anything is reserved or pending. */
+  beforeDelete(couponId: number): Promise<void>;
+}
+
 const toDate = (v: string | null | undefined) => (v === undefined ? undefined : v === null ? null : new Date(v));
 
 function assertWindow(startsAt: Date | null, endsAt: Date | null): void {
@@ -26,6 +38,7 @@ function assertWindow(startsAt: Date | null, endsAt: Date | null): void {
 @Injectable()
 export class CouponsService {
   private readonly listeners: CouponChangeListener[] = [];
+  private guard?: CouponChangeGuard;
 
   constructor(
     @InjectRepository(CouponEntity) private readonly coupons: Repository<CouponEntity>,
@@ -35,6 +48,10 @@ export class CouponsService {
 
   onChange(listener: CouponChangeListener): void {
     this.listeners.push(listener);
+  }
+
+  guardChanges(guard: CouponChangeGuard): void {
+    this.guard = guard;
   }
 
   async create(dto: CreateCouponDto): Promise<CouponView> {
@@ -76,7 +93,14 @@ export class CouponsService {
    * `totalQuantity >= issuedQuantity` and the write (the CHECK constraint backs it anyway).
    */
   async update(id: number, dto: UpdateCouponDto): Promise<CouponView> {
-    const coupon = await this.dataSource.transaction('READ COMMITTED', async (em) => {
+    if (dto.totalQuantity !== undefined) await this.guard?.beforeTotal(id, dto.totalQuantity);
+    const coupon = await this.afterGuard(id, () => this.updateRow(id, dto));
+    await this.notify({ kind: 'updated', couponId: id, coupon });
+    return toCouponView(coupon);
+  }
+
+  private updateRow(id: number, dto: UpdateCouponDto): Promise<CouponEntity> {
+    return this.dataSource.transaction('READ COMMITTED', async (em) => {
       const current = await em.findOne(CouponEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
       if (!current) throw couponNotFound(id);
       const next = em.merge(CouponEntity, current, {
@@ -94,20 +118,43 @@ export class CouponsService {
       }
       return em.save(next);
     });
-    await this.notify({ kind: 'updated', couponId: id, coupon });
-    return toCouponView(coupon);
   }
 
-  /** Only a coupon nobody holds can go; the foreign key refuses otherwise, even under a race. */
+  /**
+   * Only a coupon nobody holds, and nobody is owed, can go: the guard refuses while requests are
+   * reserved or pending, and the foreign key while rows exist, even under a race.
+   */
   async remove(id: number): Promise<void> {
-    try {
-      const { affected } = await this.coupons.delete({ id, issuedQuantity: 0 });
-      if (affected) return void (await this.notify({ kind: 'deleted', couponId: id }));
-    } catch (error) {
-      if (pgCode(error) !== PgCode.FOREIGN_KEY_VIOLATION) throw error;
-    }
+    await this.guard?.beforeDelete(id);
+    const deleted = await this.afterGuard(id, async () => {
+      try {
+        return ((await this.coupons.delete({ id, issuedQuantity: 0 })).affected ?? 0) > 0;
+      } catch (error) {
+        if (pgCode(error) !== PgCode.FOREIGN_KEY_VIOLATION) throw error;
+        return false;
+      }
+    });
+    if (deleted) return void (await this.notify({ kind: 'deleted', couponId: id }));
+    await this.resync(id);
     await this.get(id); // 404 when it does not exist
     throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${id} has issued coupons and cannot be deleted`);
+  }
+
+  /** A change the guard let through: if PostgreSQL then refuses or fails it, the listeners follow the row as it is. */
+  private async afterGuard<T>(id: number, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (error) {
+      if (this.guard) await this.resync(id);
+      throw error;
+    }
+  }
+
+  /** The listeners follow the committed row (the guard may have capped or closed it in Redis first). */
+  private async resync(id: number): Promise<void> {
+    if (!this.guard) return;
+    const coupon = await this.coupons.findOneBy({ id }).catch(() => undefined);
+    if (coupon) await this.notify({ kind: 'updated', couponId: id, coupon }).catch(() => undefined);
   }
 
   private async notify(change: CouponChange): Promise<void> {

@@ -7,4 +7,10 @@ export const ADVISORY_LOCK = {
   migrations: 727_001,
   /** First of two keys (the second is the coupon id): the queue of pessimistic issuers of one coupon. */
   issuersOfCoupon: 727_002,
+  /**
+   * First of two keys (the second is the coupon id): writers of the coupon's rows hold it shared
+   * for their statement; a rebuild of the coupon's Redis state holds it exclusive from its read of
+   * PostgreSQL until its install in Redis, so no write commits unseen in between.
+   */
+  rowsOfCoupon: 727_003,
 } as const;

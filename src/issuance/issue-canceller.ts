@@ -38,6 +38,12 @@ const CANCEL_SQL = `
   )
   SELECT id, user_id FROM gone`;
 
+/** A re-created, unredeemed row leaves, and the counter with it (its give-back is recorded already). */
+const REMOVE_RECREATED_SQL = `
+  WITH gone AS (DELETE FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2 AND redeemed_at IS NULL RETURNING id)
+  UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
+   WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)`;
+
 /** What is left of the users' issues after the statement (a fresh snapshot): why the rest were refused. */
 const LEFT_SQL = `SELECT id, user_id, redeemed_at IS NOT NULL AS redeemed FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`;
 
@@ -63,6 +69,28 @@ export class IssueCanceller {
 
   cancel(couponId: number, request: CancelRequest): Promise<CancelResult> {
     return this.batcher.submit(couponId, request);
+  }
+
+  /**
+   * A row just made again for a user who, since their request (`askedAt`, ms), gave it back or had
+   * it revoked (a redelivered write, a lost write made good): removed, without a second record
+   * (the first one says why). True when such a give-back was found; false leaves the row alone.
+   */
+  async removeIfGivenBackSince(couponId: number, userId: number, askedAt: number): Promise<boolean> {
+    return retryTransaction(
+      () =>
+        this.db.transaction(async (tx) => {
+          await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
+          const [since] = await tx.query<{ found: boolean }[]>(
+            `SELECT EXISTS (SELECT 1 FROM coupon_issue_cancellations WHERE coupon_id = $1 AND user_id = $2 AND cancelled_at >= to_timestamp($3 / 1000.0)) AS found`,
+            [couponId, userId, askedAt],
+          );
+          if (!since.found) return false;
+          await tx.query(REMOVE_RECREATED_SQL, [couponId, userId]);
+          return true;
+        }),
+      { attempts: 8, baseDelayMs: 2 },
+    );
   }
 
   /** One transaction for these requests now; retried when PostgreSQL failed it for concurrency alone. */

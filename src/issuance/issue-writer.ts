@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
 import { KeyedBatcher } from '../common/keyed-batcher';
+import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
 import { newIssueCodes } from './issue-code';
 import { expiresAtSql, IssueRow, IssueView, toIssueView } from './issue.view';
@@ -25,11 +26,17 @@ const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal }
  * is closed it also says which of the users hold one already: a holder is told ALREADY_ISSUED
  * before NOT_OPEN, as in decideBatch and reserve.lua (and a redelivered job of a campaign paused
  * since then settles its holders as issued, instead of giving their units back).
+ * The rows lock (shared; ADVISORY_LOCK.rowsOfCoupon) is taken before any row is inserted and held
+ * until the commit: a rebuild of the coupon's Redis state waits for this write, never reads around it.
+ * `$4` (accepted): the requests were decided already, when they were accepted (`queue`'s 202): the
+ * window and the status are not asked again, since a campaign that ended or paused after a 202
+ * must still honour it. The total is still the CHECK's.
  */
 const WRITE_ISSUES_SQL = `
   WITH coupon AS (
-    SELECT (status = 'ACTIVE' AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now())) AS open, valid_days, redeem_until
-      FROM coupons WHERE id = $1
+    SELECT ($4::boolean OR (status = 'ACTIVE' AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now()))) AS open, valid_days, redeem_until
+      FROM coupons, (SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK.rowsOfCoupon}, $1)) AS rows_lock
+     WHERE id = $1
   ), issued AS (
     INSERT INTO coupon_issues (coupon_id, user_id, code)
     SELECT $1, g.user_id, g.code FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS g(user_id, code, n)
@@ -62,9 +69,10 @@ export class IssueWriter {
    * write() behind a per-coupon group commit: requests of one coupon that arrive while its write
    * is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
    */
-  batcher(limits: { maxBatch: number; maxQueued: number }): KeyedBatcher<number, number, WriteResult> {
+  batcher(limits: { maxBatch: number; maxQueued: number; accepted?: boolean }): KeyedBatcher<number, number, WriteResult> {
+    const accepted = limits.accepted ?? false;
     return new KeyedBatcher<number, number, WriteResult>(
-      async (couponId, userIds) => (await this.write(couponId, userIds)).map((value) => ({ ok: true, value })),
+      async (couponId, userIds) => (await this.write(couponId, userIds, undefined, accepted)).map((value) => ({ ok: true, value })),
       { ...limits, overflow: () => unavailable('too many writes waiting for this coupon') },
     );
   }
@@ -73,21 +81,22 @@ export class IssueWriter {
    * Writes the batch in one statement (atomic on its own, or part of the caller's transaction
    * when `tx` is given). If the batch as a whole would pass the total, which only happens when
    * upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt while writes were in flight),
-   * each user is written alone so that those that fit still get theirs.
+   * each user is written alone so that those that fit still get theirs. `accepted`: the requests
+   * were decided when accepted; the campaign's window and status are not asked again.
    */
-  async write(couponId: number, userIds: number[], tx?: EntityManager): Promise<WriteResult[]> {
+  async write(couponId: number, userIds: number[], tx?: EntityManager, accepted = false): Promise<WriteResult[]> {
     try {
-      return await this.writeBatch(tx ?? this.db.manager, couponId, userIds);
+      return await this.writeBatch(tx ?? this.db.manager, couponId, userIds, accepted);
     } catch (error) {
       // inside the caller's transaction the violation aborted it: nothing left to split
       if (tx) throw error;
-      if (isUserGone(error)) return this.writeWithoutGoneUsers(couponId, userIds);
+      if (isUserGone(error)) return this.writeWithoutGoneUsers(couponId, userIds, accepted);
       if (!isOverTotal(error)) throw error;
     }
     const results: WriteResult[] = [];
     for (const userId of userIds) {
       try {
-        results.push(...(await this.writeBatch(this.db.manager, couponId, [userId])));
+        results.push(...(await this.writeBatch(this.db.manager, couponId, [userId], accepted)));
       } catch (error) {
         if (!isOverTotal(error)) throw error;
         results.push(refused('SOLD_OUT'));
@@ -102,21 +111,21 @@ export class IssueWriter {
    * not check users itself (that cost a fifth of the drain rate): the batch is written again
    * without them, and they are refused.
    */
-  private async writeWithoutGoneUsers(couponId: number, userIds: number[]): Promise<WriteResult[]> {
+  private async writeWithoutGoneUsers(couponId: number, userIds: number[], accepted: boolean): Promise<WriteResult[]> {
     const rows = await this.db.query<{ id: number }[]>('SELECT id FROM users WHERE id = ANY($1::int[])', [userIds]);
     const existing = new Set(rows.map((r) => Number(r.id)));
     const present = userIds.filter((id) => existing.has(id));
-    const written = present.length ? await this.write(couponId, present) : [];
+    const written = present.length ? await this.write(couponId, present, undefined, accepted) : [];
     let next = 0;
     return userIds.map((id): WriteResult => (existing.has(id) ? written[next++] : refused('USER_GONE')));
   }
 
-  private async writeBatch(runner: EntityManager, couponId: number, userIds: number[]): Promise<WriteResult[]> {
+  private async writeBatch(runner: EntityManager, couponId: number, userIds: number[], accepted: boolean): Promise<WriteResult[]> {
     // Rows are inserted in user order, whoever writes: two batches sharing users (one user's two
     // requests on two processes) then wait for each other instead of each holding a row the other
     // needs, which PostgreSQL would break as a deadlock by aborting one of the batches.
     const ordered = [...new Set(userIds)].sort((a, b) => a - b);
-    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length)]);
+    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length), accepted]);
     const open = rows[0]?.open ?? null;
     const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();

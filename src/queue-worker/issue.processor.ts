@@ -16,8 +16,12 @@ export const WORKER_CONNECTION = Symbol('WORKER_CONNECTION');
 /** Requests settled by this process, by result: the queue's drain rate is its rate(). */
 export const SETTLED_COUNTER = Symbol('SETTLED_COUNTER');
 
-/** Requests of one coupon written by one statement at most, and waiting for one at most. */
-const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000 };
+/**
+ * Requests of one coupon written by one statement at most, and waiting for one at most. Every one
+ * was decided when it was accepted (its 202), so the writer honours it whatever the campaign's
+ * window or status is by now.
+ */
+const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000, accepted: true };
 
 /**
  * Why the user of this write ends without the coupon, or undefined when they hold it: written now,
@@ -57,7 +61,7 @@ export class IssueProcessor {
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
     this.writes = writer.batcher(WRITE_LIMITS);
-    this.cancellation = new ReservedCancellation(reservations, canceller);
+    this.cancellation = new ReservedCancellation(reservations, canceller, (couponId, userId) => this.process({ couponId, userIds: [userId] }));
   }
 
   /** One BullMQ worker per shard; the jobs of all of them meet in the per-coupon write batcher. */
@@ -66,7 +70,7 @@ export class IssueProcessor {
   }
 
   private consume(connection: RedisClient, prefix: string, concurrency: number): Worker<IssueJob, void> {
-    const worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data), {
+    const worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data, job.timestamp), {
       connection,
       prefix,
       concurrency,
@@ -91,13 +95,13 @@ export class IssueProcessor {
    * request withdrawn meanwhile (DELETE /coupons/:id/issue while pending) has its row taken back
    * and its unit returned instead (settleWritten).
    */
-  async process({ couponId, userIds }: IssueJob): Promise<void> {
+  async process({ couponId, userIds }: IssueJob, askedAt = Date.now()): Promise<void> {
     const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
     const written: Written[] = [];
     for (const [i, result] of results.entries()) {
       const refusal = refusalOf(result);
       if (refusal) await this.reservations.release(couponId, userIds[i], refusalError(couponId, refusal).code);
-      else written.push({ userId: userIds[i], inserted: result.kind === 'issued' });
+      else written.push({ userId: userIds[i], inserted: result.kind === 'issued', askedAt });
     }
     const kept = await this.cancellation.settleWritten(couponId, written);
     this.settled.inc({ result: 'issued' }, kept.size);
@@ -107,7 +111,7 @@ export class IssueProcessor {
   /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */
   async settleFailed({ couponId, userIds }: IssueJob): Promise<void> {
     for (const userId of userIds) {
-      if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false }]);
+      if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false, askedAt: Date.now() }]);
       else await this.reservations.release(couponId, userId, 'UNAVAILABLE');
     }
   }

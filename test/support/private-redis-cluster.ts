@@ -99,6 +99,16 @@ export class PrivateRedisCluster {
     await this.untilHealthy();
   }
 
+  /** The ports of the nodes that are masters now. */
+  async masterPorts(): Promise<number[]> {
+    const ports: number[] = [];
+    for (const node of this.nodes) {
+      const role = await this.ask(node.port, 'ROLE').catch(() => undefined);
+      if (Array.isArray(role) && role[0] === 'master') ports.push(node.port);
+    }
+    return ports;
+  }
+
   /** How many keys each master holds (how campaigns spread over them). */
   async keysPerMaster(): Promise<number[]> {
     const counts: number[] = [];

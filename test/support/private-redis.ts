@@ -5,7 +5,8 @@ import { scratchDir } from './scratch-dir';
 
 /** A redis-server of the test's own (free port, own directory), to stop, kill and restart. */
 export class PrivateRedis extends OwnServer {
-  private readonly dir = scratchDir('test-redis-');
+  /** Where it keeps its append-only file (appendonlydir/): deleting that before a start is a start empty. */
+  readonly directory = scratchDir('test-redis-');
 
   constructor(private readonly extraArgs: string[] = []) {
     super();
@@ -35,7 +36,21 @@ export class PrivateRedis extends OwnServer {
       spawn: (port) =>
         spawn(
           'redis-server',
-          ['--port', String(port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always', ...this.extraArgs],
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--dir',
+            this.directory,
+            '--save',
+            '',
+            '--appendonly',
+            'yes',
+            '--appendfsync',
+            'always',
+            ...this.extraArgs,
+          ],
           { stdio: ['ignore', 'pipe', 'pipe'] },
         ),
       ready: (port) => redisAnswers(`redis://127.0.0.1:${port}`),

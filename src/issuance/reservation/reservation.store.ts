@@ -6,11 +6,13 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Redis, { Cluster } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { couponNotFound, unavailable } from '../../common/errors/domain.error';
+import { couponNotFound, DomainError, unavailable } from '../../common/errors/domain.error';
+import { ErrorCode } from '../../common/errors/error-code';
 import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange } from '../../coupons/coupons.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
+import { ADVISORY_LOCK } from '../../database/advisory-locks';
 import { ISSUE_RATE_WINDOW_MS, type Refusal } from '../refusal';
 import { couponKeys, requestCountKey } from './coupon-keys';
 
@@ -21,11 +23,16 @@ type ScriptReply = Verdict | 'MISSING';
 /** What give-back.lua answers (see there). */
 export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
 /** What settle.lua answers for each user written (see there). */
-export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'STALE';
-/** A user a writer has just written: `inserted` when this write made the row (not a no-op). */
+export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
+/**
+ * A user a writer has just written: `inserted` when this write made the row (not a no-op);
+ * `askedAt` (ms) when their request was made, at the latest (a give-back recorded after it is
+ * evidence that a row made now is one they gave back).
+ */
 export interface Written {
   userId: number;
   inserted: boolean;
+  askedAt: number;
 }
 
 const lua = (name: string) => readFileSync(join(__dirname, name), 'utf8');
@@ -48,6 +55,8 @@ interface ReservationScripts {
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
+  couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'OK' | 'MISSING' | number>;
+  couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
 }
 
 const msOrEmpty = (d: Date | null) => (d ? String(d.getTime()) : '');
@@ -80,12 +89,14 @@ export class ReservationStore {
     @InjectDataSource() private readonly db: DataSource,
   ) {
     this.scripts = redis as unknown as ReservationScripts;
-    redis.defineCommand('couponReserve', { numberOfKeys: 4, lua: lua('reserve.lua') });
+    redis.defineCommand('couponReserve', { numberOfKeys: 5, lua: lua('reserve.lua') });
     redis.defineCommand('couponRelease', { numberOfKeys: 6, lua: lua('release.lua') });
     redis.defineCommand('couponGiveBack', { numberOfKeys: 4, lua: lua('give-back.lua') });
     redis.defineCommand('couponSettle', { numberOfKeys: 5, lua: lua('settle.lua') });
     redis.defineCommand('couponInstall', { numberOfKeys: 4, lua: lua('install-state.lua') });
     redis.defineCommand('couponUpdateMeta', { numberOfKeys: 1, lua: lua('update-meta.lua') });
+    redis.defineCommand('couponGuardChange', { numberOfKeys: 1, lua: lua('guard-change.lua') });
+    redis.defineCommand('couponRestoreHolder', { numberOfKeys: 3, lua: lua('restore-holder.lua') });
   }
 
   /**
@@ -98,7 +109,7 @@ export class ReservationStore {
     const k = couponKeys(couponId);
     const count = requestCountKey(couponId, userId);
     const run = (limit: number) =>
-      this.scripts.couponReserve(k.meta, k.holders, k.pending, count, userId, Date.now(), recordPending ? '1' : '0', limit, ISSUE_RATE_WINDOW_MS);
+      this.scripts.couponReserve(k.meta, k.holders, k.pending, count, k.withdrawn, userId, Date.now(), recordPending ? '1' : '0', limit, ISSUE_RATE_WINDOW_MS);
     let reply = await run(perSecond);
     if (reply === 'MISSING') {
       await this.rebuild(couponId, 'if-missing');
@@ -115,7 +126,16 @@ export class ReservationStore {
    */
   async release(couponId: number, userId: number, rejectedBecause = ''): Promise<boolean> {
     const k = couponKeys(couponId);
-    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause)) === 1;
+    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, '0')) === 1;
+  }
+
+  /**
+   * The unit of a withdrawn request goes back, unless its user asked again after withdrawing (then
+   * it is theirs again, pending: false).
+   */
+  async releaseWithdrawn(couponId: number, userId: number): Promise<boolean> {
+    const k = couponKeys(couponId);
+    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, '', '1')) !== -1;
   }
 
   /**
@@ -131,6 +151,17 @@ export class ReservationStore {
   /** A give-back that PostgreSQL refused (or could not run): the holder keeps their unit. */
   async endGiveBack(couponId: number, userId: number): Promise<void> {
     await this.redis.hdel(couponKeys(couponId).returning, String(userId));
+  }
+
+  /** A holder of a row whom Redis forgot is listed (and counted) again; their request is settled. */
+  async restoreHolder(couponId: number, userId: number): Promise<void> {
+    const k = couponKeys(couponId);
+    await this.scripts.couponRestoreHolder(k.meta, k.holders, k.pending, userId);
+  }
+
+  /** A request settled without a row of its own (its row was one its user has given back since). */
+  async forgetPending(couponId: number, userId: number): Promise<void> {
+    await this.redis.hdel(couponKeys(couponId).pending, String(userId));
   }
 
   /** A withdrawal that came too late (the coupon was redeemed): the request is settled as issued. */
@@ -260,25 +291,38 @@ export class ReservationStore {
     return running;
   }
 
+  /**
+   * Reads the coupon and its holders, and installs them in Redis, while holding the coupon's rows
+   * lock (and the issuers' lock): no write or give-back commits between the read and the install,
+   * so a row committed meanwhile can never be missing from the state (and then granted twice).
+   * The lock is an advisory one, held for a few Redis round trips by a rare operation; every
+   * request keeps going meanwhile (Redis answers), only the coupon's writes wait.
+   */
   private async load(couponId: number, mode: 'if-missing' | 'replace'): Promise<void> {
     const keys = couponKeys(couponId);
-    const { coupon, holders } = await this.db.transaction('REPEATABLE READ', async (tx) => {
-      const [row] = await tx.query(
+    const staged = keys.staged(randomBytes(6).toString('hex'));
+    await this.db.transaction('READ COMMITTED', async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock($1, $3), pg_advisory_xact_lock($2, $3)', [
+        ADVISORY_LOCK.issuersOfCoupon,
+        ADVISORY_LOCK.rowsOfCoupon,
+        couponId,
+      ]);
+      // READ COMMITTED: each statement below sees every commit made before the lock was granted
+      const [coupon] = await tx.query<CouponEntity[]>(
         `SELECT total_quantity AS "totalQuantity", status, starts_at AS "startsAt", ends_at AS "endsAt" FROM coupons WHERE id = $1`,
         [couponId],
       );
-      const issued = row ? await tx.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1`, [couponId]) : [];
-      return { coupon: row as CouponEntity | undefined, holders: issued.map((r) => r.user_id) };
+      if (!coupon) {
+        await this.remove(couponId);
+        throw couponNotFound(couponId);
+      }
+      const issued = await tx.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1`, [couponId]);
+      const holders = issued.map((r) => r.user_id);
+      for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
+        await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
+      }
+      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK));
     });
-    if (!coupon) {
-      await this.remove(couponId);
-      throw couponNotFound(couponId);
-    }
-    const staged = keys.staged(randomBytes(6).toString('hex'));
-    for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
-      await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
-    }
-    await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK));
   }
 
   /** After an admin change: the campaign fields follow; a state not installed stays absent. */
@@ -287,9 +331,10 @@ export class ReservationStore {
   }
 
   /**
-   * Keeps Redis in step with an admin change. If Redis cannot follow, the state is dropped so
-   * the next request rebuilds it from PostgreSQL; if even that fails, PostgreSQL's own checks
-   * (open window, total) still refuse what the stale state would allow.
+   * Keeps Redis in step with an admin change. If Redis cannot follow, the campaign fields are
+   * dropped (never the holders, pending requests, withdrawals or give-backs: those are promises),
+   * so the next request rebuilds them from PostgreSQL; if even that fails, PostgreSQL's own
+   * checks still refuse what a stale state would allow.
    */
   async follow(change: CouponChange): Promise<void> {
     try {
@@ -298,8 +343,36 @@ export class ReservationStore {
       else await this.updateCampaign(change.coupon);
     } catch (error) {
       this.logger.warn(`could not bring coupon ${change.couponId} into Redis: ${(error as Error).message}`);
-      await this.remove(change.couponId).catch(() => undefined);
+      await this.dropCampaign(change.couponId).catch(() => undefined);
     }
+  }
+
+  /**
+   * Before an admin change that could take back a promise: `total`, refused (QUANTITY_BELOW_ISSUED)
+   * when more units are reserved, pending or written than it allows, and in force at once when
+   * lower; `delete`, refused (COUPON_HAS_ISSUES) while any unit is taken, and the coupon closed to
+   * new requests until PostgreSQL has deleted it (or follow() reopens it).
+   */
+  async guardChange(couponId: number, change: { total: number } | 'delete'): Promise<void> {
+    const meta = couponKeys(couponId).meta;
+    const ask = () => (change === 'delete' ? this.scripts.couponGuardChange(meta, 'delete') : this.scripts.couponGuardChange(meta, 'total', change.total));
+    let reply = await ask();
+    if (reply === 'MISSING') {
+      await this.rebuild(couponId, 'if-missing'); // 404 for a coupon that does not exist
+      reply = await ask();
+    }
+    if (reply === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
+    if (reply === 'OK') return;
+    if (change === 'delete')
+      throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${couponId} has ${reply} issued or accepted requests and cannot be deleted`);
+    throw new DomainError(ErrorCode.QUANTITY_BELOW_ISSUED, `totalQuantity ${change.total} is below the ${reply} already issued or accepted`);
+  }
+
+  /** Forgets the campaign fields alone: the next request rebuilds them, and keeps every promise. */
+  private async dropCampaign(couponId: number): Promise<void> {
+    const keys = couponKeys(couponId);
+    await this.redis.del(keys.meta);
+    await this.redis.publish(STOCK_CHANNEL, keys.meta);
   }
 
   async remove(couponId: number): Promise<void> {

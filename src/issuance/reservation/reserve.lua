@@ -4,6 +4,7 @@
 -- KEYS[3] pending hash: user -> accepted-at ms, recorded in the same atomic step when ARGV[3] is '1'
 --         (queue), so an accepted request is never a reservation nobody knows about (the sweeper reads it)
 -- KEYS[4] the user's request count on this coupon in the current rate-limit window
+-- KEYS[5] withdrawn set: users whose pending request was withdrawn, its row not yet taken back
 -- ARGV[1] user id   ARGV[2] now (ms since epoch)   ARGV[3] '1' to record the request as pending
 -- ARGV[4] requests a user may make per window on this coupon ('0': no limit, or already counted)
 -- ARGV[5] the window, ms (it starts at the user's first request, as a fixed window)
@@ -25,11 +26,24 @@ local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', '
 if not meta[1] then return 'MISSING' end
 local taken = tonumber(meta[5])
 if redis.call('SCARD', KEYS[2]) ~= taken then return 'MISSING' end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then return 'ALREADY_ISSUED' end
+-- withdrawn (204), and asked again before a worker took the withdrawn request back: the unit they
+-- gave up is still counted as theirs, so a new request that passes the window takes it again, as
+-- a new pending request; the worker then keeps the row instead of taking it back (settle.lua, and
+-- release.lua's withdrawn mode)
+local revived = false
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  if ARGV[3] ~= '1' or redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return 'ALREADY_ISSUED' end
+  revived = true
+end
 if meta[2] ~= 'ACTIVE' then return 'NOT_OPEN' end
 local now = tonumber(ARGV[2])
 if meta[3] ~= '' and now < tonumber(meta[3]) then return 'NOT_OPEN' end
 if meta[4] ~= '' and now >= tonumber(meta[4]) then return 'NOT_OPEN' end
+if revived then
+  redis.call('SREM', KEYS[5], ARGV[1])
+  redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+  return 'OK'
+end
 if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'taken', 1)

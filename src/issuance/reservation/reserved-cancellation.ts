@@ -24,9 +24,15 @@ import { ReservationStore, Written } from './reservation.store';
 export class ReservedCancellation {
   private readonly logger = new Logger(ReservedCancellation.name);
 
+  /**
+   * `rewrite`: writes a user's request again (queue). A user who withdrew and asked again while
+   * their withdrawn row was being taken back is owed a row by the new request, which may have
+   * been settled on the very row taken back.
+   */
   constructor(
     private readonly reservations: ReservationStore,
     private readonly canceller: IssueCanceller,
+    private readonly rewrite?: (couponId: number, userId: number) => Promise<void>,
   ) {}
 
   async cancel(couponId: number, request: CancelRequest, { withdrawPending }: { withdrawPending: boolean }): Promise<void> {
@@ -55,14 +61,26 @@ export class ReservedCancellation {
   /**
    * After a writer's commit: takes back the rows of users who withdrew (their units then go back)
    * or who gave back while the row was being re-created; settles the rest. Returns who keeps one.
+   * A row leaves only on evidence: a withdrawal in Redis (the user asked it, and it is settled
+   * here), or a give-back or revocation that PostgreSQL recorded after the request was made;
+   * never because Redis does not list the user (it may have forgotten them).
    */
   async settleWritten(couponId: number, written: Written[]): Promise<Set<number>> {
     const verdicts = await this.reservations.settle(couponId, written);
     const kept = new Set<number>();
-    for (const [i, { userId }] of written.entries()) {
+    for (const [i, { userId, askedAt }] of written.entries()) {
       const verdict = verdicts[i];
       if (verdict === 'KEEP') {
         kept.add(userId);
+        continue;
+      }
+      if (verdict === 'ABSENT') {
+        if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
+          await this.reservations.forgetPending(couponId, userId);
+        } else {
+          await this.reservations.restoreHolder(couponId, userId);
+          kept.add(userId);
+        }
         continue;
       }
       const result = await this.canceller.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
@@ -71,8 +89,8 @@ export class ReservedCancellation {
         // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
         kept.add(userId);
         await this.reservations.forgetWithdrawal(couponId, userId);
-      } else {
-        await this.reservations.release(couponId, userId);
+      } else if (!(await this.reservations.releaseWithdrawn(couponId, userId)) && this.rewrite) {
+        await this.rewrite(couponId, userId);
       }
     }
     return kept;

@@ -6,8 +6,10 @@
 -- Returns one verdict per user:
 --   KEEP       the user holds the coupon: the request is settled (no longer pending)
 --   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit
---   STALE      the row was re-created after the user gave it back (Redis no longer lists them):
---              the caller takes the row back; the unit was released already. Settled.
+--   ABSENT     the row is new, but Redis does not list the user: they gave it back meanwhile, or
+--              Redis forgot them (emptied, rebuilt from a snapshot taken before this commit). Redis
+--              alone cannot tell which, so the caller asks PostgreSQL for a give-back or revocation
+--              recorded since the request (positive evidence), and otherwise keeps the row. Still pending.
 --   WAIT       a give-back of this user is under way: ask again once its tombstone is gone
 local now = tonumber(ARGV[1])
 local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can be judged: keep
@@ -25,10 +27,10 @@ for i = 2, #ARGV, 2 do
     if deadline > now then
       verdict = 'WAIT'
     elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
-      verdict = 'STALE'
+      verdict = 'ABSENT'
     end
   end
-  if verdict == 'KEEP' or verdict == 'STALE' then redis.call('HDEL', KEYS[3], user) end
+  if verdict == 'KEEP' then redis.call('HDEL', KEYS[3], user) end
   verdicts[#verdicts + 1] = verdict
 end
 return verdicts

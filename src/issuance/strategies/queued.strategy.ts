@@ -48,6 +48,10 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   onModuleInit(): void {
     this.queue = new IssueQueue(this.redis, this.reservations, queueShardsFor(this.config.queueShards, this.redis));
     this.coupons.onChange((change) => this.reservations.follow(change));
+    this.coupons.guardChanges({
+      beforeTotal: (couponId, total) => this.reservations.guardChange(couponId, { total }),
+      beforeDelete: (couponId) => this.reservations.guardChange(couponId, 'delete'),
+    });
     const queue = this.queue;
     new Gauge({
       name: 'coupon_issue_queue_depth',

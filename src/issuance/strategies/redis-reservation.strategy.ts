@@ -57,6 +57,10 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
 
   onModuleInit(): void {
     this.coupons.onChange((change) => this.reservations.follow(change));
+    this.coupons.guardChanges({
+      beforeTotal: (couponId, total) => this.reservations.guardChange(couponId, { total }),
+      beforeDelete: (couponId) => this.reservations.guardChange(couponId, 'delete'),
+    });
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
@@ -89,9 +93,12 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
    * answer is the one true before the give-back, ALREADY_ISSUED.
    */
   private async confirmHeld(couponId: number, userId: number): Promise<IssueOutcome> {
+    // the request that reserved this unit is older than this one, and its time unknown: any
+    // give-back of this user on record is evidence enough that a row made now is stale
+    const askedAt = 0;
     const result = await this.batcher.submit(couponId, userId);
     if (result.kind === 'refused') throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
-    const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true }]);
+    const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true, askedAt }]);
     if (!kept.has(userId)) throw refusalError(couponId, 'ALREADY_ISSUED');
     return { status: 'ISSUED', issue: result.issue };
   }

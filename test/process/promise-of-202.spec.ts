@@ -1,0 +1,138 @@
+import { countStatuses, couponFacts } from '../support/invariants';
+import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
+import { singleShardQueue, untilIdle } from '../support/queue-state';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * The promise of a 202 (queue): a request accepted ends ISSUED unless its user withdraws it,
+ * whatever happens after it was accepted. Each case makes a backlog (the queue paused, as when
+ * the workers are busy or not started yet; or the coupon's row held, so a write waits in
+ * PostgreSQL), makes the change, then lets the backlog be written.
+ */
+describe('queue strategy: a 202 is kept whatever happens after it', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp('queue', { RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+    admin = await t.adminToken();
+  });
+  afterAll(() => t.close());
+
+  /**
+   * `n` users ask while their jobs wait (`queue`: the queue paused; `row`: the coupon's row held,
+   * the worker's write waiting on it); `meanwhile` runs before the backlog is let go.
+   */
+  async function backlog(total: number, n: number, meanwhile: (id: number) => Promise<void>, held: 'queue' | 'row' = 'queue') {
+    const id = await t.createCoupon(admin, total, 'backlog');
+    const users = await t.users(n);
+    const queue = singleShardQueue();
+    let lock: { release: () => Promise<void> } | undefined;
+    try {
+      if (held === 'queue') await queue.pause();
+      else lock = await holdCouponRow(t.sql, id);
+      const answers = await Promise.all(users.map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })));
+      expect(countStatuses(answers)).toEqual({ 202: n });
+      if (held === 'row') await untilLockWaiters(t.sql, 1); // the worker's write has reached PostgreSQL and waits
+      await meanwhile(id);
+    } finally {
+      await lock?.release();
+      await queue.resume();
+      await queue.close();
+      (await queue.client).disconnect();
+    }
+    await untilIdle(t, admin, id);
+    return { id, users };
+  }
+
+  const expectAllIssued = async (id: number, users: { userId: number; token: string }[]) => {
+    for (const u of users) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: users.length, counter: users.length, duplicateHolders: 0 });
+  };
+
+  it('a backlog written after the campaign ended is issued, not REJECTED NOT_OPEN', async () => {
+    const { id, users } = await backlog(30, 20, async (couponId) => {
+      const endsAt = new Date(Date.now() + 300).toISOString();
+      expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { endsAt } })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 400)); // the window has closed before the write commits
+    });
+    await expectAllIssued(id, users);
+  });
+
+  it('a backlog written after the campaign was paused is issued', async () => {
+    const { id, users } = await backlog(30, 10, async (couponId) => {
+      expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { status: 'PAUSED' } })).status).toBe(200);
+    });
+    await expectAllIssued(id, users);
+  });
+
+  it('PATCH may not lower the total below what is pending: 409 QUANTITY_BELOW_ISSUED, and every 202 is issued', async () => {
+    const { id, users } = await backlog(30, 25, async (couponId) => {
+      const lower = await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { totalQuantity: 20 } });
+      expect(lower.status).toBe(409);
+      expect(lower.body.code).toBe('QUANTITY_BELOW_ISSUED');
+      // down to exactly what is owed is fine, and takes effect at once: nobody else is accepted
+      expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { totalQuantity: 25 } })).status).toBe(200);
+      const [late] = await t.users(1);
+      expect((await t.http('POST', `/coupons/${couponId}/issue`, { token: late.token })).body.code).toBe('SOLD_OUT');
+    });
+    await expectAllIssued(id, users);
+  });
+
+  it('DELETE is refused while requests are pending (409 COUPON_HAS_ISSUES), and every 202 is issued', async () => {
+    const { id, users } = await backlog(10, 5, async (couponId) => {
+      const gone = await t.http('DELETE', `/coupons/${couponId}`, { token: admin });
+      expect(gone.status).toBe(409);
+      expect(gone.body.code).toBe('COUPON_HAS_ISSUES');
+    });
+    await expectAllIssued(id, users);
+    // refused, the coupon still takes requests
+    const [next] = await t.users(1);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(202);
+  });
+
+  it('a request withdrawn (204) can be asked again at once: a new 202, which ends ISSUED', async () => {
+    let user!: { userId: number; token: string };
+    const { id } = await backlog(
+      5,
+      1,
+      async (couponId) => {
+        [user] = await t.users(1);
+        expect((await t.http('POST', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(202);
+        expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(204);
+        const again = await t.http('POST', `/coupons/${couponId}/issue`, { token: user.token });
+        expect(again.status).toBe(202);
+      },
+      'row',
+    );
+    await untilIdle(t, admin, id);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: user.token })).body.status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2, duplicateHolders: 0 });
+  });
+
+  it('Redis emptied while a write waits, and rebuilt by a newcomer before it commits: the written rows stay', async () => {
+    let newcomer!: Promise<{ status: number }>;
+    const { id, users } = await backlog(
+      40,
+      30,
+      async (couponId) => {
+        await t.redis.flushdb(); // the pending records go; the job is already in the worker's hands
+        const [late] = await t.users(1);
+        newcomer = t.http('POST', `/coupons/${couponId}/issue`, { token: late.token }); // rebuilds the state
+        await untilLockWaiters(t.sql, 2); // the rebuild waits for the write it must not read around
+      },
+      'row',
+    );
+    const late = await newcomer;
+    expect([202, 503]).toContain(late.status); // 503: the rebuild waited longer than the lock timeout
+    for (const u of users) expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    const facts = await couponFacts(t.sql, id);
+    expect(facts).toMatchObject({ rows: 30 + (late.status === 202 ? 1 : 0), duplicateHolders: 0 });
+    expect(facts.counter).toBe(facts.rows);
+    const { rows } = await t.sql.query('SELECT count(*)::int AS n FROM coupon_issue_cancellations WHERE coupon_id = $1', [id]);
+    expect(rows[0].n).toBe(0); // nobody gave anything back, so nothing was taken back
+    // Redis counts what PostgreSQL holds (and nothing twice)
+    const stats = (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
+    expect(stats.redisReserved).toBe(stats.issuedRows);
+  });
+});
