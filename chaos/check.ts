@@ -23,7 +23,7 @@ export interface FinalState {
   cancellations: Map<string, number>;
   cancelledCodes: Set<string>;
   /** Per coupon, Redis' view once settled (redis, queue): undefined when no state is installed. */
-  redis: Map<number, { taken: number; holders: number; pending: number } | undefined>;
+  redis: Map<number, { taken: number; holders: Set<number>; pending: number } | undefined>;
   /** Coupons whose requests were still pending when the checker stopped waiting. */
   stillPending: number[];
 }
@@ -140,8 +140,16 @@ export function check(history: History, final: FinalState): Violation[] {
     const rows = final.rows.get(couponId)?.size ?? 0;
     if (c.issued !== rows || rows > c.total) out.push({ rule: 'counter', couponId, detail: `issued_quantity ${c.issued}, rows ${rows}, total ${c.total}` });
     const r = final.redis.get(couponId);
-    if (r && (r.taken < rows || r.holders !== r.taken || r.pending !== 0)) {
-      out.push({ rule: 'redis-agrees', couponId, detail: `Redis taken ${r.taken}, holders ${r.holders}, pending ${r.pending}; PostgreSQL rows ${rows}` });
+    if (r && (r.taken !== rows || r.holders.size !== rows || r.pending !== 0)) {
+      const held = final.rows.get(couponId) ?? new Map();
+      const extra = [...r.holders].filter((u) => !held.has(u));
+      const missing = [...held.keys()].filter((u) => !r.holders.has(u));
+      out.push({
+        rule: 'redis-agrees',
+        couponId,
+        userId: extra[0] ?? missing[0],
+        detail: `Redis taken ${r.taken}, holders ${r.holders.size}, pending ${r.pending}; PostgreSQL rows ${rows}; listed without a row: ${extra.join(' ') || '-'}; rows not listed: ${missing.join(' ') || '-'}`,
+      });
     }
   }
   for (const couponId of final.stillPending) out.push({ rule: 'settles', couponId, detail: 'requests still pending long after the last fault' });

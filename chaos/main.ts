@@ -196,7 +196,12 @@ async function finalState(system: System, driver: Driver, strategy: Strategy): P
       for (const id of coupons.keys()) {
         const k = couponKeys(id);
         const taken = await redis.hget(k.meta, 'taken');
-        redisView.set(id, taken === null ? undefined : { taken: Number(taken), holders: await redis.scard(k.holders), pending: await redis.hlen(k.pending) });
+        redisView.set(
+          id,
+          taken === null
+            ? undefined
+            : { taken: Number(taken), holders: new Set((await redis.smembers(k.holders)).map(Number)), pending: await redis.hlen(k.pending) },
+        );
       }
     }
     void driver;

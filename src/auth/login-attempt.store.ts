@@ -1,6 +1,5 @@
 import type { RedisClient } from '../redis/redis.module';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { defineScripts } from '../redis/scripts';
 
 /** Whose attempts are counted: this account from this client address, and this account from anywhere. */
 export interface AttemptKeys {
@@ -41,8 +40,6 @@ export abstract class LoginAttemptStore {
 export const waitAfter = (count: number, p: AttemptPolicy): number =>
   count < p.freeFailures ? 0 : Math.min(p.firstWaitMs * 2 ** (count - p.freeFailures), p.maxWaitMs);
 
-const lua = (name: string) => readFileSync(join(__dirname, 'lua', name), 'utf8');
-
 interface LoginScripts {
   loginBegin(place: string, account: string, inFlight: string, ...args: (string | number)[]): Promise<[0] | [1, number, RefusalReason]>;
   loginEnd(place: string, account: string, inFlight: string, attemptId: string, succeeded: string): Promise<number>;
@@ -53,9 +50,10 @@ export class RedisLoginAttemptStore extends LoginAttemptStore {
 
   constructor(redis: RedisClient) {
     super();
-    redis.defineCommand('loginBegin', { numberOfKeys: 3, lua: lua('login-begin.lua') });
-    redis.defineCommand('loginEnd', { numberOfKeys: 3, lua: lua('login-end.lua') });
-    this.scripts = redis as unknown as LoginScripts;
+    this.scripts = defineScripts<LoginScripts>(redis, {
+      loginBegin: { file: 'login-begin.lua', keys: 3 },
+      loginEnd: { file: 'login-end.lua', keys: 3 },
+    });
   }
 
   private keysOf({ account, place }: AttemptKeys): [string, string, string] {

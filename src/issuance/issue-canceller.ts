@@ -77,29 +77,35 @@ export class IssueCanceller {
    * (the first one says why). True when such a give-back was found; false leaves the row alone.
    */
   async removeIfGivenBackSince(couponId: number, userId: number, askedAt: number): Promise<boolean> {
+    return this.underIssuerLock(couponId, async (tx) => {
+      const [since] = await tx.query<{ found: boolean }[]>(
+        `SELECT EXISTS (SELECT 1 FROM coupon_issue_cancellations WHERE coupon_id = $1 AND user_id = $2 AND cancelled_at >= to_timestamp($3 / 1000.0)) AS found`,
+        [couponId, userId, askedAt],
+      );
+      if (!since.found) return false;
+      await tx.query(REMOVE_RECREATED_SQL, [couponId, userId]);
+      return true;
+    });
+  }
+
+  /** One transaction for these requests now; retried when PostgreSQL failed it for concurrency alone. */
+  cancelNow(couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
+    return this.underIssuerLock(couponId, (tx) => this.cancelIn(tx, couponId, requests));
+  }
+
+  /** A transaction that first takes the coupon's issuer lock; retried when PostgreSQL failed it for concurrency alone. */
+  private underIssuerLock<T>(couponId: number, work: (tx: EntityManager) => Promise<T>): Promise<T> {
     return retryTransaction(
       () =>
         this.db.transaction(async (tx) => {
           await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
-          const [since] = await tx.query<{ found: boolean }[]>(
-            `SELECT EXISTS (SELECT 1 FROM coupon_issue_cancellations WHERE coupon_id = $1 AND user_id = $2 AND cancelled_at >= to_timestamp($3 / 1000.0)) AS found`,
-            [couponId, userId, askedAt],
-          );
-          if (!since.found) return false;
-          await tx.query(REMOVE_RECREATED_SQL, [couponId, userId]);
-          return true;
+          return work(tx);
         }),
       { attempts: 8, baseDelayMs: 2 },
     );
   }
 
-  /** One transaction for these requests now; retried when PostgreSQL failed it for concurrency alone. */
-  cancelNow(couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
-    return retryTransaction(() => this.db.transaction((tx) => this.cancelIn(tx, couponId, requests)), { attempts: 8, baseDelayMs: 2 });
-  }
-
   private async cancelIn(tx: EntityManager, couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
-    await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK.issuersOfCoupon, couponId]);
     const userIds = requests.map((r) => r.userId);
     const gone = await tx.query<{ id: string; user_id: number }[]>(CANCEL_SQL, [
       couponId,

@@ -8,6 +8,7 @@ import { IssueWriter, WriteResult } from '../issuance/issue-writer';
 import { IssueStore } from '../issuance/issue.store';
 import { ISSUE_QUEUE, IssueJob } from '../issuance/queue/issue-queue';
 import { Refusal, refusalError } from '../issuance/refusal';
+import { PendingRequests } from '../issuance/reservation/pending-requests';
 import { ReservationStore, Written } from '../issuance/reservation/reservation.store';
 import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
 
@@ -56,12 +57,13 @@ export class IssueProcessor {
   constructor(
     writer: IssueWriter,
     private readonly reservations: ReservationStore,
+    pending: PendingRequests,
     private readonly issues: IssueStore,
     canceller: IssueCanceller,
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
     this.writes = writer.batcher(WRITE_LIMITS);
-    this.cancellation = new ReservedCancellation(reservations, canceller, (couponId, userId) => this.process({ couponId, userIds: [userId] }));
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, (couponId, userId) => this.process({ couponId, userIds: [userId] }));
   }
 
   /** One BullMQ worker per shard; the jobs of all of them meet in the per-coupon write batcher. */

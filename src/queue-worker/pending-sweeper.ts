@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { IssueQueue } from '../issuance/queue/issue-queue';
-import { ReservationStore } from '../issuance/reservation/reservation.store';
+import { PendingRequests } from '../issuance/reservation/pending-requests';
 import { IssueProcessor } from './issue.processor';
 
 const SWEEP_EVERY_MS = 2000;
@@ -25,7 +25,7 @@ export class PendingSweeper {
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
-    private readonly reservations: ReservationStore,
+    private readonly pending: PendingRequests,
     private readonly queue: IssueQueue,
     private readonly processor: IssueProcessor,
   ) {}
@@ -49,7 +49,7 @@ export class PendingSweeper {
     for (const { id: couponId } of coupons) {
       const orphans: number[] = [];
       const jobs = new Map<string, Promise<'missing' | 'failed' | 'live'>>();
-      for (const [userId, { acceptedAt, jobId }] of await this.reservations.pending(couponId)) {
+      for (const [userId, { acceptedAt, jobId }] of await this.pending.all(couponId)) {
         if (acceptedAt > cutoff) continue;
         if (!jobId) {
           orphans.push(userId); // accepted, never given a job

@@ -7,7 +7,8 @@ import { IssuanceCoreModule } from '../issuance/issuance-core.module';
 import { IssueQueue } from '../issuance/queue/issue-queue';
 import { queueShardsFor } from '../issuance/queue/queue-shards';
 import { ReservationModule } from '../issuance/reservation/reservation.module';
-import { ReservationStore } from '../issuance/reservation/reservation.store';
+import { PendingRequests } from '../issuance/reservation/pending-requests';
+import { ReplicaConfirmation } from '../issuance/reservation/replica-confirmation';
 import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { createWorkerConnection, REDIS, type RedisClient, RedisModule } from '../redis/redis.module';
@@ -26,9 +27,9 @@ import { QueueWorker } from './queue-worker';
   providers: [
     {
       provide: IssueQueue,
-      inject: [REDIS, ReservationStore, AppConfig],
-      useFactory: (redis: RedisClient, reservations: ReservationStore, config: AppConfig) =>
-        new IssueQueue(redis, reservations, queueShardsFor(config.queueShards, redis)),
+      inject: [REDIS, PendingRequests, ReplicaConfirmation, AppConfig],
+      useFactory: (redis: RedisClient, pending: PendingRequests, replicas: ReplicaConfirmation, config: AppConfig) =>
+        new IssueQueue(redis, pending, replicas, queueShardsFor(config.queueShards, redis)),
     },
     {
       // BullMQ's blocking reads need a connection that waits instead of failing fast

@@ -1,5 +1,5 @@
 import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
-import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
 import { countStatuses } from '../support/invariants';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -45,8 +45,8 @@ describe('bounded reads (redis strategy)', () => {
   });
 
   it('requests for a coupon with no Redis state (one that does not exist) share one rebuild per wave', async () => {
-    const store = t.app.get(ReservationStore, { strict: false });
-    const rebuilds = jest.spyOn(store as unknown as { load: () => Promise<void> }, 'load');
+    const rebuilder = t.app.get(ReservationRebuild, { strict: false });
+    const rebuilds = jest.spyOn(rebuilder as unknown as { load: () => Promise<void> }, 'load');
     try {
       const users = await t.users(40);
       const answers = await Promise.all(users.map((u) => t.http('POST', '/coupons/999999999/issue', { token: u.token })));

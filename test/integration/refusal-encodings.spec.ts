@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { decideBatch } from '../../src/issuance/issuable';
 import { IssueWriter } from '../../src/issuance/issue-writer';
 import type { Refusal } from '../../src/issuance/refusal';
+import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
+import { loadReservationScripts } from '../../src/issuance/reservation/reservation-scripts';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { TEST_REDIS_URL } from '../setup/test-env';
 import { bareUsers, testDataSource } from '../support/test-data-source';
@@ -47,13 +49,16 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
   let db: DataSource;
   let redis: Redis;
   let reservations: ReservationStore;
+  let rebuilder: ReservationRebuild;
   let writer: IssueWriter;
   let users: number[];
 
   beforeAll(async () => {
     db = await testDataSource();
     redis = new Redis(TEST_REDIS_URL);
-    reservations = new ReservationStore(redis, db);
+    const scripts = loadReservationScripts(redis);
+    rebuilder = new ReservationRebuild(redis, scripts, db);
+    reservations = new ReservationStore(redis, scripts, rebuilder);
     writer = new IssueWriter(db);
     users = await bareUsers(db, 'refusal', 4);
   });
@@ -89,7 +94,7 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
       return decideBatch(row, [userId], held)[0];
     },
     lua: async (couponId, userId) => {
-      await reservations.rebuild(couponId, 'replace');
+      await rebuilder.rebuild(couponId, 'replace');
       const verdict = await reservations.reserve(couponId, userId);
       return verdict === 'OK' ? 'GRANT' : verdict;
     },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
+import { GiveBackRepair } from '../../src/issuance/reservation/give-back-repair';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { fire, until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
@@ -71,7 +72,7 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
       const [u, next] = await t.users(2);
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
       // the give-back's first two steps: the tombstone, then the row leaves PostgreSQL
-      expect(await reservations().beginGiveBack(id, u.userId, { withdrawPending: false })).toBe('RETURNING');
+      expect((await reservations().beginGiveBack(id, u.userId, { withdrawPending: false })).step).toBe('RETURNING');
       expect(await t.app.get(IssueCanceller, { strict: false }).cancel(id, { userId: u.userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'cancelled' });
       // the user asks now: Redis still lists them, so the lost-write path writes their row again, then waits on the tombstone
       const asked = t.http('POST', `/coupons/${id}/issue`, { token: u.token });
@@ -89,13 +90,63 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
       // a reservation whose write was lost, and a give-back under way that will find nothing in PostgreSQL
       await redis.sadd(couponKeys(id).holders, String(u.userId));
       await redis.hincrby(couponKeys(id).meta, 'taken', 1);
-      expect(await reservations().beginGiveBack(id, u.userId, { withdrawPending: false })).toBe('RETURNING');
+      const { step, deadline } = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      expect(step).toBe('RETURNING');
       const asked = t.http('POST', `/coupons/${id}/issue`, { token: u.token });
       await until(async () => ((await couponFacts(t.sql, id)).rows === 1 ? true : undefined), { what: 'the lost write made good' });
-      await reservations().endGiveBack(id, u.userId);
+      await reservations().endGiveBack(id, u.userId, deadline);
       expect(await asked).toMatchObject({ status: 201, body: { userId: u.userId } });
       expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
       expect(await stats(id)).toMatchObject({ redisReserved: 1, pending: 0 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).body.code).toBe('SOLD_OUT');
+    });
+  });
+
+  describe('a give-back whose caller died between its steps is finished by the repair (GiveBackRepair), not left for reconcile', () => {
+    const reservations = () => t.app.get(ReservationStore, { strict: false });
+    const repair = () => t.app.get(GiveBackRepair, { strict: false }).repair();
+    /** The caller died after `steps` of the give-back, long enough ago that its tombstone is past its deadline. */
+    async function cutShort(id: number, userId: number, steps: 1 | 2) {
+      expect((await reservations().beginGiveBack(id, userId, { withdrawPending: false })).step).toBe('RETURNING');
+      if (steps === 2)
+        expect(await t.app.get(IssueCanceller, { strict: false }).cancel(id, { userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'cancelled' });
+      await redis.hset(couponKeys(id).returning, String(userId), String(Date.now() - 1000));
+    }
+
+    it('after its row left PostgreSQL: the unit goes back to stock, and the next user is served', async () => {
+      const id = await create(1);
+      const [u, next] = await t.users(2);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
+      await cutShort(id, u.userId, 2);
+      expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 1 }); // held back
+      expect(await repair()).toBeGreaterThanOrEqual(1);
+      expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 0, remainingQuantity: 1 });
+      expect(await redis.hexists(couponKeys(id).returning, String(u.userId))).toBe(0);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
+    });
+
+    it('a double-clicked give-back: the first one ending leaves the tombstone of the second standing', async () => {
+      const id = await create(1);
+      const [u] = await t.users(1);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
+      const first = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      await until(async () => (Date.now() > first.deadline - 10_000 + 2 ? true : undefined), { everyMs: 1, what: 'a later millisecond' });
+      const second = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      expect(second.deadline).toBeGreaterThan(first.deadline);
+      await reservations().endGiveBack(id, u.userId, first.deadline); // the first found nothing to delete, say
+      expect(await redis.hget(couponKeys(id).returning, String(u.userId))).toBe(String(second.deadline));
+      await reservations().endGiveBack(id, u.userId, second.deadline);
+      expect(await redis.hexists(couponKeys(id).returning, String(u.userId))).toBe(0);
+    });
+
+    it('before its row left PostgreSQL: the holder keeps the coupon, and only the tombstone goes', async () => {
+      const id = await create(1);
+      const [u, other] = await t.users(2);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
+      await cutShort(id, u.userId, 1);
+      expect(await repair()).toBeGreaterThanOrEqual(1);
+      expect(await redis.hexists(couponKeys(id).returning, String(u.userId))).toBe(0);
+      expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 1 });
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).body.code).toBe('SOLD_OUT');
     });
   });

@@ -4,7 +4,8 @@ import { Logger } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
-import { ReservationStore } from '../reservation/reservation.store';
+import { PendingRequests } from '../reservation/pending-requests';
+import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 import { QueueShards } from './queue-shards';
 
 /** The queue's name inside each shard; the shard is the prefix, a hash tag (see QueueShards). */
@@ -43,7 +44,7 @@ export class IssueQueue {
     async (couponId, userIds) => {
       // a 202 is promised only once a replica holds the reservations (on a cluster with replicas):
       // otherwise 503, and the requests stay pending, so the sweeper enqueues them; nothing is lost
-      if (!(await this.reservations.replicated(couponId))) throw unavailable('the request is not yet held by a Redis replica; ask again');
+      if (!(await this.replicas.replicated(couponId))) throw unavailable('the request is not yet held by a Redis replica; ask again');
       await this.enqueue(couponId, userIds);
       return userIds.map(() => ({ ok: true, value: undefined }));
     },
@@ -52,7 +53,8 @@ export class IssueQueue {
 
   constructor(
     connection: RedisClient,
-    private readonly reservations: ReservationStore,
+    private readonly pending: PendingRequests,
+    private readonly replicas: ReplicaConfirmation,
     readonly shards: QueueShards,
   ) {
     this.queues = shards.prefixes.map((prefix) => {
@@ -75,7 +77,7 @@ export class IssueQueue {
   /** One job for these requests now (also the sweeper's re-enqueue). */
   async enqueue(couponId: number, userIds: number[]): Promise<void> {
     const jobId = randomUUID();
-    await this.reservations.markQueued(couponId, userIds, jobId);
+    await this.pending.markQueued(couponId, userIds, jobId);
     await this.queueOf(couponId).add('issue', { couponId, userIds }, { ...JOB_OPTIONS, jobId });
   }
 

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { cancelRefusalError } from '../refusal';
+import { PendingRequests } from './pending-requests';
 import { ReservationStore, Written } from './reservation.store';
 
 /**
@@ -15,8 +16,9 @@ import { ReservationStore, Written } from './reservation.store';
  * PostgreSQL has room; at worst the unit is held back a moment, never sold twice. A writer that
  * re-creates the row meanwhile (a redelivered job, a lost write made good) checks after its commit
  * (settle.lua); it waits while the tombstone stands, and takes its row back if step 3 released the
- * user. If step 3 never runs (this process died), the tombstone expires, Redis still counts the
- * unit, and reconcile returns it: stock held back, not oversold.
+ * user. If step 3 never runs (this process died), Redis still counts the unit (held back, not
+ * oversold) until GiveBackRepair finds the tombstone past its deadline and finishes the give-back
+ * from PostgreSQL's truth.
  *
  * With `queue`, a request still pending is withdrawn instead: step 1 marks it, and the worker that
  * writes it takes the row back and releases the unit (nothing is written that stays).
@@ -31,16 +33,17 @@ export class ReservedCancellation {
    */
   constructor(
     private readonly reservations: ReservationStore,
+    private readonly pending: PendingRequests,
     private readonly canceller: IssueCanceller,
     private readonly rewrite?: (couponId: number, userId: number) => Promise<void>,
   ) {}
 
   async cancel(couponId: number, request: CancelRequest, { withdrawPending }: { withdrawPending: boolean }): Promise<void> {
-    const step = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
+    const { step, deadline } = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
     if (step === 'WITHDRAWING') return;
     const endTombstone = () =>
       step === 'RETURNING' &&
-      this.reservations.endGiveBack(couponId, request.userId).catch((error) => this.warn('end the give-back of', request, couponId, error));
+      this.reservations.endGiveBack(couponId, request.userId, deadline).catch((error) => this.warn('end the give-back of', request, couponId, error));
     let result;
     try {
       result = await this.canceller.cancel(couponId, request);
@@ -76,7 +79,7 @@ export class ReservedCancellation {
       }
       if (verdict === 'ABSENT') {
         if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
-          await this.reservations.forgetPending(couponId, userId);
+          await this.pending.forget(couponId, userId);
         } else {
           await this.reservations.restoreHolder(couponId, userId);
           kept.add(userId);

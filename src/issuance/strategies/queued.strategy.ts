@@ -8,6 +8,9 @@ import { IssueStore } from '../issue.store';
 import { AppConfig } from '../../config/app-config';
 import { IssueQueue } from '../queue/issue-queue';
 import { queueShardsFor } from '../queue/queue-shards';
+import { PendingRequests } from '../reservation/pending-requests';
+import { ReplicaConfirmation } from '../reservation/replica-confirmation';
+import { ReservationRebuild } from '../reservation/reservation-rebuild';
 import { ReservationStore } from '../reservation/reservation.store';
 import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { refusalError } from '../refusal';
@@ -34,6 +37,9 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
 
   constructor(
     private readonly reservations: ReservationStore,
+    private readonly rebuilder: ReservationRebuild,
+    private readonly pending: PendingRequests,
+    private readonly replicas: ReplicaConfirmation,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
@@ -42,16 +48,12 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     canceller: IssueCanceller,
   ) {
     super();
-    this.cancellation = new ReservedCancellation(reservations, canceller);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller);
   }
 
   onModuleInit(): void {
-    this.queue = new IssueQueue(this.redis, this.reservations, queueShardsFor(this.config.queueShards, this.redis));
-    this.coupons.onChange((change) => this.reservations.follow(change));
-    this.coupons.guardChanges({
-      beforeTotal: (couponId, total) => this.reservations.guardChange(couponId, { total }),
-      beforeDelete: (couponId) => this.reservations.guardChange(couponId, 'delete'),
-    });
+    this.queue = new IssueQueue(this.redis, this.pending, this.replicas, queueShardsFor(this.config.queueShards, this.redis));
+    this.rebuilder.keepInStepWith(this.coupons);
     const queue = this.queue;
     new Gauge({
       name: 'coupon_issue_queue_depth',
@@ -87,19 +89,15 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
    * committed (or refused), so once it is not pending the row, if any, is there to be found.
    */
   async state(couponId: number, userId: number): Promise<IssueState | undefined> {
-    if (await this.reservations.isPending(couponId, userId)) return { status: 'PENDING' };
+    if (await this.pending.isPending(couponId, userId)) return { status: 'PENDING' };
     const issue = await this.issues.findHeld(couponId, userId);
     if (issue) return { status: 'ISSUED', issue };
-    const reason = await this.reservations.rejection(couponId, userId);
+    const reason = await this.pending.rejection(couponId, userId);
     return reason ? { status: 'REJECTED', reason } : undefined;
   }
 
   async stats(couponId: number): Promise<StrategyStats> {
-    const [pending, redisReserved, queueDepth] = await Promise.all([
-      this.reservations.pendingCount(couponId),
-      this.reservations.taken(couponId),
-      this.queue.depth(),
-    ]);
+    const [pending, redisReserved, queueDepth] = await Promise.all([this.pending.count(couponId), this.reservations.taken(couponId), this.queue.depth()]);
     return { pending, redisReserved, queueDepth };
   }
 
@@ -109,7 +107,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   }
 
   async reconcile(couponId: number): Promise<void> {
-    await this.reservations.rebuild(couponId, 'replace');
+    await this.rebuilder.rebuild(couponId, 'replace');
   }
 
   dependencies(): DependencyProbe[] {

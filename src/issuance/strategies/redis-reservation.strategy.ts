@@ -9,6 +9,8 @@ import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueWriter, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { refusalError } from '../refusal';
+import { PendingRequests } from '../reservation/pending-requests';
+import { ReservationRebuild } from '../reservation/reservation-rebuild';
 import { ReservationStore } from '../reservation/reservation.store';
 import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
@@ -43,6 +45,8 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
 
   constructor(
     private readonly reservations: ReservationStore,
+    private readonly rebuilder: ReservationRebuild,
+    pending: PendingRequests,
     writer: IssueWriter,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
@@ -52,15 +56,11 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
-    this.cancellation = new ReservedCancellation(reservations, canceller);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller);
   }
 
   onModuleInit(): void {
-    this.coupons.onChange((change) => this.reservations.follow(change));
-    this.coupons.guardChanges({
-      beforeTotal: (couponId, total) => this.reservations.guardChange(couponId, { total }),
-      beforeDelete: (couponId) => this.reservations.guardChange(couponId, 'delete'),
-    });
+    this.rebuilder.keepInStepWith(this.coupons);
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
@@ -133,7 +133,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   async reconcile(couponId: number): Promise<void> {
-    await this.reservations.rebuild(couponId, 'replace');
+    await this.rebuilder.rebuild(couponId, 'replace');
   }
 
   dependencies(): DependencyProbe[] {

@@ -3,12 +3,14 @@
 -- KEYS[1] holders set   KEYS[2] pending hash   KEYS[3] withdrawn set   KEYS[4] returning hash
 -- ARGV[1] user id   ARGV[2] tombstone deadline (ms since epoch)   ARGV[3] now (ms)
 -- ARGV[4] '1' when a pending request may be withdrawn (queue, the holder's own give-back)
+-- ARGV[5] how long a tombstone is kept past its deadline (ms), for the repair of a give-back cut short
 -- Returns
 --   WITHDRAWING: the request is still pending; it is marked, and the worker that writes it takes
 --                it back and returns the unit (nothing else to do now)
 --   RETURNING:   a holder; the tombstone says so until the caller has deleted the row in
---                PostgreSQL and released the unit (returned.lua), or until the deadline (a caller
---                that died): meanwhile a writer that re-creates the row waits to see how it ended
+--                PostgreSQL and released the unit (release.lua), or until the deadline (a caller
+--                that died: GiveBackRepair then finishes it from PostgreSQL's truth); meanwhile a
+--                writer that re-creates the row waits to see how it ended
 --   NOT_HELD:    Redis holds nothing for the user (PostgreSQL may still, if the state was lost)
 if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[3], ARGV[1])
@@ -16,8 +18,9 @@ if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
 end
 if redis.call('SISMEMBER', KEYS[1], ARGV[1]) == 1 then
   redis.call('HSET', KEYS[4], ARGV[1], ARGV[2])
-  -- the hash lives as long as its newest tombstone (one whose caller died is not kept forever)
-  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[2]) - tonumber(ARGV[3]))
+  -- kept past its deadline long enough for the repair to find a give-back whose caller died
+  -- (then it goes with the hash: not kept forever)
+  redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[2]) - tonumber(ARGV[3]) + tonumber(ARGV[5]))
   return 'RETURNING'
 end
 return 'NOT_HELD'

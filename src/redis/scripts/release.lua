@@ -7,13 +7,13 @@
 -- ARGV[3] '1': only if the user's withdrawal still stands (they may have asked again since: then
 --         the unit is theirs again, pending, and nothing changes here; returns -1)
 -- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
--- releasing twice moves `taken` once. A unit back in stock is announced on 'coupon-stock' (the
+-- releasing twice moves `taken` once. A unit back in stock is announced on STOCK_CHANNEL (the
 -- meta key names the coupon), so every API process drops its sold-out flag for it.
 if ARGV[3] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return -1 end
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'taken', -1)
-  redis.call('PUBLISH', 'coupon-stock', KEYS[1])
+  redis.call('PUBLISH', STOCK_CHANNEL, KEYS[1])
   released = 1
 end
 redis.call('HDEL', KEYS[3], ARGV[1])

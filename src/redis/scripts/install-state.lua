@@ -29,5 +29,5 @@ redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'status', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5],
   'taken', redis.call('SCARD', KEYS[2]))
 -- rebuilt (reconcile, or a torn state): stock may differ from what any process saw
-redis.call('PUBLISH', 'coupon-stock', KEYS[1])
+redis.call('PUBLISH', STOCK_CHANNEL, KEYS[1])
 return 1

@@ -1,0 +1,44 @@
+import type { RedisClient } from '../../redis/redis.module';
+import { defineScripts } from '../../redis/scripts';
+import type { Refusal } from '../refusal';
+import { STOCK_CHANNEL } from '../sold-out/stock-signal';
+
+/** What reserve.lua answers: a unit reserved, or a refusal (the Lua script speaks the same vocabulary). */
+export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
+/** What give-back.lua answers (see there). */
+export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
+/** What settle.lua answers for each user written (see there); WAIT is asked again. */
+export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
+
+/** A coupon's reservation scripts (src/redis/scripts), as ioredis commands: keys first, then arguments. */
+export interface ReservationScripts {
+  couponReserve(...keysThenArgs: (string | number)[]): Promise<Verdict | 'MISSING'>;
+  couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
+  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep>;
+  couponEndGiveBack(returning: string, userId: number, deadline: number): Promise<number>;
+  couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
+  couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
+  couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
+  couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
+  couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'OK' | 'MISSING' | number>;
+}
+
+/** The provider token of the loaded scripts (ReservationModule). */
+export const RESERVATION_SCRIPTS = Symbol('RESERVATION_SCRIPTS');
+
+export const loadReservationScripts = (redis: RedisClient): ReservationScripts =>
+  defineScripts<ReservationScripts>(
+    redis,
+    {
+      couponReserve: { file: 'reserve.lua', keys: 5 },
+      couponRelease: { file: 'release.lua', keys: 6 },
+      couponGiveBack: { file: 'give-back.lua', keys: 4 },
+      couponEndGiveBack: { file: 'end-give-back.lua', keys: 1 },
+      couponSettle: { file: 'settle.lua', keys: 5 },
+      couponRestoreHolder: { file: 'restore-holder.lua', keys: 3 },
+      couponInstall: { file: 'install-state.lua', keys: 4 },
+      couponUpdateMeta: { file: 'update-meta.lua', keys: 1 },
+      couponGuardChange: { file: 'guard-change.lua', keys: 1 },
+    },
+    { STOCK_CHANNEL },
+  );
