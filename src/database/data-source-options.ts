@@ -6,11 +6,18 @@ import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-s
 import { CouponLifecycle1764100000000 } from './migrations/1764100000000-coupon-lifecycle';
 import { TokenRevocation1764200000000 } from './migrations/1764200000000-token-revocation';
 import { StockNotify1764400000000 } from './migrations/1764400000000-stock-notify';
+import { IdempotencyKeys1764500000000 } from './migrations/1764500000000-idempotency-keys';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
 
-export const MIGRATIONS = [InitialSchema1764000000000, CouponLifecycle1764100000000, TokenRevocation1764200000000, StockNotify1764400000000];
+export const MIGRATIONS = [
+  InitialSchema1764000000000,
+  CouponLifecycle1764100000000,
+  TokenRevocation1764200000000,
+  StockNotify1764400000000,
+  IdempotencyKeys1764500000000,
+];
 
 /**
  * One place for connection settings. The pool is small on purpose, and every wait is bounded:

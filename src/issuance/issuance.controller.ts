@@ -17,7 +17,8 @@ import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
 import type { IssueOutcome, IssueState } from './strategies/issuance.strategy';
 
-const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
+/** API.md: 1-255 characters (the column's CHECK says the same). */
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 
 @ApiTags('issuance')
 @ApiBearerAuth()

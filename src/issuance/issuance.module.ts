@@ -5,6 +5,7 @@ import { CouponsModule } from '../coupons/coupons.module';
 import { IssuanceCoreModule } from './issuance-core.module';
 import { CampaignMetrics } from './campaign.metrics';
 import { IssuanceController } from './issuance.controller';
+import { IdempotencyKeys } from './idempotency-keys';
 import { IssuanceService } from './issuance.service';
 import { MyCouponsController } from './my-coupons.controller';
 import { RedemptionController } from './redemption.controller';
@@ -31,6 +32,7 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
   controllers: [IssuanceController, MyCouponsController, RedemptionController],
   providers: [
     IssuanceService,
+    IdempotencyKeys,
     RedemptionService,
     CampaignMetrics,
     SoldOutGate,

@@ -8,8 +8,21 @@ import { isDomainError, notRequested } from './issuance.errors';
 import type { CancelRequest } from './issue-canceller';
 import { cancelRefusalError, refusalError } from './refusal';
 import { SoldOutGate } from './sold-out/sold-out-gate';
+import { IdempotencyKeys, KeptAnswer } from './idempotency-keys';
 import { CouponIssueHistoryView, IssueStore } from './issue.store';
+import type { IssueView } from './issue.view';
 import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './strategies/issuance.strategy';
+
+/** An outcome as the key keeps it: the status and body the client was given. */
+const kept = (outcome: IssueOutcome): KeptAnswer => (outcome.status === 'ISSUED' ? { status: 201, body: outcome.issue } : { status: 202, body: outcome });
+
+/** A kept answer given again: the same status and body (a refusal, as the same error). */
+function replayed({ status, body }: KeptAnswer): IssueOutcome {
+  if (status === 201) return { status: 'ISSUED', issue: body as IssueView };
+  if (status === 202) return body as IssueOutcome;
+  const { code, message } = body as { code: ErrorCode; message: string };
+  throw new DomainError(code, message);
+}
 
 export type IssuanceStats = {
   totalQuantity: number;
@@ -33,6 +46,7 @@ export class IssuanceService {
     private readonly issues: IssueStore,
     private readonly metrics: MetricsService,
     private readonly soldOut: SoldOutGate,
+    private readonly keys: IdempotencyKeys,
   ) {
     this.duration = metrics.issueDuration.labels(strategy.name);
   }
@@ -44,14 +58,14 @@ export class IssuanceService {
   }
 
   /**
-   * With an Idempotency-Key, a repeated request whose first attempt issued the coupon gets that
-   * issue again (201) instead of ALREADY_ISSUED, so a client retrying after a lost answer is told yes.
+   * Issues (or accepts) the coupon for the user. With an Idempotency-Key, a repeat of the key gets
+   * the first answer again (its status and body), whatever happened since; see IdempotencyKeys.
    */
   async issue(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
     const stop = this.duration.startTimer();
     let outcome = 'INTERNAL';
     try {
-      const result = await this.issueOrReplay(couponId, userId, idempotencyKey);
+      const result = idempotencyKey ? await this.issueOnce(couponId, userId, idempotencyKey) : await this.decide(couponId, userId, false);
       outcome = result.status;
       return result;
     } catch (error) {
@@ -80,7 +94,36 @@ export class IssuanceService {
     return refusalError(couponId, 'SOLD_OUT');
   }
 
-  private async issueOrReplay(couponId: number, userId: number, idempotencyKey?: string): Promise<IssueOutcome> {
+  /**
+   * The request under its key: the key's first answer again, or this request decided and its
+   * answer kept. An answer is what the client was told for sure (an issue, an acceptance, a
+   * refusal); a 503 or a fault is not one, and the next attempt with the key is a retry of it.
+   */
+  private async issueOnce(couponId: number, userId: number, key: string): Promise<IssueOutcome> {
+    const claim = await this.keys.claim(userId, couponId, key);
+    if (claim.kind === 'answered') return replayed(claim.answer);
+    try {
+      const outcome = await this.decide(couponId, userId, claim.retry);
+      await this.keys.answer(userId, couponId, key, kept(outcome));
+      return outcome;
+    } catch (error) {
+      const status = error instanceof DomainError ? ERROR_STATUS[error.code] : 500;
+      // a refusal is an answer; a 429 (ask later), a 503 or a fault is not
+      if (error instanceof DomainError && status < 500 && status !== 429) {
+        await this.keys.answer(userId, couponId, key, { status, body: { code: error.code, message: error.message } });
+      } else {
+        await this.keys.undecided(userId, couponId, key).catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The strategy's decision. `retry`: an earlier attempt of this very request may have taken the
+   * unit and lost its answer (a 503); then ALREADY_ISSUED is that attempt's outcome, answered as
+   * it would have been (the issue, or the pending acceptance).
+   */
+  private async decide(couponId: number, userId: number, retry: boolean): Promise<IssueOutcome> {
     const refusal = this.flagRefusal(couponId, userId);
     if (refusal) throw refusal;
     const { flags } = this.soldOut;
@@ -91,7 +134,7 @@ export class IssuanceService {
       if (isDomainError(error, ErrorCode.SOLD_OUT)) {
         flags.soldOut(couponId, generation, () => this.strategy.holdersIfAtMost(couponId, this.soldOut.maxHolders));
       }
-      if (!idempotencyKey || !isDomainError(error, ErrorCode.ALREADY_ISSUED)) throw error;
+      if (!retry || !isDomainError(error, ErrorCode.ALREADY_ISSUED)) throw error;
       const state = await this.strategy.state(couponId, userId);
       if (state?.status === 'ISSUED') return state;
       if (state?.status === 'PENDING') return { status: 'PENDING', couponId };

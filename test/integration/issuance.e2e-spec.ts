@@ -22,6 +22,7 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     return res.body.id;
   }
   const issue = (id: number, token: string, headers?: Record<string, string>) => t.http('POST', `/coupons/${id}/issue`, { token, headers });
+  const couponFactsRows = async (id: number) => (await t.sql.query('SELECT count(*)::int AS n FROM coupon_issues WHERE coupon_id = $1', [id])).rows[0].n;
 
   it('issues (201 Issue), then refuses the same user (409 ALREADY_ISSUED) and a user past the stock (409 SOLD_OUT)', async () => {
     const id = await coupon({ totalQuantity: 2 });
@@ -68,6 +69,33 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     expect(again.body).toEqual(first.body);
     expect((await issue(id, u.token)).body.code).toBe('ALREADY_ISSUED');
     expect((await issue(id, u.token, { 'idempotency-key': 'x'.repeat(300) })).status).toBe(400);
+  });
+
+  it('keeps the first answer to a key for good: after a give-back the key replays it (no new coupon), another key is another request', async () => {
+    const id = await coupon({ totalQuantity: 1 });
+    const [u, v] = await t.users(2);
+    const first = await issue(id, u.token, { 'idempotency-key': 'first' });
+    expect(first.status).toBe(201);
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+    const replay = await issue(id, u.token, { 'idempotency-key': 'first' });
+    expect([replay.status, replay.body]).toEqual([201, first.body]);
+    expect(await couponFactsRows(id)).toBe(0); // the replay issued nothing
+    // a refusal is an answer too: kept, though stock comes back later
+    expect((await issue(id, v.token, { 'idempotency-key': 'v-1' })).status).toBe(201);
+    const refused = await issue(id, u.token, { 'idempotency-key': 'second' });
+    expect(refused.body.code).toBe('SOLD_OUT');
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: v.token })).status).toBe(204);
+    expect((await issue(id, u.token, { 'idempotency-key': 'second' })).body.code).toBe('SOLD_OUT');
+    expect((await issue(id, u.token, { 'idempotency-key': 'third' })).status).toBe(201);
+  });
+
+  it('one key sent twice at once (a double click) gets one answer, twice, and one coupon', async () => {
+    const id = await coupon({ totalQuantity: 5 });
+    const [u] = await t.users(1);
+    const both = await Promise.all([1, 2, 3].map(() => issue(id, u.token, { 'idempotency-key': 'double' })));
+    expect(both.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(new Set(both.map((r) => r.body.code)).size).toBe(1);
+    expect(await couponFactsRows(id)).toBe(1);
   });
 
   it.each([
