@@ -60,10 +60,22 @@ export function check(history: History, final: FinalState): Violation[] {
     const [couponId, userId] = pair.split(':').map(Number);
     const row = final.rows.get(couponId)?.get(userId);
     const releases = entries.filter((e) => (e.op === 'giveBack' || e.op === 'revoke') && (e.status === 204 || isMaybe(e)));
-    const asks = entries.filter((e) => e.op === 'issue' && (isYes(e) || isMaybe(e)));
+    // a key's repeat answered after its first answer is that answer again, not a new request
+    // ("a repeat gets the first answer again, whatever happened since"): it neither asks nor says yes
+    const replays = new Set(
+      entries
+        .filter(
+          (e) =>
+            e.op === 'issue' &&
+            e.args?.key &&
+            entries.some((p) => p.op === 'issue' && p.args?.key === e.args?.key && p.t1 <= e.t0 && !isMaybe(p) && p.status !== 429),
+        )
+        .map((e) => e.n),
+    );
+    const asks = entries.filter((e) => e.op === 'issue' && !replays.has(e.n) && (isYes(e) || isMaybe(e)));
 
     // every yes ends with a row, unless released after it (or lost with a Redis emptied while it was queued)
-    const yes = entries.filter(isYes);
+    const yes = entries.filter((e) => isYes(e) && !replays.has(e.n));
     const lastYes = yes[yes.length - 1];
     if (lastYes && !row) {
       const released = releases.some((r) => r.t1 > lastYes.t0);
