@@ -1,4 +1,6 @@
 import { ConfigError } from './config.error';
+import { databaseUrl, type RedisEndpoint, redisEndpoint } from './endpoints';
+import { bool, type Env, int, oneOf } from './env-readers';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 import { parseDurationSeconds } from './duration';
 
@@ -73,7 +75,6 @@ export abstract class AppConfig {
   };
 }
 
-export const EMBEDDED_PG = { port: 54329, user: 'postgres', password: 'postgres', database: 'coupons' };
 /** Where weak settings are tolerated; anywhere else (NODE_ENV unset included) they stop start-up. */
 const LENIENT_ENVS = ['development', 'test'];
 const MIN_PRODUCTION_SECRET_BYTES = 32;
@@ -83,77 +84,6 @@ const MIN_ADMIN_PASSWORD_LENGTH = 12;
 /** Passwords that appear in examples (this project's among them): as good as public. */
 const KNOWN_DEFAULT_PASSWORDS = new Set(['change-me-please', 'changeme123!', 'administrator', 'password1234', 'admin-password', 'adminadminadmin']);
 const MIN_PRODUCTION_SECRET_DISTINCT_CHARS = 12;
-
-type Env = Record<string, string | undefined>;
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
-}
-
-function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  if (!(allowed as readonly string[]).includes(raw)) {
-    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
-  }
-  return raw as T;
-}
-
-function databaseUrl(env: Env): { url: string; embedded: boolean } {
-  const url = env.DATABASE_URL?.trim();
-  if (url) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a URL (expected postgres://user:pass@host:port/db)');
-    }
-    if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || !parsed.pathname.slice(1)) {
-      throw new ConfigError('DATABASE_URL', 'must look like postgres://user:pass@host:port/db');
-    }
-    return { url, embedded: false };
-  }
-  if (env.DATABASE_HOST?.trim()) {
-    const port = int(env, 'DATABASE_PORT', 5432, 1, 65535);
-    const user = encodeURIComponent(env.DATABASE_USER ?? 'postgres');
-    const password = env.DATABASE_PASSWORD ? `:${encodeURIComponent(env.DATABASE_PASSWORD)}` : '';
-    const name = encodeURIComponent(env.DATABASE_NAME ?? 'postgres');
-    return { url: `postgres://${user}${password}@${env.DATABASE_HOST.trim()}:${port}/${name}`, embedded: false };
-  }
-  const e = EMBEDDED_PG;
-  return { url: `postgres://${e.user}:${e.password}@127.0.0.1:${e.port}/${e.database}`, embedded: true };
-}
-
-/** One Redis server, or the seed nodes of a Redis Cluster. */
-export type RedisEndpoint = { kind: 'single'; url: string } | { kind: 'cluster'; nodes: { host: string; port: number }[] };
-
-function redisEndpoint(env: Env): RedisEndpoint | undefined {
-  const seeds = env.REDIS_CLUSTER_NODES?.trim();
-  if (seeds) {
-    const nodes = seeds.split(',').map((entry) => {
-      const match = /^([\w.-]+|\[[\da-fA-F:]+\]):(\d{1,5})$/.exec(entry.trim());
-      if (!match || Number(match[2]) > 65535) throw new ConfigError('REDIS_CLUSTER_NODES', `must be host:port,host:port,…; "${entry.trim()}" is not host:port`);
-      return { host: match[1].replace(/^\[|\]$/g, ''), port: Number(match[2]) };
-    });
-    return { kind: 'cluster', nodes };
-  }
-  const url = env.REDIS_URL?.trim() || undefined;
-  if (url && !/^rediss?:\/\//.test(url)) throw new ConfigError('REDIS_URL', 'must look like redis://host:port[/db]');
-  return url ? { kind: 'single', url } : undefined;
-}
 
 /** Validates the environment; throws ConfigError (one line, naming the variable) on the first problem. */
 export function loadAppConfig(env: Env): AppConfig {

@@ -2,7 +2,10 @@ import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nest
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { unavailable } from '../common/errors/domain.error';
+import { DomainError, unavailable } from '../common/errors/domain.error';
+import type { ErrorCode } from '../common/errors/error-code';
+import type { IssueView } from './issue.view';
+import type { IssueOutcome } from './strategies/issuance.strategy';
 
 /** The first answer to a key, as it was given: its HTTP status and body. */
 export interface KeptAnswer {
@@ -15,6 +18,18 @@ export interface KeptAnswer {
  * request; `retry` when an earlier attempt with it ended without a known outcome).
  */
 export type Claim = { kind: 'answered'; answer: KeptAnswer } | { kind: 'claimed'; retry: boolean };
+
+/** An outcome as the key keeps it: the status and body the client was given. */
+export const kept = (outcome: IssueOutcome): KeptAnswer =>
+  outcome.status === 'ISSUED' ? { status: 201, body: outcome.issue } : { status: 202, body: outcome };
+
+/** A kept answer given again: the same status and body (a refusal, as the same error). */
+export function replayed({ status, body }: KeptAnswer): IssueOutcome {
+  if (status === 201) return { status: 'ISSUED', issue: body as IssueView };
+  if (status === 202) return body as IssueOutcome;
+  const { code, message } = body as { code: ErrorCode; message: string };
+  throw new DomainError(code, message);
+}
 
 /** How long an answer is kept (API.md: 24 hours). */
 const KEPT_FOR = `interval '24 hours'`;

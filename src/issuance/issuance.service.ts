@@ -8,21 +8,9 @@ import { isDomainError, notRequested } from './issuance.errors';
 import type { CancelRequest } from './issue-canceller';
 import { cancelRefusalError, refusalError } from './refusal';
 import { SoldOutGate } from './sold-out/sold-out-gate';
-import { IdempotencyKeys, KeptAnswer } from './idempotency-keys';
+import { IdempotencyKeys, kept, replayed } from './idempotency-keys';
 import { CouponIssueHistoryView, IssueStore } from './issue.store';
-import type { IssueView } from './issue.view';
 import { IssuanceStrategy, IssueOutcome, IssueState, StrategyStats } from './strategies/issuance.strategy';
-
-/** An outcome as the key keeps it: the status and body the client was given. */
-const kept = (outcome: IssueOutcome): KeptAnswer => (outcome.status === 'ISSUED' ? { status: 201, body: outcome.issue } : { status: 202, body: outcome });
-
-/** A kept answer given again: the same status and body (a refusal, as the same error). */
-function replayed({ status, body }: KeptAnswer): IssueOutcome {
-  if (status === 201) return { status: 'ISSUED', issue: body as IssueView };
-  if (status === 202) return body as IssueOutcome;
-  const { code, message } = body as { code: ErrorCode; message: string };
-  throw new DomainError(code, message);
-}
 
 export type IssuanceStats = {
   totalQuantity: number;

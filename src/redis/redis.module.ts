@@ -1,6 +1,6 @@
 import { DynamicModule, Inject, Injectable, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import Redis, { Cluster } from 'ioredis';
-import type { RedisEndpoint } from '../config/app-config';
+import type { RedisEndpoint } from '../config/endpoints';
 
 /** The service's Redis client: one server, or a Redis Cluster (REDIS_CLUSTER_NODES). */
 export type RedisClient = Redis | Cluster;

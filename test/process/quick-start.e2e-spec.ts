@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { EMBEDDED_PG } from '../../src/config/app-config';
+import { EMBEDDED_PG } from '../../src/config/endpoints';
 import { httpClient, untilReady } from '../support/http';
 import { kill, startApiProcess } from '../support/service-process';
 

@@ -3,7 +3,7 @@ import { existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, rmSync, s
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { EMBEDDED_PG } from '../../config/app-config';
+import { EMBEDDED_PG } from '../../config/endpoints';
 import { postgresBinaries, ROOT_RUNTIME_DIR } from './postgres-binaries';
 import { initCluster, spawnServer, stopServer, untilAccepting } from './postgres-server';
 
