@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
 import { DomainError, unavailable } from '../common/errors/domain.error';
+import { RepeatingPass } from '../common/repeating-pass';
 import type { ErrorCode } from '../common/errors/error-code';
 import type { IssueView } from './issue.view';
 import type { IssueOutcome } from './strategies/issuance.strategy';
@@ -62,17 +63,20 @@ const ANSWER_SQL = `SELECT status, body FROM idempotency_keys WHERE user_id = $1
  */
 @Injectable()
 export class IdempotencyKeys implements OnApplicationBootstrap, OnApplicationShutdown {
-  private purger?: NodeJS.Timeout;
+  private readonly purger = new RepeatingPass(
+    PURGE_EVERY_MS,
+    () => this.purge(),
+    () => undefined, // the next hour's pass purges what this one could not
+  );
 
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   onApplicationBootstrap(): void {
-    this.purger = setInterval(() => void this.purge().catch(() => undefined), PURGE_EVERY_MS);
-    this.purger.unref();
+    this.purger.start();
   }
 
-  onApplicationShutdown(): void {
-    clearInterval(this.purger);
+  onApplicationShutdown(): Promise<void> {
+    return this.purger.stop();
   }
 
   /** The key's first answer, or the key claimed for this request; waits while another request holds it. */

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { RepeatingPass } from '../common/repeating-pass';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { IssueQueue } from '../issuance/queue/issue-queue';
@@ -20,8 +21,14 @@ const SWEEP_GRACE_MS = 5000;
 @Injectable()
 export class PendingSweeper {
   private readonly logger = new Logger(PendingSweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly passes = new RepeatingPass(
+    SWEEP_EVERY_MS,
+    async () => {
+      const n = await this.sweep();
+      if (n) this.logger.warn(`re-enqueued ${n} accepted requests that had no job`);
+    },
+    (error) => this.logger.warn(`sweep failed: ${error.message}`),
+  );
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -31,14 +38,7 @@ export class PendingSweeper {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .then((n) => n && this.logger.warn(`re-enqueued ${n} accepted requests that had no job`))
-        .catch((error) => this.logger.warn(`sweep failed: ${(error as Error).message}`))
-        .finally(() => (this.running = undefined));
-    }, SWEEP_EVERY_MS);
-    this.timer.unref();
+    this.passes.start();
   }
 
   /** One pass; returns how many requests were enqueued again. */
@@ -68,8 +68,7 @@ export class PendingSweeper {
     return requeued;
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  stop(): Promise<void> {
+    return this.passes.stop();
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { RepeatingPass } from '../../common/repeating-pass';
 import { ReservationStore } from './reservation.store';
 
 const REPAIR_EVERY_MS = 2000;
@@ -17,8 +18,14 @@ const REPAIR_EVERY_MS = 2000;
 @Injectable()
 export class GiveBackRepair implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(GiveBackRepair.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly passes = new RepeatingPass(
+    REPAIR_EVERY_MS,
+    async () => {
+      const n = await this.repair();
+      if (n) this.logger.warn(`finished ${n} give-backs whose caller died between their steps`);
+    },
+    (error) => this.logger.warn(`give-back repair failed: ${error.message}`),
+  );
 
   constructor(
     @InjectDataSource() private readonly db: DataSource,
@@ -26,19 +33,11 @@ export class GiveBackRepair implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.repair()
-        .then((n) => n && this.logger.warn(`finished ${n} give-backs whose caller died between their steps`))
-        .catch((error) => this.logger.warn(`give-back repair failed: ${(error as Error).message}`))
-        .finally(() => (this.running = undefined));
-    }, REPAIR_EVERY_MS);
-    this.timer.unref();
+    this.passes.start();
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  onApplicationShutdown(): Promise<void> {
+    return this.passes.stop();
   }
 
   /** One pass over the coupons still in use; returns how many give-backs it finished. */
