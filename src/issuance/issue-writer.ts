@@ -72,7 +72,7 @@ export class IssueWriter {
   batcher(limits: { maxBatch: number; maxQueued: number; accepted?: boolean }): KeyedBatcher<number, number, WriteResult> {
     const accepted = limits.accepted ?? false;
     return new KeyedBatcher<number, number, WriteResult>(
-      async (couponId, userIds) => (await this.write(couponId, userIds, undefined, accepted)).map((value) => ({ ok: true, value })),
+      async (couponId, userIds) => (await this.write(couponId, userIds, { accepted })).map((value) => ({ ok: true, value })),
       { ...limits, overflow: () => unavailable('too many writes waiting for this coupon') },
     );
   }
@@ -84,7 +84,7 @@ export class IssueWriter {
    * each user is written alone so that those that fit still get theirs. `accepted`: the requests
    * were decided when accepted; the campaign's window and status are not asked again.
    */
-  async write(couponId: number, userIds: number[], tx?: EntityManager, accepted = false): Promise<WriteResult[]> {
+  async write(couponId: number, userIds: number[], { tx, accepted = false }: { tx?: EntityManager; accepted?: boolean } = {}): Promise<WriteResult[]> {
     try {
       return await this.writeBatch(tx ?? this.db.manager, couponId, userIds, accepted);
     } catch (error) {
@@ -115,7 +115,7 @@ export class IssueWriter {
     const rows = await this.db.query<{ id: number }[]>('SELECT id FROM users WHERE id = ANY($1::int[])', [userIds]);
     const existing = new Set(rows.map((r) => Number(r.id)));
     const present = userIds.filter((id) => existing.has(id));
-    const written = present.length ? await this.write(couponId, present, undefined, accepted) : [];
+    const written = present.length ? await this.write(couponId, present, { accepted }) : [];
     let next = 0;
     return userIds.map((id): WriteResult => (existing.has(id) ? written[next++] : refused('USER_GONE')));
   }

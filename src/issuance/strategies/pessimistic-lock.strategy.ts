@@ -105,7 +105,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy implements OnAppli
     const [coupon] = await tx.query<(CouponStateRow & { held: number[] })[]>(LOCK_COUPON_SQL, [couponId, userIds]);
     const decisions = decideBatch(coupon, userIds, new Set(coupon?.held));
     const granted = userIds.filter((_, i) => decisions[i] === 'GRANT');
-    const written = granted.length ? await this.writer.write(couponId, granted, tx) : [];
+    const written = granted.length ? await this.writer.write(couponId, granted, { tx }) : [];
     let next = 0;
     return decisions.map((decision): ItemResult<IssueView> => {
       if (decision !== 'GRANT') return { ok: false, error: refusalError(couponId, decision) };
