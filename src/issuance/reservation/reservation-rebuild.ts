@@ -51,8 +51,8 @@ export class ReservationRebuild {
   }
 
   /**
-   * Loads the coupon and its holders from one consistent PostgreSQL snapshot, stages the holders
-   * under a key of its own, then swaps everything in with one script. 'if-missing' keeps a sound
+   * Loads the coupon and its holders from PostgreSQL (no write committing meanwhile, see load),
+   * stages the holders under a key of its own, then swaps everything in with one script. 'if-missing' keeps a sound
    * state that another process installed meanwhile; 'replace' makes PostgreSQL's truth win.
    */
   async rebuild(couponId: number, mode: 'if-missing' | 'replace'): Promise<void> {

@@ -68,8 +68,7 @@ export class ReservationStore {
    * give-back) the user ends having asked nothing. Either way the request is no longer pending.
    */
   async release(couponId: number, userId: number, rejectedBecause = ''): Promise<boolean> {
-    const k = couponKeys(couponId);
-    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, '0')) === 1;
+    return (await this.runRelease(couponId, userId, rejectedBecause, false)) === 1;
   }
 
   /**
@@ -77,8 +76,13 @@ export class ReservationStore {
    * it is theirs again, pending: false).
    */
   async releaseWithdrawn(couponId: number, userId: number): Promise<boolean> {
+    return (await this.runRelease(couponId, userId, '', true)) !== -1;
+  }
+
+  /** release.lua: 1 released, 0 nothing held, -1 (`onlyIfWithdrawn`) the withdrawal no longer stands. */
+  private runRelease(couponId: number, userId: number, rejectedBecause: string, onlyIfWithdrawn: boolean): Promise<number> {
     const k = couponKeys(couponId);
-    return (await this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, '', '1')) !== -1;
+    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, onlyIfWithdrawn ? '1' : '0');
   }
 
   /**
