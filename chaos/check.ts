@@ -9,8 +9,6 @@ export const ALLOWED = {
   unknownOutcome: 'a request answered 503, or not at all, may or may not have happened ("503 UNAVAILABLE": the outcome is unknown; asking again is safe)',
   redisEmpty: 'a 202 whose request was still queued when Redis was emptied may be lost ("Only a Redis restarted empty loses the requests still queued")',
   concurrent: 'a give-back or a revocation overlapping a request may take effect before or after it (two requests at once are ordered by the service)',
-  heldBack:
-    'a unit whose give-back was cut short by a crash stays counted in Redis until reconcile: Redis may count more than PostgreSQL holds, never fewer ("stock held back, never oversold")',
   sameOrderRef: 'a redemption repeated with the same orderRef is answered 200 again ("repeating a redemption with the same orderRef answers 200 again")',
 } as const;
 

@@ -1,3 +1,5 @@
+import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
+import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { singleShardQueue, untilIdle } from '../support/queue-state';
@@ -134,5 +136,29 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
     // Redis counts what PostgreSQL holds (and nothing twice)
     const stats = (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
     expect(stats.redisReserved).toBe(stats.issuedRows);
+  });
+
+  describe('Redis losing its state in the middle of a give-back or a withdrawal', () => {
+    const store = () => t.app.get(ReservationStore, { strict: false });
+
+    it('a give-back that finds no state rebuilds it first: the holder is judged RETURNING, not NOT_HELD', async () => {
+      // NOT_HELD left the unit to whichever rebuild came next; one that read the row before the
+      // give-back deleted it listed the user for good (seen by npm run chaos: a flush mid-give-back)
+      const { id, users } = await backlog(5, 1, async () => undefined);
+      await t.redis.flushdb();
+      const { step } = await store().beginGiveBack(id, users[0].userId, { withdrawPending: true });
+      expect(step).toBe('RETURNING');
+      expect(await t.redis.sismember(couponKeys(id).holders, String(users[0].userId))).toBe(1);
+    });
+
+    it('a withdrawal whose mark Redis lost, the user not asking again: the unit is released, not written back for them', async () => {
+      const { id, users } = await backlog(5, 1, async () => undefined);
+      const userId = users[0].userId;
+      // as when the worker's settle saw the withdrawal, then the mark went with Redis' state
+      await t.redis.sadd(couponKeys(id).withdrawn, String(userId));
+      await t.redis.srem(couponKeys(id).withdrawn, String(userId));
+      expect(await store().releaseWithdrawn(id, userId)).toBe(true);
+      expect(await t.redis.sismember(couponKeys(id).holders, String(userId))).toBe(0);
+    });
   });
 });

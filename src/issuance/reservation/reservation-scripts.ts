@@ -14,7 +14,7 @@ export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
 export interface ReservationScripts {
   couponReserve(...keysThenArgs: (string | number)[]): Promise<Verdict | 'MISSING'>;
   couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
-  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep>;
+  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep | 'MISSING'>;
   couponEndGiveBack(returning: string, userId: number, deadline: number): Promise<number>;
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
@@ -32,7 +32,7 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
     {
       couponReserve: { file: 'reserve.lua', keys: 5 },
       couponRelease: { file: 'release.lua', keys: 6 },
-      couponGiveBack: { file: 'give-back.lua', keys: 4 },
+      couponGiveBack: { file: 'give-back.lua', keys: 5 },
       couponEndGiveBack: { file: 'end-give-back.lua', keys: 1 },
       couponSettle: { file: 'settle.lua', keys: 5 },
       couponRestoreHolder: { file: 'restore-holder.lua', keys: 3 },

@@ -88,23 +88,31 @@ export class ReservationStore {
   /**
    * The first step of a give-back, before PostgreSQL: withdraw a pending request (when
    * `withdrawPending`), or stand a tombstone for a holder until `endGiveBack` or `release`.
-   * `deadline` names the tombstone (RETURNING).
+   * `deadline` names the tombstone (RETURNING). A missing state is rebuilt from PostgreSQL first,
+   * so that a holder is never judged NOT_HELD by a state that does not list anyone.
    */
   async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<{ step: GiveBackStep; deadline: number }> {
     const k = couponKeys(couponId);
-    const now = Date.now();
-    const deadline = now + GIVE_BACK_DEADLINE_MS;
-    const step = await this.scripts.couponGiveBack(
-      k.holders,
-      k.pending,
-      k.withdrawn,
-      k.returning,
-      userId,
-      deadline,
-      now,
-      withdrawPending ? '1' : '0',
-      TOMBSTONE_KEPT_MS,
-    );
+    const deadline = Date.now() + GIVE_BACK_DEADLINE_MS;
+    const run = () =>
+      this.scripts.couponGiveBack(
+        k.holders,
+        k.pending,
+        k.withdrawn,
+        k.returning,
+        k.meta,
+        userId,
+        deadline,
+        Date.now(),
+        withdrawPending ? '1' : '0',
+        TOMBSTONE_KEPT_MS,
+      );
+    let step = await run();
+    if (step === 'MISSING') {
+      await this.rebuilder.rebuild(couponId, 'if-missing'); // 404 for a coupon that does not exist
+      step = await run();
+    }
+    if (step === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
     return { step, deadline };
   }
 

@@ -1,6 +1,6 @@
 -- First step of a give-back or revocation, before PostgreSQL is told. Redis runs a script alone,
 -- so this and settle.lua (the writers' check after a commit) never interleave.
--- KEYS[1] holders set   KEYS[2] pending hash   KEYS[3] withdrawn set   KEYS[4] returning hash
+-- KEYS[1] holders set   KEYS[2] pending hash   KEYS[3] withdrawn set   KEYS[4] returning hash   KEYS[5] meta
 -- ARGV[1] user id   ARGV[2] tombstone deadline (ms since epoch)   ARGV[3] now (ms)
 -- ARGV[4] '1' when a pending request may be withdrawn (queue, the holder's own give-back)
 -- ARGV[5] how long a tombstone is kept past its deadline (ms), for the repair of a give-back cut short
@@ -11,7 +11,12 @@
 --                PostgreSQL and released the unit (release.lua), or until the deadline (a caller
 --                that died: GiveBackRepair then finishes it from PostgreSQL's truth); meanwhile a
 --                writer that re-creates the row waits to see how it ended
---   NOT_HELD:    Redis holds nothing for the user (PostgreSQL may still, if the state was lost)
+--   NOT_HELD:    Redis holds nothing for the user (and, the state being installed, neither does
+--                PostgreSQL: a rebuild lists every row)
+--   MISSING:     no state is installed (Redis lost it): the caller rebuilds it first and asks
+--                again. Judged without a state, a holder would read as NOT_HELD, and a rebuild
+--                that read their row before the give-back deleted it would list them for good
+if redis.call('EXISTS', KEYS[5]) == 0 then return 'MISSING' end
 if ARGV[4] == '1' and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
   redis.call('SADD', KEYS[3], ARGV[1])
   return 'WITHDRAWING'

@@ -9,7 +9,8 @@
 -- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
 -- releasing twice moves `taken` once. A unit back in stock is announced on STOCK_CHANNEL (the
 -- meta key names the coupon), so every API process drops its sold-out flag for it.
-if ARGV[3] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return -1 end
+-- (a withdrawal mark lost with Redis' state, the user not pending again, is released as usual)
+if ARGV[3] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return -1 end
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'taken', -1)
