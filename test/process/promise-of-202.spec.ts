@@ -1,4 +1,5 @@
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
+import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
@@ -149,6 +150,27 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
       const { step } = await store().beginGiveBack(id, users[0].userId, { withdrawPending: true });
       expect(step).toBe('RETURNING');
       expect(await t.redis.sismember(couponKeys(id).holders, String(users[0].userId))).toBe(1);
+    });
+
+    it('a give-back judged NOT_HELD (Redis had forgotten the holder) while a writer lists them again: the unit still goes back', async () => {
+      const { id, users } = await backlog(5, 1, async () => undefined);
+      const { userId, token } = users[0];
+      const keys = couponKeys(id);
+      await t.redis.srem(keys.holders, String(userId)); // forgotten, as after a rebuild that read around the write
+      await t.redis.hincrby(keys.meta, 'taken', -1);
+      const canceller = t.app.get(IssueCanceller, { strict: false });
+      const cancel = canceller.cancel.bind(canceller);
+      // the writer's settle lists them again between the give-back's judgment and its PostgreSQL step
+      const spy = jest.spyOn(canceller, 'cancel').mockImplementationOnce(async (couponId, request) => {
+        await store().restoreHolder(couponId, request.userId);
+        return cancel(couponId, request);
+      });
+      try {
+        expect((await t.http('DELETE', `/coupons/${id}/issue`, { token })).status).toBe(204);
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0, remainingQuantity: 5 });
     });
 
     it('a withdrawal whose mark Redis lost, the user not asking again: the unit is released, not written back for them', async () => {

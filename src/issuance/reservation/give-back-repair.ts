@@ -54,7 +54,7 @@ export class GiveBackRepair implements OnApplicationBootstrap, OnApplicationShut
       const held = new Set(rows.map((r) => Number(r.user_id)));
       for (const [userId, deadline] of expired) {
         if (held.has(userId)) await this.reservations.endGiveBack(couponId, userId, deadline);
-        else await this.reservations.release(couponId, userId);
+        else await this.reservations.releaseUnlessPending(couponId, userId);
         finished++;
       }
     }

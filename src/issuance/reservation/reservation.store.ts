@@ -68,7 +68,7 @@ export class ReservationStore {
    * give-back) the user ends having asked nothing. Either way the request is no longer pending.
    */
   async release(couponId: number, userId: number, rejectedBecause = ''): Promise<boolean> {
-    return (await this.runRelease(couponId, userId, rejectedBecause, false)) === 1;
+    return (await this.runRelease(couponId, userId, rejectedBecause, '')) === 1;
   }
 
   /**
@@ -76,13 +76,22 @@ export class ReservationStore {
    * it is theirs again, pending: false).
    */
   async releaseWithdrawn(couponId: number, userId: number): Promise<boolean> {
-    return (await this.runRelease(couponId, userId, '', true)) !== -1;
+    return (await this.runRelease(couponId, userId, '', 'withdrawn')) !== -1;
   }
 
-  /** release.lua: 1 released, 0 nothing held, -1 (`onlyIfWithdrawn`) the withdrawal no longer stands. */
-  private runRelease(couponId: number, userId: number, rejectedBecause: string, onlyIfWithdrawn: boolean): Promise<number> {
+  /**
+   * The unit of a user whose row has just left PostgreSQL, though Redis may not have listed them
+   * when the give-back began (it had forgotten them, and a writer listed them again meanwhile);
+   * left alone while they have a request pending, which the unit now belongs to.
+   */
+  async releaseUnlessPending(couponId: number, userId: number): Promise<void> {
+    await this.runRelease(couponId, userId, '', 'unless-pending');
+  }
+
+  /** release.lua: 1 released, 0 nothing held, -1 left alone by the mode (see there). */
+  private runRelease(couponId: number, userId: number, rejectedBecause: string, mode: '' | 'withdrawn' | 'unless-pending'): Promise<number> {
     const k = couponKeys(couponId);
-    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, onlyIfWithdrawn ? '1' : '0');
+    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, mode);
   }
 
   /**

@@ -55,10 +55,11 @@ export class ReservedCancellation {
       await endTombstone();
       throw cancelRefusalError(couponId, result.refusal, request.reason);
     }
-    // NOT_HELD in Redis: the state did not list them (lost, rebuilt); the next rebuild reads PostgreSQL
-    if (step === 'RETURNING') {
-      await this.reservations.release(couponId, request.userId).catch((error) => this.warn('release the unit given back by', request, couponId, error));
-    }
+    // NOT_HELD, yet a row left: Redis had forgotten the holder, and a writer may have listed them
+    // again since the give-back began (restore-holder.lua), so their unit goes back all the same
+    const released =
+      step === 'RETURNING' ? this.reservations.release(couponId, request.userId) : this.reservations.releaseUnlessPending(couponId, request.userId);
+    await released.catch((error) => this.warn('release the unit given back by', request, couponId, error));
   }
 
   /**

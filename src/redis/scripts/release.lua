@@ -4,13 +4,16 @@
 -- KEYS[5] withdrawn set   KEYS[6] returning hash
 -- ARGV[1] user id   ARGV[2] why the accepted request was rejected (kept a day for GET /coupons/:id/issue),
 --                   or '' when the user gave it back (then nothing is recorded: they hold nothing, asked nothing)
--- ARGV[3] '1': only if the user's withdrawal still stands (they may have asked again since: then
---         the unit is theirs again, pending, and nothing changes here; returns -1)
+-- ARGV[3] '' always; 'withdrawn': only if the user's withdrawal still stands (they may have asked
+--         again since: then the unit is theirs again, pending, and nothing changes here; returns -1);
+--         'unless-pending': not while the user has a request pending (its unit; returns -1)
 -- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
 -- releasing twice moves `taken` once. A unit back in stock is announced on STOCK_CHANNEL (the
 -- meta key names the coupon), so every API process drops its sold-out flag for it.
 -- (a withdrawal mark lost with Redis' state, the user not pending again, is released as usual)
-if ARGV[3] == '1' and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 and redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return -1 end
+local pendingNow = redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1
+if ARGV[3] == 'withdrawn' and pendingNow and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return -1 end
+if ARGV[3] == 'unless-pending' and pendingNow then return -1 end
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then
   redis.call('HINCRBY', KEYS[1], 'taken', -1)
