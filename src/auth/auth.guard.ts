@@ -32,7 +32,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
     const token = request.user as TokenUser;
     const user = await this.users.current(token.id);
     if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
-    if (user.tokensValidAfter !== null && token.issuedAt < user.tokensValidAfter) {
+    if (token.generation !== user.tokenGeneration) {
       throw new DomainError(ErrorCode.UNAUTHORIZED, 'This token was revoked (log-out, password or role change): log in again');
     }
     const role = user.role;

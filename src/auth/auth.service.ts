@@ -53,10 +53,10 @@ export class AuthService {
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
     }
     await attempt.succeeded();
-    const tokensValidAfter = user.tokensValidAfter ? Math.floor(user.tokensValidAfter.getTime() / 1000) : null;
-    this.lookup.remember(user.id, { role: user.role, tokensValidAfter }); // so that a PostgreSQL outage right after does not lock them out
+    const tokenGeneration = user.tokenGeneration;
+    this.lookup.remember(user.id, { role: user.role, tokenGeneration }); // so that a PostgreSQL outage right after does not lock them out
     return {
-      accessToken: this.tokens.sign({ id: user.id, role: user.role }, tokensValidAfter),
+      accessToken: this.tokens.sign({ id: user.id, role: user.role }, tokenGeneration),
       tokenType: 'Bearer',
       expiresIn: this.tokens.expiresInSeconds,
     };
@@ -64,20 +64,33 @@ export class AuthService {
 
   /** Every token of the caller issued until now is refused from now on (the one presented included). */
   async logout(caller: AuthUser): Promise<void> {
-    const mark = await this.users.revokeTokens(caller.id);
-    if (mark !== null) this.lookup.remember(caller.id, { role: caller.role, tokensValidAfter: mark });
+    const generation = await this.users.revokeTokens(caller.id);
+    if (generation !== null) this.lookup.remember(caller.id, { role: caller.role, tokenGeneration: generation });
   }
 
   /**
    * A new password, given the current one; every earlier token is refused from then on (a stolen
-   * token cannot outlive the password change that answers the theft). Rate limited like log-in.
+   * token cannot outlive the password change that answers the theft). The current password is a
+   * guess like a log-in's: admitted by the same slow-down, per account and address, before argon2
+   * weighs it, and its failures count against the same hourly budget (a stolen token is no oracle).
    */
-  async changePassword(caller: AuthUser, dto: ChangePasswordDto): Promise<void> {
+  async changePassword(caller: AuthUser, dto: ChangePasswordDto, address: string): Promise<void> {
     const user = await this.users.findByIdWithHash(caller.id);
-    if (!user || !(await this.hasher.verify(user.passwordHash, dto.currentPassword))) {
+    if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
+    const attempt = await this.attempts.begin(user.email, address);
+    let ok: boolean;
+    try {
+      ok = await this.hasher.verify(user.passwordHash, dto.currentPassword);
+    } catch (error) {
+      await attempt.failed();
+      throw error;
+    }
+    if (!ok) {
+      await attempt.failed();
       throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong');
     }
-    const mark = await this.users.revokeTokens(caller.id, await this.hasher.hash(dto.newPassword));
-    if (mark !== null) this.lookup.remember(caller.id, { role: user.role, tokensValidAfter: mark });
+    await attempt.succeeded();
+    const generation = await this.users.revokeTokens(caller.id, await this.hasher.hash(dto.newPassword));
+    if (generation !== null) this.lookup.remember(caller.id, { role: user.role, tokenGeneration: generation });
   }
 }

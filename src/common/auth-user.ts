@@ -11,7 +11,7 @@ export interface AuthUser {
   role: Role;
 }
 
-/** The user a verified token names, with when it was issued (`iat`, seconds): what revocation compares. */
+/** The user a verified token names, with the token generation it was signed with (`gen`): what revocation compares. */
 export interface TokenUser extends AuthUser {
-  issuedAt: number;
+  generation: number;
 }

@@ -7,6 +7,8 @@ import { CouponLifecycle1764100000000 } from './migrations/1764100000000-coupon-
 import { TokenRevocation1764200000000 } from './migrations/1764200000000-token-revocation';
 import { StockNotify1764400000000 } from './migrations/1764400000000-stock-notify';
 import { IdempotencyKeys1764500000000 } from './migrations/1764500000000-idempotency-keys';
+import { Withdrawals1764600000000 } from './migrations/1764600000000-withdrawals';
+import { TokenGeneration1764700000000 } from './migrations/1764700000000-token-generation';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -17,6 +19,8 @@ export const MIGRATIONS = [
   TokenRevocation1764200000000,
   StockNotify1764400000000,
   IdempotencyKeys1764500000000,
+  Withdrawals1764600000000,
+  TokenGeneration1764700000000,
 ];
 
 /**

@@ -88,6 +88,43 @@ export class IssueCanceller {
     });
   }
 
+  /**
+   * A pending request withdrawn (queue), recorded before its 204, so the worker that writes it
+   * takes the row back even if Redis loses its mark (withdrawnSince). The record commits first,
+   * then a row already written is taken back (as a give-back: `cancelled`, and the caller gives
+   * its unit back). A writer commits its rows, then reads the records: of two sides that each
+   * write, then read, one always sees the other, so no row outlives its withdrawal, and neither
+   * side waits for the other's locks.
+   */
+  async withdraw(couponId: number, userId: number, withdrawnAt: number): Promise<CancelResult> {
+    await this.db.query(
+      `INSERT INTO coupon_withdrawals (coupon_id, user_id, withdrawn_at) VALUES ($1, $2, to_timestamp($3 / 1000.0))
+       ON CONFLICT (coupon_id, user_id) DO UPDATE SET withdrawn_at = EXCLUDED.withdrawn_at`,
+      [couponId, userId, withdrawnAt],
+    );
+    return this.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
+  }
+
+  /** A withdrawal taken back by its user asking again (reserve.lua's REVIVED): no longer on record. */
+  async forgetWithdrawal(couponId: number, userId: number): Promise<void> {
+    await this.db.query(`DELETE FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2`, [couponId, userId]);
+  }
+
+  /**
+   * Of the users just written, those who withdrew since their request was made (`askedAt`, ms):
+   * user -> when (ms). Both times are the service's clocks (the API's that accepted and withdrew).
+   */
+  async withdrawnSince(couponId: number, written: { userId: number; askedAt: number }[]): Promise<Map<number, number>> {
+    if (!written.length) return new Map();
+    const rows = await this.db.query<{ user_id: number; at: number }[]>(
+      `SELECT w.user_id, extract(epoch FROM w.withdrawn_at) * 1000 AS at FROM coupon_withdrawals w
+         JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
+        WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
+      [couponId, written.map((w) => w.userId), written.map((w) => w.askedAt)],
+    );
+    return new Map(rows.map((r) => [Number(r.user_id), Number(r.at)]));
+  }
+
   /** One transaction for these requests now; retried when PostgreSQL failed it for concurrency alone. */
   cancelNow(couponId: number, requests: CancelRequest[]): Promise<CancelResult[]> {
     return this.underIssuerLock(couponId, (tx) => this.cancelIn(tx, couponId, requests));

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { AuthUser } from '../common/auth-user';
-import { DomainError } from '../common/errors/domain.error';
+import { DomainError, unavailable } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { expiresAtSql, ISSUE_COLUMNS, IssueRow, IssueView, toIssueView } from './issue.view';
 
@@ -27,7 +27,12 @@ const REDEEM_SQL = `
   SELECT (SELECT id FROM target) AS target_id, r.id AS redeemed_id, r.coupon_id, r.user_id, r.code, r.issued_at, r.redeemed_at, r.expires_at
     FROM (SELECT 1) AS one LEFT JOIN redeemed r ON true`;
 
-const ISSUE_BY_ID_SQL = `SELECT ${ISSUE_COLUMNS}, i.order_ref FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id WHERE i.id = $1`;
+const ISSUE_BY_ID_SQL = `
+  SELECT ${ISSUE_COLUMNS}, i.order_ref, coalesce(${expiresAtSql('i', 'c')} <= now(), false) AS expired
+    FROM coupon_issues i JOIN coupons c ON c.id = i.coupon_id WHERE i.id = $1`;
+
+/** Decisions made for one redemption at most, when the coupon's expiry keeps moving under it. */
+const MAX_DECISIONS = 3;
 
 /** One answer for a code that is unknown, someone else's, or gone: nothing to learn by probing. */
 const issueNotFound = () => new DomainError(ErrorCode.ISSUE_NOT_FOUND, 'No coupon of yours has this code');
@@ -42,22 +47,27 @@ export class RedemptionService {
    */
   async redeem(caller: AuthUser, code: string, orderRef?: string): Promise<IssueView> {
     const holder = caller.role === 'admin' ? null : caller.id;
-    const [decided] = await this.db.query<(Omit<IssueRow, 'id'> & { target_id: number | null; redeemed_id: number | null })[]>(REDEEM_SQL, [
-      code,
-      orderRef ?? null,
-      holder,
-    ]);
-    if (decided.target_id === null) throw issueNotFound();
-    // this one won: the statement returned the row as it wrote it (one round trip on the usual path)
-    if (decided.redeemed_id !== null) return toIssueView({ ...decided, id: decided.redeemed_id });
-    // read after the decision: a fresh snapshot, which sees the redemption that won
-    const [issue] = await this.db.query<(IssueRow & { order_ref: string | null })[]>(ISSUE_BY_ID_SQL, [decided.target_id]);
-    if (!issue) throw issueNotFound(); // given back meanwhile
-    if (issue.redeemed_at) {
-      // the same order asking again (a retried checkout) is told yes again
-      if (orderRef !== undefined && issue.order_ref === orderRef) return toIssueView(issue);
-      throw new DomainError(ErrorCode.ALREADY_REDEEMED, `This coupon was redeemed at ${issue.redeemed_at.toISOString()}`);
+    for (let attempt = 1; ; attempt++) {
+      const [decided] = await this.db.query<(Omit<IssueRow, 'id'> & { target_id: number | null; redeemed_id: number | null })[]>(REDEEM_SQL, [
+        code,
+        orderRef ?? null,
+        holder,
+      ]);
+      if (decided.target_id === null) throw issueNotFound();
+      // this one won: the statement returned the row as it wrote it (one round trip on the usual path)
+      if (decided.redeemed_id !== null) return toIssueView({ ...decided, id: decided.redeemed_id });
+      // read after the decision: a fresh snapshot, which sees the redemption that won
+      const [issue] = await this.db.query<(IssueRow & { order_ref: string | null; expired: boolean })[]>(ISSUE_BY_ID_SQL, [decided.target_id]);
+      if (!issue) throw issueNotFound(); // given back meanwhile
+      if (issue.redeemed_at) {
+        // the same order asking again (a retried checkout) is told yes again
+        if (orderRef !== undefined && issue.order_ref === orderRef) return toIssueView(issue);
+        throw new DomainError(ErrorCode.ALREADY_REDEEMED, `This coupon was redeemed at ${issue.redeemed_at.toISOString()}`);
+      }
+      if (issue.expired) throw new DomainError(ErrorCode.ISSUE_EXPIRED, `This coupon expired at ${issue.expires_at!.toISOString()}`);
+      // neither redeemed nor expired now: an admin moved or removed the expiry between the decision
+      // and this read, so the decision is made again against the coupon as it now is
+      if (attempt === MAX_DECISIONS) throw unavailable('the coupon changed while it was being redeemed; ask again');
     }
-    throw new DomainError(ErrorCode.ISSUE_EXPIRED, `This coupon expired at ${issue.expires_at!.toISOString()}`);
   }
 }

@@ -57,7 +57,7 @@ export class IssueProcessor {
   constructor(
     writer: IssueWriter,
     private readonly reservations: ReservationStore,
-    pending: PendingRequests,
+    private readonly pending: PendingRequests,
     private readonly issues: IssueStore,
     canceller: IssueCanceller,
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
@@ -85,7 +85,7 @@ export class IssueProcessor {
       if (!job) return;
       if (job.attemptsMade >= (job.opts.attempts ?? 1)) {
         this.logger.warn(`job ${job.id} gave up after ${job.attemptsMade} attempts: ${error.message}`);
-        void this.settleFailed(job.data).catch((e) => this.logger.warn(`could not settle job ${job.id}: ${(e as Error).message}`));
+        void this.settleGivenUp(job.data, job.id).catch((e) => this.logger.warn(`could not settle job ${job.id}: ${(e as Error).message}`));
       }
     });
     worker.on('error', (error) => this.logger.warn(`worker ${prefix}: ${error.message}`));
@@ -110,12 +110,26 @@ export class IssueProcessor {
     if (kept.size < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - kept.size);
   }
 
-  /** Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back. */
-  async settleFailed({ couponId, userIds }: IssueJob): Promise<void> {
+  /**
+   * Attempts exhausted: whoever PostgreSQL has a row for was issued; the others' units go back,
+   * each only if its pending request is still the one that failed (`markOf`: its mark as read, or
+   * undefined when it is another request by now). A newer request of the same user is left alone.
+   */
+  async settleFailed({ couponId, userIds }: IssueJob, markOf: (userId: number) => string | undefined): Promise<void> {
     for (const userId of userIds) {
+      const mark = markOf(userId);
       if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false, askedAt: Date.now() }]);
-      else await this.reservations.release(couponId, userId, 'UNAVAILABLE');
+      else if (mark) await this.reservations.releaseIfStill(couponId, userId, mark, 'UNAVAILABLE');
     }
+  }
+
+  /** settleFailed for a job BullMQ gave up on: its requests are those still marked with its id. */
+  private async settleGivenUp(job: IssueJob, jobId: string | undefined): Promise<void> {
+    const pending = await this.pending.all(job.couponId);
+    await this.settleFailed(job, (userId) => {
+      const request = pending.get(userId);
+      return request && request.jobId === jobId ? request.mark : undefined;
+    });
   }
 
   /**

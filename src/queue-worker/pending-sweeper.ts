@@ -47,23 +47,22 @@ export class PendingSweeper {
     const cutoff = Date.now() - SWEEP_GRACE_MS;
     let requeued = 0;
     for (const { id: couponId } of coupons) {
-      const orphans: number[] = [];
+      // what is read here may be stale by the time it is acted on: each act is a compare-and-set
+      // on the request's mark as read, so a request settled, withdrawn or asked anew meanwhile is left alone
+      const orphans = new Map<number, string>();
       const jobs = new Map<string, Promise<'missing' | 'failed' | 'live'>>();
-      for (const [userId, { acceptedAt, jobId }] of await this.pending.all(couponId)) {
+      for (const [userId, { acceptedAt, jobId, mark }] of await this.pending.all(couponId)) {
         if (acceptedAt > cutoff) continue;
         if (!jobId) {
-          orphans.push(userId); // accepted, never given a job
+          orphans.set(userId, mark); // accepted, never given a job
           continue;
         }
         if (!jobs.has(jobId)) jobs.set(jobId, this.queue.jobState(couponId, jobId));
         const state = await jobs.get(jobId)!;
-        if (state === 'missing') orphans.push(userId);
-        else if (state === 'failed') await this.processor.settleFailed({ couponId, userIds: [userId] });
+        if (state === 'missing') orphans.set(userId, mark);
+        else if (state === 'failed') await this.processor.settleFailed({ couponId, userIds: [userId] }, () => mark);
       }
-      if (orphans.length) {
-        await this.queue.enqueue(couponId, orphans);
-        requeued += orphans.length;
-      }
+      if (orphans.size) requeued += await this.queue.enqueue(couponId, [...orphans.keys()], orphans);
     }
     return requeued;
   }

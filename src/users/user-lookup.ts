@@ -14,11 +14,11 @@ const STAND_IN_FOR_MS = 10 * 60_000;
 /** Answers remembered at most (the least recently confirmed go first): a few MB. */
 const REMEMBERED_MAX = 100_000;
 
-/** A user as the guard needs them now: their role, and when their tokens were last revoked (seconds since epoch). */
+/** A user as the guard needs them now: their role, and the generation their tokens must carry. */
 export interface UserNow {
   role: Role;
-  /** Tokens issued (`iat`) before this second are refused; null when never revoked. */
-  tokensValidAfter: number | null;
+  /** Tokens signed with another generation (an earlier one: revoked since) are refused. */
+  tokenGeneration: number;
 }
 
 /**
@@ -60,18 +60,14 @@ export class UserLookup {
   }
 
   private async read(ids: number[]): Promise<ItemResult<UserNow | null>[]> {
-    let rows: { id: number; role: Role; valid_after: number | null }[];
+    let rows: { id: number; role: Role; token_generation: number }[];
     try {
-      rows = await this.db.query('SELECT id, role, extract(epoch FROM tokens_valid_after)::bigint AS valid_after FROM users WHERE id = ANY($1::int[])', [
-        [...new Set(ids)],
-      ]);
+      rows = await this.db.query('SELECT id, role, token_generation FROM users WHERE id = ANY($1::int[])', [[...new Set(ids)]]);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       return ids.map((id) => this.standIn(id, error as Error));
     }
-    const users = new Map(
-      rows.map((r): [number, UserNow] => [Number(r.id), { role: r.role, tokensValidAfter: r.valid_after === null ? null : Number(r.valid_after) }]),
-    );
+    const users = new Map(rows.map((r): [number, UserNow] => [Number(r.id), { role: r.role, tokenGeneration: Number(r.token_generation) }]));
     const now = Date.now();
     return ids.map((id) => {
       const user = users.get(id) ?? null;

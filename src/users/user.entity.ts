@@ -19,9 +19,9 @@ export class UserEntity {
   @Column({ type: 'text', default: 'user' })
   role: Role;
 
-  /** Tokens issued before it are refused (see the migration 1764200000000-token-revocation). */
-  @Column({ name: 'tokens_valid_after', type: 'timestamptz', nullable: true })
-  tokensValidAfter: Date | null;
+  /** Only tokens signed with this generation are accepted (see the migration 1764700000000-token-generation). */
+  @Column({ name: 'token_generation', type: 'integer', default: 0 })
+  tokenGeneration: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -34,16 +34,16 @@ export class UsersService {
   }
 
   /**
-   * Refuses every token of the user issued until now (and, when given, sets a new password in the
-   * same statement). Returns the mark, in seconds, or null when the user no longer exists.
+   * Refuses every token of the user issued until now, by moving them to the next token generation
+   * (and, when given, sets a new password in the same statement). Returns the new generation, or
+   * null when the user no longer exists.
    */
   async revokeTokens(id: number, newPasswordHash?: string): Promise<number | null> {
     const [rows] = await this.users.query(
-      `UPDATE users SET tokens_valid_after = date_trunc('second', clock_timestamp()) + interval '1 second', password_hash = coalesce($2, password_hash)
-        WHERE id = $1 RETURNING extract(epoch FROM tokens_valid_after)::bigint AS valid_after`,
+      `UPDATE users SET token_generation = token_generation + 1, password_hash = coalesce($2, password_hash) WHERE id = $1 RETURNING token_generation`,
       [id, newPasswordHash ?? null],
     );
-    return rows?.[0] ? Number(rows[0].valid_after) : null;
+    return rows?.[0] ? Number(rows[0].token_generation) : null;
   }
 
   /**

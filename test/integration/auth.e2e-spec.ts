@@ -6,6 +6,8 @@ import { ARGON2_OPTIONS } from '../../src/auth/password-hasher';
 import { signAccessToken } from '../../src/auth/token.service';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
 import { startTestApp, TestApp } from '../support/test-app';
+import { until } from '../support/burst';
+import { countStatuses } from '../support/invariants';
 
 const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 /** Hand-made HS256 tokens, to forge exactly the claims a test needs. */
@@ -71,7 +73,7 @@ describe('auth and users (HTTP)', () => {
   });
 
   describe('POST /auth/login', () => {
-    it('gives a Bearer token whose claims are sub (string id), role, iat and exp', async () => {
+    it('gives a Bearer token whose claims are sub (string id), role, iat, exp and gen (the token generation revocation compares)', async () => {
       const res = await t.http('POST', '/auth/login', { body: { email, password } });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ accessToken: expect.any(String), tokenType: 'Bearer', expiresIn: 3600 });
@@ -80,7 +82,7 @@ describe('auth and users (HTTP)', () => {
         .slice(0, 2)
         .map((p: string) => JSON.parse(Buffer.from(p, 'base64url').toString()));
       expect(header.alg).toBe('HS256');
-      expect(claims).toEqual({ sub: expect.stringMatching(/^\d+$/), role: 'user', iat: expect.any(Number), exp: expect.any(Number) });
+      expect(claims).toEqual({ sub: expect.stringMatching(/^\d+$/), role: 'user', iat: expect.any(Number), exp: expect.any(Number), gen: 0 });
       expect(claims.exp - claims.iat).toBe(3600);
     });
 
@@ -119,18 +121,18 @@ describe('auth and users (HTTP)', () => {
       ['no token', () => ''],
       ['a forged signature', () => `${token.split('.').slice(0, 2).join('.')}.${randomBytes(32).toString('base64url')}`],
       ['another secret', () => signAccessToken('some-other-secret-of-enough-length-0123', { id: userId, role: 'user' }, 60)],
-      ['alg: none', () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}.`],
-      ['an expired token', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() - 120, exp: now() - 60 })],
-      ['no exp claim', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', iat: now() })],
+      ['alg: none', () => `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', gen: 0, iat: now(), exp: now() + 60 })}.`],
+      ['an expired token', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', gen: 0, iat: now() - 120, exp: now() - 60 })],
+      ['no exp claim', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'user', gen: 0, iat: now() })],
       [
         'HS512 instead of HS256',
         () => {
-          const body = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', iat: now(), exp: now() + 60 })}`;
+          const body = `${b64url({ alg: 'HS512', typ: 'JWT' })}.${b64url({ sub: String(userId), role: 'user', gen: 0, iat: now(), exp: now() + 60 })}`;
           return `${body}.${createHmac('sha512', TEST_JWT_SECRET).update(body).digest('base64url')}`;
         },
       ],
-      ['a non-numeric sub', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', role: 'user', iat: now(), exp: now() + 60 })],
-      ['an unknown role', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'root', iat: now(), exp: now() + 60 })],
+      ['a non-numeric sub', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: 'admin', role: 'user', gen: 0, iat: now(), exp: now() + 60 })],
+      ['an unknown role', () => handMadeToken({ alg: 'HS256', typ: 'JWT' }, { sub: String(userId), role: 'root', gen: 0, iat: now(), exp: now() + 60 })],
       ['garbage', () => 'not.a.jwt'],
     ];
     it.each(forged)('answers 401 UNAUTHORIZED for %s', async (_, make) => {
@@ -184,8 +186,8 @@ describe('auth and users (HTTP)', () => {
       const res = await t.http('POST', '/coupons', { token: admin, body: { name: 'after', totalQuantity: 1 } });
       expect(res).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
       // a token claiming admin, issued after the change: the role held now decides
-      const { rows } = await t.sql.query('SELECT extract(epoch FROM tokens_valid_after)::int AS mark FROM users WHERE id = $1', [adminId]);
-      const later = new JwtService({ secret: TEST_JWT_SECRET }).sign({ role: 'admin', iat: rows[0].mark }, { subject: String(adminId), expiresIn: 60 });
+      const { rows } = await t.sql.query('SELECT token_generation AS gen FROM users WHERE id = $1', [adminId]);
+      const later = new JwtService({ secret: TEST_JWT_SECRET }).sign({ role: 'admin', gen: rows[0].gen }, { subject: String(adminId), expiresIn: 60 });
       const again = await t.http('POST', '/coupons', { token: later, body: { name: 'after', totalQuantity: 1 } });
       expect(again).toMatchObject({ status: 403, body: { code: 'FORBIDDEN' } });
       expect((await t.sql.query(`SELECT count(*)::int AS n FROM coupons WHERE name = 'after'`)).rows[0].n).toBe(0);
@@ -212,6 +214,40 @@ describe('auth and users (HTTP)', () => {
       expect((await t.http('POST', '/auth/logout', { token: a })).status).toBe(401);
       const fresh = (await login(who, 'first-password')).body.accessToken; // within the same second, too
       expect((await me(fresh)).status).toBe(200);
+    });
+
+    it("revocation is exact: a password change, a log-in and a log-out inside one second leave that log-in's token refused", async () => {
+      const who = await newAccount();
+      const first = (await login(who, 'first-password')).body.accessToken;
+      // begin at the start of a second, so that the three steps fall inside it: a mark of whole
+      // seconds (what revocation compared before) could not tell the log-in from the log-out
+      await until(async () => (Date.now() % 1000 < 50 ? true : undefined), { everyMs: 2, what: 'the start of a second' });
+      expect(
+        (await t.http('PATCH', '/users/me/password', { token: first, body: { currentPassword: 'first-password', newPassword: 'second-password' } })).status,
+      ).toBe(204);
+      const token = (await login(who, 'second-password')).body.accessToken;
+      expect((await me(token)).status).toBe(200);
+      expect((await t.http('POST', '/auth/logout', { token })).status).toBe(204);
+      expect(await me(token)).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+      expect((await me(first)).status).toBe(401);
+    });
+
+    it('PATCH /users/me/password with a stolen token is no oracle: 30 wrong guesses at once are mostly 429, and count against log-in too', async () => {
+      const who = await newAccount();
+      const token = (await login(who, 'first-password')).body.accessToken;
+      const guesses = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          t.http('PATCH', '/users/me/password', { token, body: { currentPassword: `guess-${i}-wrong`, newPassword: 'stolen-account' } }),
+        ),
+      );
+      const statuses = countStatuses(guesses);
+      expect(statuses[429]).toBeGreaterThanOrEqual(25); // at most 2 weighed at once (the log-in policy's cap)
+      expect((statuses[401] ?? 0) + statuses[429]).toBe(30);
+      // the failures are the account's, as a log-in's are: 5 more from this address, then it waits
+      for (let i = 0; i < 6; i++)
+        await t.http('PATCH', '/users/me/password', { token, body: { currentPassword: `more-${i}-wrong`, newPassword: 'stolen-account' } });
+      expect(await login(who, 'first-password')).toMatchObject({ status: 429, body: { code: 'RATE_LIMITED' } });
+      expect((await me(token)).status).toBe(200); // and the password was never changed
     });
 
     it('PATCH /users/me/password: the current password is required; after the change old tokens and the old password are refused', async () => {

@@ -1,3 +1,4 @@
+import { DataSource } from 'typeorm';
 import { IssuanceStrategyName } from '../../src/config/app-config';
 import { fire, until, untilSettled } from '../support/burst';
 import { countStatuses } from '../support/invariants';
@@ -126,5 +127,32 @@ describe.each(STRATEGIES)('redemption and validity: %s', (strategy) => {
     expect(late).toMatchObject({ status: 409, body: { code: 'ISSUE_EXPIRED' } });
     expect((await t.sql.query('SELECT redeemed_at FROM coupon_issues WHERE id = $1', [issue.issueId])).rows[0].redeemed_at).toBeNull();
     expect((await t.http('GET', '/users/me/coupons?status=LOST', { token: holder.token })).status).toBe(400);
+  });
+
+  it('an expiry removed by an admin while a redemption is being decided: the redemption is decided again and succeeds (not a 500)', async () => {
+    const coupon = await createCoupon({ validDays: 30 });
+    const [holder] = await t.users(1);
+    const [issue] = await issueTo(coupon.id, [holder]);
+    await t.sql.query(`UPDATE coupons SET redeem_until = now() - interval '1 minute' WHERE id = $1`, [coupon.id]); // expired
+    const db = t.app.get(DataSource);
+    const query = db.query.bind(db);
+    let moved = false;
+    // the admin's change lands between the redemption's decision (expired) and its read of the issue
+    const spy = jest.spyOn(db, 'query').mockImplementation(async (sql: string, params?: unknown[]) => {
+      const result = await query(sql, params);
+      if (!moved && sql.includes('redeemed AS (')) {
+        moved = true;
+        await t.sql.query(`UPDATE coupons SET redeem_until = NULL WHERE id = $1`, [coupon.id]);
+      }
+      return result;
+    });
+    try {
+      const answer = await redeem(holder.token, issue.code, 'order-after-patch');
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ issueId: issue.issueId, status: 'REDEEMED', expiresAt: expect.any(String) });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(moved).toBe(true);
   });
 });

@@ -1,6 +1,7 @@
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { singleShardQueue, untilIdle } from '../support/queue-state';
@@ -26,7 +27,12 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
    * `n` users ask while their jobs wait (`queue`: the queue paused; `row`: the coupon's row held,
    * the worker's write waiting on it); `meanwhile` runs before the backlog is let go.
    */
-  async function backlog(total: number, n: number, meanwhile: (id: number) => Promise<void>, held: 'queue' | 'row' = 'queue') {
+  async function backlog(
+    total: number,
+    n: number,
+    meanwhile: (id: number, users: { userId: number; token: string }[]) => Promise<void>,
+    held: 'queue' | 'row' = 'queue',
+  ) {
     const id = await t.createCoupon(admin, total, 'backlog');
     const users = await t.users(n);
     const queue = singleShardQueue();
@@ -37,7 +43,7 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
       const answers = await Promise.all(users.map((u) => t.http('POST', `/coupons/${id}/issue`, { token: u.token })));
       expect(countStatuses(answers)).toEqual({ 202: n });
       if (held === 'row') await untilLockWaiters(t.sql, 1); // the worker's write has reached PostgreSQL and waits
-      await meanwhile(id);
+      await meanwhile(id, users);
     } finally {
       await lock?.release();
       await queue.resume();
@@ -173,13 +179,45 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
       expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0, remainingQuantity: 5 });
     });
 
+    /** Waits until the coupon's jobs are done (with Redis' state lost, nothing counts as pending). */
+    const untilJobsDone = (id: number) =>
+      until(async () => ((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body.queueDepth === 0 ? true : undefined), {
+        what: 'the queued jobs written',
+      });
+    const expectWithdrawn = async (id: number, user: { userId: number; token: string }) => {
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: user.token })).body.code).toBe('NOT_REQUESTED');
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+    };
+
+    it("a withdrawal answered 204, then the coupon's Redis state lost before the worker writes: the row is taken back all the same", async () => {
+      const { id, users } = await backlog(5, 1, async (couponId, [user]) => {
+        expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(204);
+        const k = couponKeys(couponId);
+        await t.redis.del(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning); // the job itself is kept
+      });
+      await untilJobsDone(id);
+      await expectWithdrawn(id, users[0]);
+      const { rows } = await t.sql.query(`SELECT reason FROM coupon_issue_cancellations WHERE coupon_id = $1`, [id]);
+      expect(rows).toEqual([{ reason: 'GIVEN_BACK' }]);
+    });
+
+    it('a withdrawal answered 204 whose mark alone Redis lost (its request still pending): the row is taken back and the unit released', async () => {
+      const { id, users } = await backlog(5, 1, async (couponId, [user]) => {
+        expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(204);
+        await t.redis.srem(couponKeys(couponId).withdrawn, String(user.userId)); // as an append-only file a moment short
+      });
+      await untilJobsDone(id);
+      await expectWithdrawn(id, users[0]);
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, redisReserved: 0, remainingQuantity: 5 });
+    });
+
     it('a withdrawal whose mark Redis lost, the user not asking again: the unit is released, not written back for them', async () => {
       const { id, users } = await backlog(5, 1, async () => undefined);
       const userId = users[0].userId;
       // as when the worker's settle saw the withdrawal, then the mark went with Redis' state
       await t.redis.sadd(couponKeys(id).withdrawn, String(userId));
       await t.redis.srem(couponKeys(id).withdrawn, String(userId));
-      expect(await store().releaseWithdrawn(id, userId)).toBe(true);
+      expect(await store().releaseWithdrawn(id, userId, Date.now())).toBe(true);
       expect(await t.redis.sismember(couponKeys(id).holders, String(userId))).toBe(0);
     });
   });

@@ -9,6 +9,9 @@ import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueWriter } from '../../src/issuance/issue-writer';
 import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
 import { PendingSweeper } from '../../src/queue-worker/pending-sweeper';
+import { IssueProcessor } from '../../src/queue-worker/issue.processor';
+import { PendingRequests } from '../../src/issuance/reservation/pending-requests';
+import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
 import { couponsOnEveryShard, singleShardQueue, untilIdle, untilWorkersConnected } from '../support/queue-state';
@@ -30,6 +33,7 @@ describe('queue strategy: accepted requests always settle', () => {
   const strategy = () => t.app.get(IssuanceStrategy);
   /** One sweep now, rather than waiting for the worker's timer. */
   const sweep = () => t.app.get(PendingSweeper, { strict: false }).sweep();
+  const pending = () => t.app.get(PendingRequests, { strict: false });
   /**
    * Exactly what the reservation script leaves when the process dies before the request gets a
    * job: the unit reserved and the request pending (accepted a minute ago), with no job.
@@ -66,6 +70,37 @@ describe('queue strategy: accepted requests always settle', () => {
     await untilIdle(t, admin, id);
     expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
+  });
+
+  it('the sweeper acting on a stale read: a request settled meanwhile is neither revived nor queued again (compare-and-set on its mark)', async () => {
+    const id = await create(2);
+    const [u] = await t.users(1);
+    await acceptedWithoutJob(id, u.userId);
+    const stale = await pending().all(id); // what the sweeper read
+    // settled between the sweeper's read and its act: here, rejected and its unit given back
+    expect(await t.app.get(ReservationStore, { strict: false }).release(id, u.userId, 'SOLD_OUT')).toBe(true);
+    const spy = jest.spyOn(pending(), 'all').mockResolvedValueOnce(stale);
+    try {
+      expect(await sweep()).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await t.redis.hexists(couponKeys(id).pending, String(u.userId))).toBe(0);
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body).toMatchObject({ status: 'REJECTED', reason: 'SOLD_OUT' });
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+  });
+
+  it("a failed job the sweeper settles on a stale read leaves the same user's newer request alone", async () => {
+    const id = await create(2);
+    const [u] = await t.users(1);
+    await acceptedWithoutJob(id, u.userId);
+    const processor = t.app.get(IssueProcessor, { strict: false });
+    const [old] = (await pending().all(id)).values();
+    // the old request was settled, and the user asked anew: pending again, with another mark
+    await t.redis.hset(couponKeys(id).pending, String(u.userId), `${Date.now()}:another-job`);
+    await processor.settleFailed({ couponId: id, userIds: [u.userId] }, () => old.mark);
+    expect(await t.redis.hexists(couponKeys(id).pending, String(u.userId))).toBe(1);
+    expect(await t.redis.sismember(couponKeys(id).holders, String(u.userId))).toBe(1);
   });
 
   it('a job redelivered after its commit (worker died before settling) settles ISSUED without a second row', async () => {

@@ -90,11 +90,11 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
       // a reservation whose write was lost, and a give-back under way that will find nothing in PostgreSQL
       await redis.sadd(couponKeys(id).holders, String(u.userId));
       await redis.hincrby(couponKeys(id).meta, 'taken', 1);
-      const { step, deadline } = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      const { step, tombstone } = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
       expect(step).toBe('RETURNING');
       const asked = t.http('POST', `/coupons/${id}/issue`, { token: u.token });
       await until(async () => ((await couponFacts(t.sql, id)).rows === 1 ? true : undefined), { what: 'the lost write made good' });
-      await reservations().endGiveBack(id, u.userId, deadline);
+      await reservations().endGiveBack(id, u.userId, tombstone);
       expect(await asked).toMatchObject({ status: 201, body: { userId: u.userId } });
       expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
       expect(await stats(id)).toMatchObject({ redisReserved: 1, pending: 0 });
@@ -110,7 +110,13 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
       expect((await reservations().beginGiveBack(id, userId, { withdrawPending: false })).step).toBe('RETURNING');
       if (steps === 2)
         expect(await t.app.get(IssueCanceller, { strict: false }).cancel(id, { userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'cancelled' });
-      await redis.hset(couponKeys(id).returning, String(userId), String(Date.now() - 1000));
+      await pastDeadline(id, userId);
+    }
+    /** Every give-back of the user still under way is now past its deadline (as if begun long ago). */
+    async function pastDeadline(id: number, userId: number) {
+      const standing = await redis.hget(couponKeys(id).returning, String(userId));
+      const past = standing!.replace(/\d+-/g, `${Date.now() - 1000}-`);
+      await redis.hset(couponKeys(id).returning, String(userId), past);
     }
 
     it('after its row left PostgreSQL: the unit goes back to stock, and the next user is served', async () => {
@@ -130,13 +136,31 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
       const [u] = await t.users(1);
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
       const first = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
-      await until(async () => (Date.now() > first.deadline - 10_000 + 2 ? true : undefined), { everyMs: 1, what: 'a later millisecond' });
       const second = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
-      expect(second.deadline).toBeGreaterThan(first.deadline);
-      await reservations().endGiveBack(id, u.userId, first.deadline); // the first found nothing to delete, say
-      expect(await redis.hget(couponKeys(id).returning, String(u.userId))).toBe(String(second.deadline));
-      await reservations().endGiveBack(id, u.userId, second.deadline);
+      await reservations().endGiveBack(id, u.userId, first.tombstone); // the first found nothing to delete, say
+      expect(await redis.hget(couponKeys(id).returning, String(u.userId))).toBe(second.tombstone);
+      await reservations().endGiveBack(id, u.userId, second.tombstone);
       expect(await redis.hexists(couponKeys(id).returning, String(u.userId))).toBe(0);
+    });
+
+    it('a double-clicked give-back whose first click died after deleting the row: the second ending does not hide it from the repair', async () => {
+      // chaos seed 114 (queue): Redis restarting from its AOF while a user gave back twice at once
+      const id = await create(1);
+      const [u, next] = await t.users(2);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201);
+      const canceller = t.app.get(IssueCanceller, { strict: false });
+      const first = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      const second = await reservations().beginGiveBack(id, u.userId, { withdrawPending: false });
+      expect([first.step, second.step]).toEqual(['RETURNING', 'RETURNING']);
+      // the first deletes the row, and its release never reaches Redis; the second finds no row and ends its own tombstone
+      expect(await canceller.cancel(id, { userId: u.userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'cancelled' });
+      expect(await canceller.cancel(id, { userId: u.userId, reason: 'GIVEN_BACK' })).toMatchObject({ kind: 'refused', refusal: 'NOT_HELD' });
+      await reservations().endGiveBack(id, u.userId, second.tombstone);
+      expect(await redis.hget(couponKeys(id).returning, String(u.userId))).toBe(first.tombstone);
+      await pastDeadline(id, u.userId);
+      expect(await repair()).toBeGreaterThanOrEqual(1);
+      expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 0, remainingQuantity: 1 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
     });
 
     it('before its row left PostgreSQL: the holder keeps the coupon, and only the tombstone goes', async () => {

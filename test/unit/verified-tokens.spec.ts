@@ -1,7 +1,7 @@
 import { VerifiedTokens } from '../../src/auth/verified-tokens';
 
 describe('VerifiedTokens (tokens already verified, until they expire)', () => {
-  const user = { id: 7, role: 'user' as const, issuedAt: 1 };
+  const user = { id: 7, role: 'user' as const, generation: 0 };
 
   it('answers for the very token it was given, only until its exp', () => {
     const tokens = new VerifiedTokens();

@@ -74,11 +74,15 @@ export class IssueQueue {
     return this.batcher.submit(couponId, userId);
   }
 
-  /** One job for these requests now (also the sweeper's re-enqueue). */
-  async enqueue(couponId: number, userIds: number[]): Promise<void> {
+  /**
+   * One job for these requests now, those still pending (and, for the sweeper's re-enqueue, as it
+   * read them: `expected` marks); returns how many it carries.
+   */
+  async enqueue(couponId: number, userIds: number[], expected?: Map<number, string>): Promise<number> {
     const jobId = randomUUID();
-    await this.pending.markQueued(couponId, userIds, jobId);
-    await this.queueOf(couponId).add('issue', { couponId, userIds }, { ...JOB_OPTIONS, jobId });
+    const marked = await this.pending.markQueued(couponId, userIds, jobId, expected);
+    if (marked.length) await this.queueOf(couponId).add('issue', { couponId, userIds: marked }, { ...JOB_OPTIONS, jobId });
+    return marked.length;
   }
 
   /** 'missing', 'failed' (attempts exhausted) or 'live' (waiting, active, delayed, ...). */

@@ -17,7 +17,7 @@ export function couponKeys(couponId: number) {
     rejected: `${tag}:rejected`,
     /** set: user ids whose pending request was withdrawn (queue); the worker that writes it takes it back */
     withdrawn: `${tag}:withdrawn`,
-    /** hash: user id -> deadline ms, for holders whose give-back is under way (a tombstone; see give-back.lua) */
+    /** hash: user id -> their give-backs under way, one tombstone each ('<deadline ms>-<nonce>', space-separated; see give-back.lua) */
     returning: `${tag}:returning`,
   };
 }

@@ -52,8 +52,8 @@ export class GiveBackRepair implements OnApplicationBootstrap, OnApplicationShut
         [...expired.keys()],
       ]);
       const held = new Set(rows.map((r) => Number(r.user_id)));
-      for (const [userId, deadline] of expired) {
-        if (held.has(userId)) await this.reservations.endGiveBack(couponId, userId, deadline);
+      for (const [userId, tombstones] of expired) {
+        if (held.has(userId)) await this.reservations.endGiveBack(couponId, userId, tombstones);
         else await this.reservations.releaseUnlessPending(couponId, userId);
         finished++;
       }

@@ -1,6 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { couponKeys } from './coupon-keys';
+import { RESERVATION_SCRIPTS, type ReservationScripts } from './reservation-scripts';
+
+/** A pending request as read: when accepted (ms), its job if it has one yet, and its mark as stored (for compare-and-set). */
+export interface PendingRequest {
+  acceptedAt: number;
+  jobId?: string;
+  mark: string;
+}
 
 /**
  * The bookkeeping of accepted requests (queue) not yet settled: `coupon:{id}:pending`, user ->
@@ -9,21 +17,29 @@ import { couponKeys } from './coupon-keys';
  */
 @Injectable()
 export class PendingRequests {
-  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: RedisClient,
+    @Inject(RESERVATION_SCRIPTS) private readonly scripts: ReservationScripts,
+  ) {}
 
-  /** Marks pending requests with the job that will write them: `acceptedAt:jobId`. */
-  async markQueued(couponId: number, userIds: number[], jobId: string): Promise<void> {
-    const stamp = `${Date.now()}:${jobId}`;
-    await this.redis.hset(couponKeys(couponId).pending, Object.fromEntries(userIds.map((u) => [String(u), stamp])));
+  /**
+   * Marks pending requests with the job that will write them (`acceptedAt:jobId`); where `expected`
+   * gives the mark read before (the sweeper), only those whose mark is unchanged (a request settled,
+   * withdrawn or asked anew since is left alone). Returns the users marked: the job carries them alone.
+   */
+  async markQueued(couponId: number, userIds: number[], jobId: string, expected?: Map<number, string>): Promise<number[]> {
+    const pairs = userIds.flatMap((u) => [u, expected?.get(u) ?? '']);
+    const marked = await this.scripts.couponMarkQueued(couponKeys(couponId).pending, `${Date.now()}:${jobId}`, ...pairs);
+    return marked.map(Number);
   }
 
-  /** Accepted requests not yet settled: user id -> when accepted (ms) and the job meant to write it, if any yet. */
-  async all(couponId: number): Promise<Map<number, { acceptedAt: number; jobId?: string }>> {
+  /** Accepted requests not yet settled: user id -> when accepted (ms), the job meant to write it (if any yet), the mark. */
+  async all(couponId: number): Promise<Map<number, PendingRequest>> {
     const all = await this.redis.hgetall(couponKeys(couponId).pending);
     return new Map(
-      Object.entries(all).map(([user, value]) => {
-        const [at, jobId] = value.split(':');
-        return [Number(user), { acceptedAt: Number(at), jobId: jobId || undefined }];
+      Object.entries(all).map(([user, mark]) => {
+        const [at, jobId] = mark.split(':');
+        return [Number(user), { acceptedAt: Number(at), jobId: jobId || undefined, mark }];
       }),
     );
   }

@@ -3,8 +3,11 @@ import { defineScripts } from '../../redis/scripts';
 import type { Refusal } from '../refusal';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
 
-/** What reserve.lua answers: a unit reserved, or a refusal (the Lua script speaks the same vocabulary). */
-export type Verdict = 'OK' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
+/**
+ * What reserve.lua answers: a unit reserved (REVIVED: a withdrawn request taken up again, queue),
+ * or a refusal (the Lua script speaks the same vocabulary).
+ */
+export type Verdict = 'OK' | 'REVIVED' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
 /** What give-back.lua answers (see there). */
 export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
 /** What settle.lua answers for each user written (see there); WAIT is asked again. */
@@ -14,8 +17,9 @@ export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
 export interface ReservationScripts {
   couponReserve(...keysThenArgs: (string | number)[]): Promise<Verdict | 'MISSING'>;
   couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
+  couponMarkQueued(pending: string, mark: string, ...usersThenExpected: (string | number)[]): Promise<string[]>;
   couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep | 'MISSING'>;
-  couponEndGiveBack(returning: string, userId: number, deadline: number): Promise<number>;
+  couponEndGiveBack(returning: string, userId: number, tombstones: string): Promise<number>;
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
@@ -32,6 +36,7 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
     {
       couponReserve: { file: 'reserve.lua', keys: 5 },
       couponRelease: { file: 'release.lua', keys: 6 },
+      couponMarkQueued: { file: 'mark-queued.lua', keys: 1 },
       couponGiveBack: { file: 'give-back.lua', keys: 5 },
       couponEndGiveBack: { file: 'end-give-back.lua', keys: 1 },
       couponSettle: { file: 'settle.lua', keys: 5 },

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { unavailable } from '../../common/errors/domain.error';
@@ -72,11 +73,20 @@ export class ReservationStore {
   }
 
   /**
-   * The unit of a withdrawn request goes back, unless its user asked again after withdrawing (then
-   * it is theirs again, pending: false).
+   * As release, for the pending request marked `mark` alone (PendingRequests.all): false, and
+   * nothing changed, when the user's pending request is another by now (settled, withdrawn, asked anew).
    */
-  async releaseWithdrawn(couponId: number, userId: number): Promise<boolean> {
-    return (await this.runRelease(couponId, userId, '', 'withdrawn')) !== -1;
+  async releaseIfStill(couponId: number, userId: number, mark: string, rejectedBecause: string): Promise<boolean> {
+    return (await this.runRelease(couponId, userId, rejectedBecause, '', 0, mark)) !== -1;
+  }
+
+  /**
+   * The unit of a withdrawn request goes back, unless its user asked again after withdrawing (then
+   * it is theirs again, pending: false). `standingAt` (ms): a time the withdrawal was known to stand
+   * (a request accepted later is a new ask; see release.lua).
+   */
+  async releaseWithdrawn(couponId: number, userId: number, standingAt: number): Promise<boolean> {
+    return (await this.runRelease(couponId, userId, '', 'withdrawn', standingAt)) !== -1;
   }
 
   /**
@@ -89,20 +99,28 @@ export class ReservationStore {
   }
 
   /** release.lua: 1 released, 0 nothing held, -1 left alone by the mode (see there). */
-  private runRelease(couponId: number, userId: number, rejectedBecause: string, mode: '' | 'withdrawn' | 'unless-pending'): Promise<number> {
+  private runRelease(
+    couponId: number,
+    userId: number,
+    rejectedBecause: string,
+    mode: '' | 'withdrawn' | 'unless-pending',
+    standingAt = 0,
+    mark = '',
+  ): Promise<number> {
     const k = couponKeys(couponId);
-    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, mode);
+    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, mode, standingAt, mark);
   }
 
   /**
    * The first step of a give-back, before PostgreSQL: withdraw a pending request (when
    * `withdrawPending`), or stand a tombstone for a holder until `endGiveBack` or `release`.
-   * `deadline` names the tombstone (RETURNING). A missing state is rebuilt from PostgreSQL first,
+   * `tombstone` names this give-back's own (RETURNING): `<deadline ms>-<nonce>`, so that each of a
+   * double click's give-backs ends only its own. A missing state is rebuilt from PostgreSQL first,
    * so that a holder is never judged NOT_HELD by a state that does not list anyone.
    */
-  async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<{ step: GiveBackStep; deadline: number }> {
+  async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<{ step: GiveBackStep; tombstone: string }> {
     const k = couponKeys(couponId);
-    const deadline = Date.now() + GIVE_BACK_DEADLINE_MS;
+    const tombstone = `${Date.now() + GIVE_BACK_DEADLINE_MS}-${randomBytes(4).toString('hex')}`;
     const run = () =>
       this.scripts.couponGiveBack(
         k.holders,
@@ -111,7 +129,7 @@ export class ReservationStore {
         k.returning,
         k.meta,
         userId,
-        deadline,
+        tombstone,
         Date.now(),
         withdrawPending ? '1' : '0',
         TOMBSTONE_KEPT_MS,
@@ -122,21 +140,28 @@ export class ReservationStore {
       step = await run();
     }
     if (step === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
-    return { step, deadline };
+    return { step, tombstone };
   }
 
-  /** A give-back that PostgreSQL refused (or could not run): the holder keeps their unit. Its own tombstone goes. */
-  async endGiveBack(couponId: number, userId: number, deadline: number): Promise<void> {
-    await this.scripts.couponEndGiveBack(couponKeys(couponId).returning, userId, deadline);
+  /**
+   * A give-back that PostgreSQL refused (or could not run): the holder keeps their unit. Only the
+   * tombstones named go (space-separated): the give-back's own, or those the repair found expired.
+   */
+  async endGiveBack(couponId: number, userId: number, tombstones: string): Promise<void> {
+    await this.scripts.couponEndGiveBack(couponKeys(couponId).returning, userId, tombstones);
   }
 
-  /** Give-backs whose tombstone is past its deadline (their caller died, or is very late): user -> deadline. */
-  async expiredGiveBacks(couponId: number, now = Date.now()): Promise<Map<number, number>> {
+  /**
+   * Users whose give-backs under way are all past their deadline (their callers died, or are very
+   * late): user -> their tombstones, as they stand.
+   */
+  async expiredGiveBacks(couponId: number, now = Date.now()): Promise<Map<number, string>> {
     const all = await this.redis.hgetall(couponKeys(couponId).returning);
+    const deadlineOf = (tombstones: string) => Math.max(...tombstones.split(' ').map((t) => Number(t.split('-')[0])));
     return new Map(
       Object.entries(all)
-        .map(([user, deadline]) => [Number(user), Number(deadline)] as const)
-        .filter(([, deadline]) => deadline < now),
+        .filter(([, tombstones]) => deadlineOf(tombstones) < now)
+        .map(([user, tombstones]) => [Number(user), tombstones] as const),
     );
   }
 
@@ -154,10 +179,10 @@ export class ReservationStore {
 
   /**
    * After a writer's commit: which users keep their coupon (settled, no longer pending), and which
-   * rows must be taken back (settle.lua). A user whose give-back is under way is asked again until
+   * rows must be taken back (settle.lua; `withdrawnAt`: a withdrawal PostgreSQL recorded since the request). A user whose give-back is under way is asked again until
    * it has ended, so the verdict follows what the give-back did.
    */
-  async settle(couponId: number, written: Written[]): Promise<SettleVerdict[]> {
+  async settle(couponId: number, written: (Written & { withdrawnAt?: number })[]): Promise<SettleVerdict[]> {
     const k = couponKeys(couponId);
     const verdicts: (SettleVerdict | 'WAIT')[] = new Array(written.length).fill('WAIT');
     for (;;) {
@@ -165,8 +190,8 @@ export class ReservationStore {
       if (!open.length) return verdicts as SettleVerdict[];
       for (let from = 0; from < open.length; from += SETTLE_CHUNK) {
         const chunk = open.slice(from, from + SETTLE_CHUNK);
-        const pairs = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0']);
-        const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...pairs);
+        const triples = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0', w.withdrawnAt ?? 0]);
+        const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...triples);
         chunk.forEach((w, j) => (verdicts[w.i] = replies[j]));
       }
       if (verdicts.includes('WAIT')) await sleep(SETTLE_RECHECK_MS);

@@ -20,8 +20,10 @@ import { ReservationStore, Written } from './reservation.store';
  * oversold) until GiveBackRepair finds the tombstone past its deadline and finishes the give-back
  * from PostgreSQL's truth.
  *
- * With `queue`, a request still pending is withdrawn instead: step 1 marks it, and the worker that
- * writes it takes the row back and releases the unit (nothing is written that stays).
+ * With `queue`, a request still pending is withdrawn instead: step 1 marks it in Redis, and step 2
+ * records it in PostgreSQL (taking back a row already written); the worker that writes it takes
+ * the row back and releases the unit (nothing is written that stays), on either record: Redis'
+ * mark, or PostgreSQL's when Redis has lost the mark.
  */
 export class ReservedCancellation {
   private readonly logger = new Logger(ReservedCancellation.name);
@@ -39,11 +41,12 @@ export class ReservedCancellation {
   ) {}
 
   async cancel(couponId: number, request: CancelRequest, { withdrawPending }: { withdrawPending: boolean }): Promise<void> {
-    const { step, deadline } = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
-    if (step === 'WITHDRAWING') return;
+    const withdrawnAt = Date.now(); // a request accepted after this is a new ask, not the one withdrawn
+    const { step, tombstone } = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
+    if (step === 'WITHDRAWING') return this.withdraw(couponId, request, withdrawnAt);
     const endTombstone = () =>
       step === 'RETURNING' &&
-      this.reservations.endGiveBack(couponId, request.userId, deadline).catch((error) => this.warn('end the give-back of', request, couponId, error));
+      this.reservations.endGiveBack(couponId, request.userId, tombstone).catch((error) => this.warn('end the give-back of', request, couponId, error));
     let result;
     try {
       result = await this.canceller.cancel(couponId, request);
@@ -70,34 +73,62 @@ export class ReservedCancellation {
    * never because Redis does not list the user (it may have forgotten them).
    */
   async settleWritten(couponId: number, written: Written[]): Promise<Set<number>> {
-    const verdicts = await this.reservations.settle(couponId, written);
+    // withdrawals PostgreSQL recorded since the requests: they stand even if Redis lost its marks
+    const withdrawn = await this.canceller.withdrawnSince(
+      couponId,
+      written.filter((w) => w.inserted),
+    );
+    const settledFrom = Date.now(); // a withdrawal judged on Redis' mark stood then
+    const verdicts = await this.reservations.settle(
+      couponId,
+      written.map((w) => ({ ...w, withdrawnAt: withdrawn.get(w.userId) })),
+    );
     const kept = new Set<number>();
     for (const [i, { userId, askedAt }] of written.entries()) {
       const verdict = verdicts[i];
       if (verdict === 'KEEP') {
         kept.add(userId);
-        continue;
-      }
-      if (verdict === 'ABSENT') {
-        if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
-          await this.pending.forget(couponId, userId);
-        } else {
-          await this.reservations.restoreHolder(couponId, userId);
-          kept.add(userId);
-        }
-        continue;
-      }
-      const result = await this.canceller.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
-      if (verdict !== 'WITHDRAWN') continue;
-      if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
-        // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
+      } else if (verdict === 'WITHDRAWN') {
+        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? settledFrom, kept);
+      } else if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
+        await this.pending.forget(couponId, userId); // ABSENT, and given back since
+      } else {
+        await this.reservations.restoreHolder(couponId, userId); // ABSENT: Redis forgot them
         kept.add(userId);
-        await this.reservations.forgetWithdrawal(couponId, userId);
-      } else if (!(await this.reservations.releaseWithdrawn(couponId, userId)) && this.rewrite) {
-        await this.rewrite(couponId, userId);
       }
     }
     return kept;
+  }
+
+  /**
+   * The second step of a withdrawal: recorded in PostgreSQL before the 204, a row already written
+   * taken back (its unit then goes back). A redeemed one stays theirs: 409 ALREADY_REDEEMED.
+   */
+  private async withdraw(couponId: number, request: CancelRequest, withdrawnAt: number): Promise<void> {
+    const result = await this.canceller.withdraw(couponId, request.userId, withdrawnAt);
+    if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
+      await this.reservations.forgetWithdrawal(couponId, request.userId); // it stays theirs, settled as issued
+      throw cancelRefusalError(couponId, result.refusal, request.reason);
+    }
+    if (result.kind === 'cancelled')
+      await this.reservations
+        .releaseWithdrawn(couponId, request.userId, withdrawnAt)
+        .catch((error) => this.warn('release the unit withdrawn by', request, couponId, error));
+  }
+
+  /**
+   * A withdrawn request's row leaves and its unit goes back; unless its user asked again since
+   * (written again), or it was redeemed. `standingAt`: a time the withdrawal stood (release.lua).
+   */
+  private async takeBackWithdrawn(couponId: number, userId: number, standingAt: number, kept: Set<number>): Promise<void> {
+    const result = await this.canceller.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
+    if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
+      // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
+      kept.add(userId);
+      await this.reservations.forgetWithdrawal(couponId, userId);
+    } else if (!(await this.reservations.releaseWithdrawn(couponId, userId, standingAt)) && this.rewrite) {
+      await this.rewrite(couponId, userId);
+    }
   }
 
   private warn(what: string, request: CancelRequest, couponId: number, error: unknown): void {

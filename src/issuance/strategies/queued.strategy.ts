@@ -45,7 +45,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly metrics: MetricsService,
     private readonly config: AppConfig,
-    canceller: IssueCanceller,
+    private readonly canceller: IssueCanceller,
   ) {
     super();
     this.cancellation = new ReservedCancellation(reservations, pending, canceller);
@@ -71,7 +71,10 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
     const verdict = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.config.rateLimit.issuePerSecond });
-    if (verdict !== 'OK') throw refusalError(couponId, verdict);
+    if (verdict !== 'OK' && verdict !== 'REVIVED') throw refusalError(couponId, verdict);
+    // asked again right after withdrawing: the withdrawn request is theirs again, and PostgreSQL's
+    // record of the withdrawal goes before the 202, so no worker takes its row back on that record
+    if (verdict === 'REVIVED') await this.canceller.forgetWithdrawal(couponId, userId);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
     await this.queue.add(couponId, userId);

@@ -66,7 +66,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
     const verdict = await this.reservations.reserve(couponId, userId, { perSecond: this.config.rateLimit.issuePerSecond });
     if (verdict === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
-    if (verdict !== 'OK') throw refusalError(couponId, verdict);
+    if (verdict !== 'OK' && verdict !== 'REVIVED') throw refusalError(couponId, verdict);
     let result: WriteResult;
     try {
       result = await this.batcher.submit(couponId, userId);

@@ -7,12 +7,23 @@
 -- ARGV[3] '' always; 'withdrawn': only if the user's withdrawal still stands (they may have asked
 --         again since: then the unit is theirs again, pending, and nothing changes here; returns -1);
 --         'unless-pending': not while the user has a request pending (its unit; returns -1)
+-- ARGV[4] with 'withdrawn': a time (ms) the withdrawal was known to stand. A request pending without
+--         the mark is the user's new ask when it was accepted after that time; accepted before it,
+--         it is the withdrawn request itself, whose mark Redis lost (restarted from an append-only
+--         file a moment short): released all the same
+-- ARGV[5] '' always; else the pending request's mark ('acceptedAt[:jobId]') this release is for:
+--         left alone (returns -1) when the user's pending request is another by now, or none
 -- Returns 1 when a unit went back to stock, 0 when the user held none (or no state at all): so
 -- releasing twice moves `taken` once. A unit back in stock is announced on STOCK_CHANNEL (the
 -- meta key names the coupon), so every API process drops its sold-out flag for it.
 -- (a withdrawal mark lost with Redis' state, the user not pending again, is released as usual)
-local pendingNow = redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1
-if ARGV[3] == 'withdrawn' and pendingNow and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return -1 end
+local stamp = redis.call('HGET', KEYS[3], ARGV[1]) -- 'acceptedAt[:jobId]', or false
+local pendingNow = stamp ~= false
+if ARGV[5] ~= '' and stamp ~= ARGV[5] then return -1 end
+if ARGV[3] == 'withdrawn' and pendingNow and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0
+    and tonumber(string.match(stamp, '^%d+')) > tonumber(ARGV[4]) then
+  return -1
+end
 if ARGV[3] == 'unless-pending' and pendingNow then return -1 end
 local released = 0
 if redis.call('EXISTS', KEYS[1]) == 1 and redis.call('SREM', KEYS[2], ARGV[1]) == 1 then

@@ -9,7 +9,7 @@
 -- ARGV[4] requests a user may make per window on this coupon ('0': no limit, or already counted)
 -- ARGV[5] the window, ms (it starts at the user's first request, as a fixed window)
 -- (The key count is fixed, so every call names the same keys in the same places.)
--- Returns OK (reserved), RATE_LIMITED, ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the
+-- Returns OK (reserved), REVIVED (a withdrawn request taken up again, see below), RATE_LIMITED, ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the
 -- state is absent or torn (then the caller rebuilds it from PostgreSQL: fail closed, never guess).
 --
 -- The per-user rate limit is counted here rather than in a round trip of its own: one script per
@@ -29,7 +29,7 @@ if redis.call('SCARD', KEYS[2]) ~= taken then return 'MISSING' end
 -- withdrawn (204), and asked again before a worker took the withdrawn request back: the unit they
 -- gave up is still counted as theirs, so a new request that passes the window takes it again, as
 -- a new pending request; the worker then keeps the row instead of taking it back (settle.lua, and
--- release.lua's withdrawn mode)
+-- release.lua's withdrawn mode). The caller also forgets PostgreSQL's record of the withdrawal.
 local revived = false
 if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
   if ARGV[3] ~= '1' or redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then return 'ALREADY_ISSUED' end
@@ -42,7 +42,7 @@ if meta[4] ~= '' and now >= tonumber(meta[4]) then return 'NOT_OPEN' end
 if revived then
   redis.call('SREM', KEYS[5], ARGV[1])
   redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-  return 'OK'
+  return 'REVIVED'
 end
 if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
 redis.call('SADD', KEYS[2], ARGV[1])

@@ -2,10 +2,14 @@
 -- write that re-creates a row (a redelivered job, the redis strategy making good a lost write),
 -- and a queued request can be withdrawn while its job runs; this is where either is caught.
 -- KEYS[1] meta hash   KEYS[2] holders set   KEYS[3] pending hash   KEYS[4] withdrawn set   KEYS[5] returning hash
--- ARGV[1] now (ms), then pairs: user id, '1' when this write inserted the row ('0': it was there)
+-- ARGV[1] now (ms), then triples: user id, '1' when this write inserted the row ('0': it was there),
+--         and when PostgreSQL recorded the user's withdrawal since their request (ms; '0': none)
 -- Returns one verdict per user:
 --   KEEP       the user holds the coupon: the request is settled (no longer pending)
---   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit
+--   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit.
+--              On Redis' mark, or on PostgreSQL's record when Redis lost the mark (its state gone,
+--              or the request still pending as it was accepted before the withdrawal); not when the
+--              user asked again after withdrawing (pending, accepted after it): the row is theirs
 --   ABSENT     the row is new, but Redis does not list the user: they gave it back meanwhile, or
 --              Redis forgot them (emptied, rebuilt from a snapshot taken before this commit). Redis
 --              alone cannot tell which, so the caller asks PostgreSQL for a give-back or revocation
@@ -17,13 +21,23 @@ local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can b
 local anyWithdrawn = redis.call('EXISTS', KEYS[4]) == 1
 local anyReturning = redis.call('EXISTS', KEYS[5]) == 1
 local verdicts = {}
-for i = 2, #ARGV, 2 do
-  local user, inserted = ARGV[i], ARGV[i + 1] == '1'
+-- a withdrawal PostgreSQL recorded that Redis has no mark of: it stands unless the user asked again
+local function standsInPostgres(user, withdrawnAt)
+  if withdrawnAt == 0 then return false end
+  local stamp = redis.call('HGET', KEYS[3], user) -- 'acceptedAt[:jobId]'
+  return not stamp or tonumber(string.match(stamp, '^%d+')) <= withdrawnAt
+end
+for i = 2, #ARGV, 3 do
+  local user, inserted, withdrawnAt = ARGV[i], ARGV[i + 1] == '1', tonumber(ARGV[i + 2])
   local verdict = 'KEEP'
-  if anyWithdrawn and redis.call('SISMEMBER', KEYS[4], user) == 1 then
+  if (anyWithdrawn and redis.call('SISMEMBER', KEYS[4], user) == 1) or standsInPostgres(user, withdrawnAt) then
     verdict = 'WITHDRAWN'
   elseif inserted and known then
-    local deadline = anyReturning and tonumber(redis.call('HGET', KEYS[5], user) or '0') or 0
+    local tombstones = anyReturning and redis.call('HGET', KEYS[5], user)
+    local deadline = 0 -- the latest of the user's give-backs under way ('<deadline>-<nonce>' each)
+    if tombstones then
+      for ms in string.gmatch(tombstones, '(%d+)%-%S*') do deadline = math.max(deadline, tonumber(ms)) end
+    end
     if deadline > now then
       verdict = 'WAIT'
     elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
