@@ -48,7 +48,9 @@ export class History {
 
   static describe(e: Entry): string {
     const args = e.args ? ' ' + JSON.stringify(e.args) : '';
-    const what = e.code ?? (e.body && typeof e.body === 'object' && 'status' in e.body ? e.body.status : '');
+    const body = e.body && typeof e.body === 'object' ? (e.body as { status?: string; reason?: string }) : {};
+    // a REJECTED poll says why (the reason tells which path refused a request)
+    const what = e.code ?? [body.status, body.reason].filter(Boolean).join(' ');
     return `#${e.n} ${String(e.t0).padStart(6)}-${String(e.t1).padEnd(6)} ${e.who.padEnd(9)} ${e.op}${args} -> ${e.status}${what ? ' ' + what : ''}`;
   }
 }
