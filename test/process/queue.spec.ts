@@ -79,7 +79,9 @@ describe('queue strategy: accepted requests always settle', () => {
     const stale = await pending().all(id); // what the sweeper read
     // settled between the sweeper's read and its act: here, rejected and its unit given back
     expect(await t.app.get(ReservationStore, { strict: false }).release(id, u.userId, 'SOLD_OUT')).toBe(true);
-    const spy = jest.spyOn(pending(), 'all').mockResolvedValueOnce(stale);
+    const real = pending().all.bind(pending());
+    // the sweeper's read of this coupon is the stale one (it reads every coupon in use)
+    const spy = jest.spyOn(pending(), 'all').mockImplementation((couponId) => (couponId === id ? Promise.resolve(stale) : real(couponId)));
     try {
       expect(await sweep()).toBe(0);
     } finally {
