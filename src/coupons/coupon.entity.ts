@@ -1,4 +1,4 @@
-import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
 
 export const COUPON_STATUSES = ['ACTIVE', 'PAUSED', 'ENDED'] as const;
 export type CouponStatus = (typeof COUPON_STATUSES)[number];
@@ -33,6 +33,10 @@ export class CouponEntity {
 
   @Column({ name: 'redeem_until', type: 'timestamptz', nullable: true })
   redeemUntil: Date | null;
+
+  /** Moved on by every admin change (saved through this entity), never by issuance: orders the changes' Redis steps. */
+  @VersionColumn({ type: 'int' })
+  version: number;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

@@ -9,6 +9,7 @@ import { StockNotify1764400000000 } from './migrations/1764400000000-stock-notif
 import { IdempotencyKeys1764500000000 } from './migrations/1764500000000-idempotency-keys';
 import { Withdrawals1764600000000 } from './migrations/1764600000000-withdrawals';
 import { TokenGeneration1764700000000 } from './migrations/1764700000000-token-generation';
+import { CouponVersion1764800000000 } from './migrations/1764800000000-coupon-version';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -21,6 +22,7 @@ export const MIGRATIONS = [
   IdempotencyKeys1764500000000,
   Withdrawals1764600000000,
   TokenGeneration1764700000000,
+  CouponVersion1764800000000,
 ];
 
 /**

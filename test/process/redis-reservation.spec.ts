@@ -4,6 +4,9 @@ import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import { GiveBackRepair } from '../../src/issuance/reservation/give-back-repair';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
+import { CouponEntity } from '../../src/coupons/coupon.entity';
+import { DataSource } from 'typeorm';
 import { fire, until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { PrivateRedis } from '../support/private-redis';
@@ -218,6 +221,20 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     await redis.del(`coupon:{${id}}:view`);
     await t.sql.query(`UPDATE coupons SET name = 'changed again' WHERE id = $1`, [id]);
     expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('changed again'); // a miss reads PostgreSQL
+  });
+
+  it("two admin changes whose Redis steps arrive out of order: the later change stands (the coupon's version orders them)", async () => {
+    const id = await create(5);
+    const [u] = await t.users(1);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(201); // a state installed
+    const patch = (body: object) => t.http('PATCH', `/coupons/${id}`, { token: admin, body });
+    expect((await patch({ status: 'PAUSED', totalQuantity: 4 })).status).toBe(200);
+    const first = await t.app.get(DataSource).getRepository(CouponEntity).findOneByOrFail({ id }); // as the first change committed it
+    expect((await patch({ status: 'ACTIVE', totalQuantity: 6 })).status).toBe(200);
+    await t.app.get(ReservationRebuild, { strict: false }).updateCampaign(first); // the first change's Redis step, late
+    expect(await redis.hmget(couponKeys(id).meta, 'status', 'total')).toEqual(['ACTIVE', '6']);
+    const [late] = await t.users(1);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: late.token })).status).toBe(201);
   });
 
   it('admin changes reach Redis: pause, more stock after a sell-out, delete', async () => {

@@ -16,11 +16,12 @@ import { RESERVATION_SCRIPTS, type ReservationScripts } from './reservation-scri
 const STAGE_CHUNK = 5000;
 
 const msOrEmpty = (d: Date | null) => (d ? String(d.getTime()) : '');
-const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'startsAt' | 'endsAt'>) => [
+const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'startsAt' | 'endsAt' | 'version'>) => [
   String(c.totalQuantity),
   c.status,
   msOrEmpty(c.startsAt),
   msOrEmpty(c.endsAt),
+  String(c.version),
 ];
 
 /**
@@ -85,7 +86,7 @@ export class ReservationRebuild {
       ]);
       // READ COMMITTED: each statement below sees every commit made before the lock was granted
       const [coupon] = await tx.query<CouponEntity[]>(
-        `SELECT total_quantity AS "totalQuantity", status, starts_at AS "startsAt", ends_at AS "endsAt" FROM coupons WHERE id = $1`,
+        `SELECT total_quantity AS "totalQuantity", status, starts_at AS "startsAt", ends_at AS "endsAt", version FROM coupons WHERE id = $1`,
         [couponId],
       );
       if (!coupon) {
@@ -101,7 +102,10 @@ export class ReservationRebuild {
     });
   }
 
-  /** After an admin change: the campaign fields follow; a state not installed stays absent. */
+  /**
+   * After an admin change: the campaign fields follow, unless Redis holds a later change's already
+   * (the coupon's version orders them); a state not installed stays absent.
+   */
   async updateCampaign(coupon: CouponEntity): Promise<void> {
     await this.scripts.couponUpdateMeta(couponKeys(coupon.id).meta, ...campaignFields(coupon));
   }

@@ -5,8 +5,8 @@
 -- KEYS[1] meta   KEYS[2] holders   KEYS[3] staged holders   KEYS[4] pending hash
 -- ARGV[1] mode: 'if-missing' (lazy rebuild: keep a sound state another process installed meanwhile)
 --               or 'replace' (reconcile: PostgreSQL's truth wins)
--- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''
--- ARGV[6] chunk: members per SADD (STAGE_CHUNK in reservation.store.ts)
+-- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''   ARGV[6] version
+-- ARGV[7] chunk: members per SADD (STAGE_CHUNK in reservation-rebuild.ts)
 -- Returns 1 when installed, 0 when kept.
 if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
@@ -16,7 +16,7 @@ if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   end
 end
 local pending = redis.call('HKEYS', KEYS[4])
-local chunk = tonumber(ARGV[6])
+local chunk = tonumber(ARGV[7])
 for i = 1, #pending, chunk do
   redis.call('SADD', KEYS[3], unpack(pending, i, math.min(i + chunk - 1, #pending)))
 end
@@ -27,7 +27,7 @@ else
 end
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'status', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5],
-  'taken', redis.call('SCARD', KEYS[2]))
+  'version', ARGV[6], 'taken', redis.call('SCARD', KEYS[2]))
 -- rebuilt (reconcile, or a torn state): stock may differ from what any process saw
 redis.call('PUBLISH', STOCK_CHANNEL, KEYS[1])
 return 1
