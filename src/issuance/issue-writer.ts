@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
-import { KeyedBatcher } from '../common/keyed-batcher';
+import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
 import { newIssueCodes } from './issue-code';
@@ -66,40 +66,51 @@ export class IssueWriter {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
   /**
-   * write() behind a per-coupon group commit: requests of one coupon that arrive while its write
-   * is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
+   * writeEach() behind a per-coupon group commit: requests of one coupon that arrive while its
+   * write is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
    */
   batcher(limits: { maxBatch: number; maxQueued: number; accepted?: boolean }): KeyedBatcher<number, number, WriteResult> {
     const accepted = limits.accepted ?? false;
-    return new KeyedBatcher<number, number, WriteResult>(
-      async (couponId, userIds) => (await this.write(couponId, userIds, { accepted })).map((value) => ({ ok: true, value })),
-      { ...limits, overflow: () => unavailable('too many writes waiting for this coupon') },
-    );
+    return new KeyedBatcher<number, number, WriteResult>((couponId, userIds) => this.writeEach(couponId, userIds, accepted), {
+      ...limits,
+      overflow: () => unavailable('too many writes waiting for this coupon'),
+    });
   }
 
   /**
-   * Writes the batch in one statement (atomic on its own, or part of the caller's transaction
-   * when `tx` is given). If the batch as a whole would pass the total, which only happens when
-   * upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt while writes were in flight),
-   * each user is written alone so that those that fit still get theirs. `accepted`: the requests
-   * were decided when accepted; the campaign's window and status are not asked again.
+   * Writes the batch in one statement, as part of the caller's transaction `tx` (a failure aborts
+   * it whole); without `tx`, as writeEach, failing whole if any user's write failed.
    */
   async write(couponId: number, userIds: number[], { tx, accepted = false }: { tx?: EntityManager; accepted?: boolean } = {}): Promise<WriteResult[]> {
+    if (tx) return this.writeBatch(tx, couponId, userIds, accepted);
+    return (await this.writeEach(couponId, userIds, accepted)).map((item) => {
+      if (!item.ok) throw item.error;
+      return item.value;
+    });
+  }
+
+  /**
+   * Writes the batch in one statement (atomic: all or nothing). If the batch as a whole would pass
+   * the total, which only happens when upstream state ran ahead of PostgreSQL (e.g. Redis rebuilt
+   * while writes were in flight), each user is written alone so that those that fit still get
+   * theirs; then a failure is that user's alone, never reported to another whose row committed
+   * (who would give back a unit PostgreSQL holds). `accepted`: the requests were decided when
+   * accepted; the campaign's window and status are not asked again.
+   */
+  async writeEach(couponId: number, userIds: number[], accepted: boolean): Promise<ItemResult<WriteResult>[]> {
+    const ok = (value: WriteResult): ItemResult<WriteResult> => ({ ok: true, value });
     try {
-      return await this.writeBatch(tx ?? this.db.manager, couponId, userIds, accepted);
+      return (await this.writeBatch(this.db.manager, couponId, userIds, accepted)).map(ok);
     } catch (error) {
-      // inside the caller's transaction the violation aborted it: nothing left to split
-      if (tx) throw error;
-      if (isUserGone(error)) return this.writeWithoutGoneUsers(couponId, userIds, accepted);
-      if (!isOverTotal(error)) throw error;
+      if (isUserGone(error)) return (await this.writeWithoutGoneUsers(couponId, userIds, accepted)).map(ok);
+      if (!isOverTotal(error)) throw error; // one statement: nothing of it committed
     }
-    const results: WriteResult[] = [];
+    const results: ItemResult<WriteResult>[] = [];
     for (const userId of userIds) {
       try {
-        results.push(...(await this.writeBatch(this.db.manager, couponId, [userId], accepted)));
+        results.push(ok((await this.writeBatch(this.db.manager, couponId, [userId], accepted))[0]));
       } catch (error) {
-        if (!isOverTotal(error)) throw error;
-        results.push(refused('SOLD_OUT'));
+        results.push(isOverTotal(error) ? ok(refused('SOLD_OUT')) : { ok: false, error: error as Error });
       }
     }
     return results;

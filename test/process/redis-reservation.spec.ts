@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type Redis from 'ioredis';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
+import { IssueWriter } from '../../src/issuance/issue-writer';
 import { GiveBackRepair } from '../../src/issuance/reservation/give-back-repair';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
@@ -208,6 +209,36 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     }
     expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 0, pending: 0 });
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
+  });
+
+  it("a write that surely did not commit, while the same user's other request committed their row: the release is undone (Redis keeps counting the row)", async () => {
+    const id = await create(2);
+    const [a, b] = await t.users(2);
+    await t.sql.query(`
+      CREATE FUNCTION refuse_issue() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by test'; END $$;
+      CREATE TRIGGER refuse_issue BEFORE INSERT ON coupon_issues FOR EACH ROW WHEN (NEW.coupon_id = ${id}) EXECUTE FUNCTION refuse_issue();`);
+    const store = t.app.get(ReservationStore, { strict: false });
+    const release = store.release.bind(store);
+    // between this request's failed write and its release, the user's other request (another
+    // process) commits their row and settles it
+    const spy = jest.spyOn(store, 'release').mockImplementationOnce(async (couponId, userId, because) => {
+      await t.sql.query('DROP TRIGGER refuse_issue ON coupon_issues; DROP FUNCTION refuse_issue();');
+      const [written] = await t.app.get(IssueWriter).write(couponId, [userId]);
+      expect(written.kind).toBe('issued');
+      return release(couponId, userId, because);
+    });
+    try {
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: a.token })).status).toBe(500);
+    } finally {
+      spy.mockRestore();
+      await t.sql.query('DROP TRIGGER IF EXISTS refuse_issue ON coupon_issues; DROP FUNCTION IF EXISTS refuse_issue();');
+    }
+    expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 1 });
+    expect(await redis.sismember(couponKeys(id).holders, String(a.userId))).toBe(1);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: b.token })).status).toBe(201);
+    const [c] = await t.users(1);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).body.code).toBe('SOLD_OUT');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
   });
 
   it('GET /coupons/:id is served from the campaign cache, and a change through the API drops it at once', async () => {

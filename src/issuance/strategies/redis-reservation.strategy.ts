@@ -107,9 +107,17 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     return this.cancellation.cancel(couponId, request, { withdrawPending: false });
   }
 
+  /**
+   * The reservation of a request whose write surely did not commit (or was refused) goes back. The
+   * same user's other request (on another process, making good a reservation whose answer was
+   * lost) may have committed their row meanwhile, so PostgreSQL is asked after the release, and a
+   * row found lists them again (restore-holder.lua). In between, the unit may be granted to
+   * someone else, whose write PostgreSQL's CHECK then refuses: held back a moment, never oversold.
+   */
   private async releaseReservation(couponId: number, userId: number): Promise<void> {
     try {
-      await this.reservations.release(couponId, userId);
+      if (!(await this.reservations.release(couponId, userId))) return;
+      if (await this.issues.findHeld(couponId, userId)) await this.reservations.restoreHolder(couponId, userId);
     } catch (error) {
       // Stock held back, never oversold: POST /coupons/:id/reconcile returns it.
       this.logger.warn(`could not release the reservation of user ${userId} on coupon ${couponId}: ${(error as Error).message}`);
