@@ -11,6 +11,7 @@ import { Refusal, refusalError } from '../issuance/refusal';
 import { PendingRequests } from '../issuance/reservation/pending-requests';
 import { ReservationStore, Written } from '../issuance/reservation/reservation.store';
 import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
+import { ReplicaConfirmation } from '../issuance/reservation/replica-confirmation';
 
 /** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
 export const WORKER_CONNECTION = Symbol('WORKER_CONNECTION');
@@ -60,10 +61,13 @@ export class IssueProcessor {
     private readonly pending: PendingRequests,
     private readonly issues: IssueStore,
     canceller: IssueCanceller,
+    replicas: ReplicaConfirmation,
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
     this.writes = writer.batcher(WRITE_LIMITS);
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller, (couponId, userId) => this.process({ couponId, userIds: [userId] }));
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas, (couponId, userId) =>
+      this.process({ couponId, userIds: [userId] }),
+    );
   }
 
   /** One BullMQ worker per shard; the jobs of all of them meet in the per-coupon write batcher. */

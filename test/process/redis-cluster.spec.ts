@@ -50,6 +50,26 @@ describe('on a Redis Cluster', () => {
       expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 100, redisReserved: 100, pending: 0 });
     });
 
+    it('a give-back no replica confirms (the replicas stalled): 503, and the holder keeps the coupon; once they answer, the give-back goes through', async () => {
+      const id = await t.createCoupon(admin, 2, `cluster ${strategy} unreplicated give-back`);
+      const [holder] = await t.users(1);
+      expect(countStatuses(await burst(id, [holder]))).toEqual({ 201: 1 });
+      const resume = await cluster.pauseReplicasOf(`coupon:{${id}}:meta`);
+      let answer;
+      try {
+        answer = await t.http('DELETE', `/coupons/${id}/issue`, { token: holder.token });
+      } finally {
+        resume();
+      }
+      expect(answer).toMatchObject({ status: 503, body: { code: 'UNAVAILABLE' } });
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 1, redisReserved: 1 });
+      await cluster.untilHealthy();
+      await until(async () => ((await t.http('DELETE', `/coupons/${id}/issue`, { token: holder.token })).status === 204 ? true : undefined), {
+        what: 'the give-back confirmed',
+      });
+      expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0 });
+    });
+
     it('eight campaigns at once spread over the masters, each sold exactly; give-backs return units on the cluster too', async () => {
       const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => t.createCoupon(admin, 20, `cluster ${strategy} ${i}`)));
       const masters = new Set(await Promise.all(ids.map((id) => cluster.masterPortOf(`coupon:{${id}}:meta`))));

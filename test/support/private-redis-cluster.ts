@@ -93,6 +93,17 @@ export class PrivateRedisCluster {
     return port;
   }
 
+  /**
+   * SIGSTOPs the replicas of the master of `key`'s slot (their master still counts them online):
+   * nothing written there is confirmed by a replica (WAIT) until the function returned is called.
+   */
+  async pauseReplicasOf(key: string): Promise<() => void> {
+    const role = (await this.ask(await this.masterPortOf(key), 'ROLE')) as [string, number, [string, string, string][]];
+    const replicas = role[2].map(([, port]) => this.nodes.find((n) => n.port === Number(port))!);
+    for (const replica of replicas) replica.pause();
+    return () => replicas.forEach((replica) => replica.resume());
+  }
+
   /** Starts a killed node again on its port, with its data: it rejoins, as a replica of whoever took over. */
   async restart(port: number): Promise<void> {
     await this.nodes.find((n) => n.port === port)!.start();

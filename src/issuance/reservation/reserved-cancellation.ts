@@ -2,6 +2,8 @@ import { Logger } from '@nestjs/common';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { cancelRefusalError } from '../refusal';
 import { PendingRequests } from './pending-requests';
+import { ReplicaConfirmation } from './replica-confirmation';
+import { unavailable } from '../../common/errors/domain.error';
 import { ReservationStore, Written } from './reservation.store';
 
 /**
@@ -37,6 +39,7 @@ export class ReservedCancellation {
     private readonly reservations: ReservationStore,
     private readonly pending: PendingRequests,
     private readonly canceller: IssueCanceller,
+    private readonly replicas: ReplicaConfirmation,
     private readonly rewrite?: (couponId: number, userId: number) => Promise<void>,
   ) {}
 
@@ -47,6 +50,12 @@ export class ReservedCancellation {
     const endTombstone = () =>
       step === 'RETURNING' &&
       this.reservations.endGiveBack(couponId, request.userId, tombstone).catch((error) => this.warn('end the give-back of', request, couponId, error));
+    // on a cluster, the tombstone is on a replica before PostgreSQL is told: a failover then keeps
+    // it, so a release lost with the old master is finished by the repair, not held back for good
+    if (step === 'RETURNING' && !(await this.replicas.replicated(couponId))) {
+      await endTombstone();
+      throw unavailable('the give-back is not yet held by a Redis replica; ask again');
+    }
     let result;
     try {
       result = await this.canceller.cancel(couponId, request);

@@ -48,7 +48,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     private readonly canceller: IssueCanceller,
   ) {
     super();
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
   }
 
   onModuleInit(): void {

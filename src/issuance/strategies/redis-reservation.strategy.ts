@@ -12,6 +12,7 @@ import { refusalError } from '../refusal';
 import { PendingRequests } from '../reservation/pending-requests';
 import { ReservationRebuild } from '../reservation/reservation-rebuild';
 import { ReservationStore } from '../reservation/reservation.store';
+import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 import { ReservedCancellation } from '../reservation/reserved-cancellation';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
@@ -53,10 +54,11 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     @Inject(REDIS) private readonly redis: RedisClient,
     canceller: IssueCanceller,
     private readonly config: AppConfig,
+    replicas: ReplicaConfirmation,
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
   }
 
   onModuleInit(): void {
