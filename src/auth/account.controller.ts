@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Ip, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/auth.decorators';
@@ -16,6 +16,7 @@ export class AccountController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('auth/logout')
+  @ApiOperation({ summary: 'Log out: refuse every token issued until now' })
   @HttpCode(204)
   @ApiNoContentResponse({ description: 'every token of this user issued until now is refused from now on' })
   logout(@CurrentUser() user: AuthUser): Promise<void> {
@@ -23,6 +24,7 @@ export class AccountController {
   }
 
   @Patch('users/me/password')
+  @ApiOperation({ summary: 'Change my password (every earlier token is refused)' })
   @HttpCode(204)
   @AuthRateLimit()
   @ApiNoContentResponse({ description: 'changed; every earlier token is refused from now on (log in again)' })

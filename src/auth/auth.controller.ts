@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Ip, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { ErrorCode } from '../common/errors/error-code';
 import { Public } from '../common/decorators/auth.decorators';
@@ -18,6 +18,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('signup')
+  @ApiOperation({ summary: 'Sign up' })
   @SignupRateLimit()
   @ApiCreatedResponse({ type: UserView })
   @ApiErrors(ErrorCode.EMAIL_TAKEN)
@@ -26,6 +27,7 @@ export class AuthController {
   }
 
   @Post('login')
+  @ApiOperation({ summary: 'Log in: get an access token' })
   @AuthRateLimit()
   @HttpCode(200)
   @ApiOkResponse({ type: AccessTokenResponse })

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { SessionResponse } from './auth.responses';
 import type { AuthUser } from '../common/auth-user';
@@ -13,6 +13,7 @@ import type { AuthUser } from '../common/auth-user';
 @Controller('auth/session')
 export class SessionController {
   @Get()
+  @ApiOperation({ summary: 'The session the token is for' })
   @ApiOkResponse({ type: SessionResponse })
   session(@CurrentUser() user: AuthUser): { userId: number; role: string } {
     return { userId: user.id, role: user.role };

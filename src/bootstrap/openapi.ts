@@ -15,11 +15,26 @@ export function setUpOpenApi(app: INestApplication): void {
           '`{statusCode, code, message, requestId}`; match on `code`. Log in with POST /auth/login, then Authorize with the accessToken.',
       )
       .setVersion('1')
+      .addServer('/', 'this service')
       .addBearerAuth()
       .build(),
     { extraModels: [ErrorResponse] },
   );
-  SwaggerModule.setup('docs', app, addCommonErrors(document), { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, addCommonErrors(markPublicOperations(document)), { jsonDocumentUrl: 'docs-json' });
+}
+
+/**
+ * Routes without a bearer requirement (@Public(): sign-up, log-in, health, metrics) say so with
+ * `security: []`, so a generated client knows they take no token (rather than guessing).
+ */
+export function markPublicOperations(document: OpenAPIObject): OpenAPIObject {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'post', 'patch', 'put', 'delete'] as const) {
+      const operation = item[method];
+      if (operation && !operation.security) operation.security = [];
+    }
+  }
+  return document;
 }
 
 /**

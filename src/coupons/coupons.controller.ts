@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { ErrorCode } from '../common/errors/error-code';
 import { CouponPageResponse } from './coupons.responses';
@@ -19,6 +19,7 @@ export class CouponsController {
   constructor(private readonly coupons: CouponsService) {}
 
   @Post()
+  @ApiOperation({ summary: 'Create a coupon campaign (admin)' })
   @RequireRole('admin')
   @ApiCreatedResponse({ type: CouponView })
   create(@Body() dto: CreateCouponDto): Promise<CouponView> {
@@ -26,6 +27,7 @@ export class CouponsController {
   }
 
   @Get()
+  @ApiOperation({ summary: 'List coupon campaigns' })
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.RATE_LIMITED)
@@ -34,6 +36,7 @@ export class CouponsController {
   }
 
   @Get(':id')
+  @ApiOperation({ summary: 'One coupon campaign' })
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.RATE_LIMITED)
@@ -42,6 +45,7 @@ export class CouponsController {
   }
 
   @Patch(':id')
+  @ApiOperation({ summary: 'Change a coupon campaign (admin)' })
   @RequireRole('admin')
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.QUANTITY_BELOW_ISSUED)
@@ -50,6 +54,7 @@ export class CouponsController {
   }
 
   @Delete(':id')
+  @ApiOperation({ summary: 'Delete a coupon campaign nobody holds (admin)' })
   @HttpCode(204)
   @RequireRole('admin')
   @ApiNoContentResponse({ description: 'deleted' })

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheckResult, HealthCheckService, HealthIndicatorService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
@@ -39,6 +39,7 @@ export class HealthController {
   private last?: { at: number; result: Promise<ReadyResult> };
 
   @Get()
+  @ApiOperation({ summary: 'Health of PostgreSQL and Redis' })
   @ApiOkResponse({ description: 'Ready (the same as /health/ready)', schema: { example: READY_EXAMPLE } })
   @ApiErrors(ErrorCode.UNAVAILABLE)
   check(): Promise<ReadyResult> {
@@ -46,6 +47,7 @@ export class HealthController {
   }
 
   @Get('ready')
+  @ApiOperation({ summary: 'Ready to serve (load balancers)' })
   @ApiOkResponse({ description: 'PostgreSQL and the strategy’s dependencies answer', schema: { example: READY_EXAMPLE } })
   @ApiErrors(ErrorCode.UNAVAILABLE)
   ready(): Promise<ReadyResult> {
@@ -68,6 +70,7 @@ export class HealthController {
   }
 
   @Get('live')
+  @ApiOperation({ summary: 'Alive (the process answers)' })
   @ApiOkResponse({ description: 'The process answers', schema: { example: { status: 'ok' } } })
   live(): { status: 'ok' } {
     return { status: 'ok' };

@@ -1,13 +1,13 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser, RequireRole } from '../common/decorators/auth.decorators';
-import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
+import { IdempotencyKey } from './idempotency-key.decorator';
 import { IssueRequestDto } from './dto/issue-request.dto';
 import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
 import { IssueRateLimit, ReadRateLimit } from '../rate-limit/rate-limit.decorators';
@@ -17,9 +17,6 @@ import type { CouponIssueHistoryView } from './issue.store';
 import { IssueView } from './issue.view';
 import type { IssueOutcome, IssueState } from './strategies/issuance.strategy';
 
-/** API.md: 1-255 characters (the column's CHECK says the same). */
-const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-
 @ApiTags('issuance')
 @ApiBearerAuth()
 @Controller('coupons/:id')
@@ -27,10 +24,16 @@ export class IssuanceController {
   constructor(private readonly issuance: IssuanceService) {}
 
   @Post('issue')
+  @ApiOperation({ summary: 'Ask for a coupon (201 issued, or 202 accepted with queue)' })
   // RATE_LIMIT_ISSUE_PER_SECOND is counted by the strategy, per user and coupon, in the same step
   // that decides (reserve.lua; pessimistic: in the process), not by a guard and a round trip of its own
   @UseGuards(SoldOutGuard)
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat it on a retry to get the first answer again' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+    description: 'repeat it on a retry to get the first answer again (kept 24 hours per user and coupon)',
+  })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
   @ApiAcceptedResponse({ type: PendingResponse, description: 'accepted (queue); poll GET /coupons/:id/issue' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.SOLD_OUT, ErrorCode.ALREADY_ISSUED, ErrorCode.NOT_OPEN, ErrorCode.RATE_LIMITED)
@@ -39,11 +42,8 @@ export class IssuanceController {
     @CurrentUser() user: AuthUser,
     @Res({ passthrough: true }) reply: FastifyReply,
     @Body() _noFields: IssueRequestDto,
-    @Headers('idempotency-key') idempotencyKey?: string,
+    @IdempotencyKey() idempotencyKey?: string,
   ): Promise<IssueView | { status: 'PENDING'; couponId: number }> {
-    if (idempotencyKey !== undefined && (!idempotencyKey || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
-      throw new DomainError(ErrorCode.VALIDATION_FAILED, `Idempotency-Key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
-    }
     const outcome: IssueOutcome = await this.issuance.issue(couponId, user.id, idempotencyKey);
     if (outcome.status === 'PENDING') {
       void reply.status(202);
@@ -54,6 +54,7 @@ export class IssuanceController {
   }
 
   @Get('issue')
+  @ApiOperation({ summary: 'My request for this coupon: pending, issued or rejected' })
   @ReadRateLimit()
   @ApiOkResponse({ type: IssueStateResponse })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED, ErrorCode.RATE_LIMITED)
@@ -62,6 +63,7 @@ export class IssuanceController {
   }
 
   @Delete('issue')
+  @ApiOperation({ summary: 'Give my coupon back, or withdraw my pending request' })
   @HttpCode(204)
   @IssueRateLimit()
   @ApiNoContentResponse({ description: 'given back (or, with queue, the pending request withdrawn): the unit is in stock again' })
@@ -71,6 +73,7 @@ export class IssuanceController {
   }
 
   @Delete('issues/:issueId')
+  @ApiOperation({ summary: 'Revoke an issue (admin)' })
   @HttpCode(204)
   @RequireRole('admin')
   @ApiNoContentResponse({ description: 'revoked: the unit is in stock again' })
@@ -80,6 +83,7 @@ export class IssuanceController {
   }
 
   @Get('issues')
+  @ApiOperation({ summary: "The coupon's issue history (admin)" })
   @RequireRole('admin')
   @ApiOkResponse({ type: IssueHistoryPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
@@ -88,6 +92,7 @@ export class IssuanceController {
   }
 
   @Get('stats')
+  @ApiOperation({ summary: "The coupon's counts (admin)" })
   @RequireRole('admin')
   @ApiOkResponse({ type: IssuanceStatsResponse })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
@@ -96,6 +101,7 @@ export class IssuanceController {
   }
 
   @Post('reconcile')
+  @ApiOperation({ summary: "Rebuild the coupon's Redis state from PostgreSQL (admin)" })
   @HttpCode(200)
   @RequireRole('admin')
   @ApiOkResponse({ type: IssuanceStatsResponse, description: 'the stats after rebuilding state kept outside PostgreSQL' })

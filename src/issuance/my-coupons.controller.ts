@@ -1,7 +1,7 @@
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { ErrorCode } from '../common/errors/error-code';
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional } from 'class-validator';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/decorators/auth.decorators';
@@ -25,6 +25,7 @@ export class MyCouponsController {
   constructor(private readonly issues: IssueStore) {}
 
   @Get()
+  @ApiOperation({ summary: 'My coupons' })
   @ReadRateLimit()
   @ApiOkResponse({ type: UserCouponPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.RATE_LIMITED)

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/auth.decorators';
@@ -16,6 +16,7 @@ export class RedemptionController {
   constructor(private readonly redemptions: RedemptionService) {}
 
   @Post('redeem')
+  @ApiOperation({ summary: 'Redeem a coupon by its code, once' })
   @HttpCode(200)
   @IssueRateLimit()
   @ApiOkResponse({ type: IssueView, description: 'redeemed now, or earlier with the same orderRef: status REDEEMED' })

@@ -1,5 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
@@ -14,6 +14,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get('me')
+  @ApiOperation({ summary: 'Who I am' })
   @ApiOkResponse({ type: UserView })
   async me(@CurrentUser() user: AuthUser): Promise<UserView> {
     const found = await this.users.findById(user.id);

@@ -1,4 +1,9 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTestApp, TestApp } from '../support/test-app';
+
+/** The document as committed, for clients to generate from (`npm run openapi` writes it again). */
+const COMMITTED = join(__dirname, '../../docs/openapi.json');
 
 type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string }; examples?: Record<string, unknown> }> }> };
 
@@ -6,12 +11,19 @@ type Operation = { responses: Record<string, { content?: Record<string, { schema
 describe('OpenAPI document', () => {
   let t: TestApp;
   let paths: Record<string, Record<string, Operation>>;
+  let served: string;
 
   beforeAll(async () => {
     t = await startTestApp('redis');
     const doc = await t.http('GET', '/docs-json');
     expect(doc.status).toBe(200);
     paths = doc.body.paths;
+    served = JSON.stringify(doc.body, null, 2) + '\n';
+  });
+
+  it('is the document committed in docs/openapi.json (after a change to the API: npm run openapi)', () => {
+    if (process.env.WRITE_OPENAPI === '1') writeFileSync(COMMITTED, served);
+    expect(readFileSync(COMMITTED, 'utf8')).toBe(served);
   });
   afterAll(() => t.close());
 

@@ -1,4 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { DomainError } from '../errors/domain.error';
 import { ErrorCode } from '../errors/error-code';
 import { PG_INT_MAX } from '../validation';
@@ -15,10 +16,20 @@ export function parseId(raw: unknown): number {
   return Number(text);
 }
 
-/**
- * A path id parameter (`:id` unless named) as a number. A decorator rather than a pipe, because
- * the global ValidationPipe would first coerce the raw text to a number and hide what was sent.
- */
-export const IdParam = createParamDecorator((name: string | undefined, ctx: ExecutionContext): number =>
-  parseId(ctx.switchToHttp().getRequest<{ params: Record<string, string> }>().params[name ?? 'id']),
+const readId = createParamDecorator((name: string, ctx: ExecutionContext): number =>
+  parseId(ctx.switchToHttp().getRequest<{ params: Record<string, string> }>().params[name]),
 );
+
+/**
+ * A path id parameter (`:id` unless named) as a number, declared in the OpenAPI document as the
+ * integer path parameter it is (a generated client then has a way to pass it). A decorator rather
+ * than a pipe, because the global ValidationPipe would first coerce the raw text to a number and
+ * hide what was sent.
+ */
+export function IdParam(name = 'id'): ParameterDecorator {
+  return (target, method, index) => {
+    readId(name)(target, method, index);
+    const schema = { type: 'integer', minimum: 1, maximum: PG_INT_MAX } as const;
+    ApiParam({ name, required: true, schema })(target, method!, Object.getOwnPropertyDescriptor(target, method!)!);
+  };
+}

@@ -20,17 +20,24 @@ export class CreateCouponDto {
   @Max(MAX_TOTAL_QUANTITY)
   totalQuantity: number;
 
-  @ApiPropertyOptional({ example: '2026-11-27T00:00:00Z', nullable: true, description: 'opens at; null or absent: open now' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    example: '2026-11-27T00:00:00Z',
+    nullable: true,
+    description: 'opens at; null or absent: open now',
+  })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   startsAt?: string | null;
 
-  @ApiPropertyOptional({ example: '2026-11-28T00:00:00Z', nullable: true, description: 'closes at; null or absent: never' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', example: '2026-11-28T00:00:00Z', nullable: true, description: 'closes at; null or absent: never' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   endsAt?: string | null;
 
   @ApiPropertyOptional({
+    type: 'integer',
     example: 30,
     nullable: true,
     minimum: 1,
@@ -43,7 +50,13 @@ export class CreateCouponDto {
   @Max(MAX_VALID_DAYS)
   validDays?: number | null;
 
-  @ApiPropertyOptional({ example: '2026-12-31T23:59:59Z', nullable: true, description: 'no issue can be redeemed after this; null or absent: no limit' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'date-time',
+    example: '2026-12-31T23:59:59Z',
+    nullable: true,
+    description: 'no issue can be redeemed after this; null or absent: no limit',
+  })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   redeemUntil?: string | null;

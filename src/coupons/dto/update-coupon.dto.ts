@@ -19,24 +19,24 @@ export class UpdateCouponDto {
   @Max(MAX_TOTAL_QUANTITY)
   totalQuantity?: number;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   startsAt?: string | null;
 
-  @ApiPropertyOptional({ nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   endsAt?: string | null;
 
-  @ApiPropertyOptional({ nullable: true, minimum: 1, maximum: MAX_VALID_DAYS, description: 'applies to issues already made too' })
+  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: MAX_VALID_DAYS, description: 'applies to issues already made too' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsInt()
   @Min(1)
   @Max(MAX_VALID_DAYS)
   validDays?: number | null;
 
-  @ApiPropertyOptional({ nullable: true, description: 'applies to issues already made too' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'applies to issues already made too' })
   @ValidateIf((_, v) => v !== null && v !== undefined)
   @IsTimestamp()
   redeemUntil?: string | null;
