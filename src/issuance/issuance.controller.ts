@@ -1,5 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiAcceptedResponse,
+  ApiBearerAuth,
+  ApiBody,
+  ApiCreatedResponse,
+  ApiHeader,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
@@ -34,6 +44,7 @@ export class IssuanceController {
     schema: { type: 'string', minLength: 1, maxLength: 255 },
     description: 'repeat it on a retry to get the first answer again (kept 24 hours per user and coupon)',
   })
+  @ApiBody({ type: IssueRequestDto, required: false, description: "none (or an empty object): the coupon goes to the token's user" })
   @ApiCreatedResponse({ type: IssueView, description: 'issued (pessimistic, redis)' })
   @ApiAcceptedResponse({ type: PendingResponse, description: 'accepted (queue); poll GET /coupons/:id/issue' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.SOLD_OUT, ErrorCode.ALREADY_ISSUED, ErrorCode.NOT_OPEN, ErrorCode.RATE_LIMITED)
