@@ -48,12 +48,20 @@ const nodeFlags = serviceNodeFlags(opt['node-flags']);
 /** One statement on a database of the PostgreSQL server (--pg). */
 const sql = (database, text) => pgSql(opt.pg, database, text);
 
-function start(root) {
+/**
+ * Each build has a database of its own: B's is a copy of A's, made once A has migrated it and the
+ * load-test users are in it (same users, same tokens), before B first starts. B's migrations then
+ * run on its copy alone, so a migration one build does not know (a column dropped) never breaks
+ * the other. A is expected to be the older build (a base to compare against).
+ */
+const dbOf = { A: `${db}_a`, B: `${db}_b` };
+
+function start(root, database) {
   const env = {
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(port),
-    DATABASE_URL: `${opt.pg}/${db}`,
+    DATABASE_URL: `${opt.pg}/${database}`,
     JWT_SECRET_KEY: secret,
     LOG_LEVEL: 'error',
     ADMIN_EMAIL: admin.email,
@@ -104,21 +112,22 @@ async function main() {
         },
       )
     : undefined;
-  await sql('postgres', `CREATE DATABASE ${db}`);
+  await sql('postgres', `CREATE DATABASE ${dbOf.A}`);
   const runs = { A: [], B: [] };
   try {
     let tokens;
     for (let round = 1; round <= Number(opt.rounds); round++) {
       for (const name of ['A', 'B']) {
         if (usesRedis) execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
-        if (tokens) await sql(db, 'TRUNCATE coupon_issues, coupon_issue_cancellations, coupons CASCADE');
-        const child = start(builds[name]);
+        if (name === 'B' && round === 1) await sql('postgres', `CREATE DATABASE ${dbOf.B} TEMPLATE ${dbOf.A}`);
+        if (tokens) await sql(dbOf[name], 'TRUNCATE coupon_issues, coupon_issue_cancellations, coupons CASCADE');
+        const child = start(builds[name], dbOf[name]);
         try {
           await waitHealthy(base); // the first start migrates the database
           if (!tokens) {
             process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
             require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
-            const users = await require('../load-test-users').ensureLoadTestUsers(`${opt.pg}/${db}`, { secret, expiresInSeconds: 3600 }, Number(opt.users));
+            const users = await require('../load-test-users').ensureLoadTestUsers(`${opt.pg}/${dbOf.A}`, { secret, expiresInSeconds: 3600 }, Number(opt.users));
             tokens = users.map((u) => u.token);
           }
           const load = await measure(child, tokens);
@@ -135,7 +144,7 @@ async function main() {
       }
     }
   } finally {
-    await sql('postgres', `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+    for (const database of Object.values(dbOf)) await sql('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     redis?.kill('SIGKILL');
     rmSync(redisDir, { recursive: true, force: true });
   }
