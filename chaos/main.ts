@@ -144,14 +144,16 @@ async function makeAdmin(databaseUrl: string, secret: string): Promise<{ userId:
   }
 }
 
-/** Waits until nothing is pending (queue) or the time is up, then reads PostgreSQL and Redis. */
+/** Waits until nothing is pending (queue, redis) or the time is up, then reads PostgreSQL and Redis. */
 async function finalState(system: System, strategy: Strategy): Promise<FinalState> {
   const db = new Client({ connectionString: system.databaseUrl });
   await db.connect();
   const redis = system.redisClient();
   try {
     const couponIds = (await db.query<{ id: number }>('SELECT id FROM coupons')).rows.map((r) => r.id);
-    const pendingOf = async (id: number) => (redis && strategy === 'queue' ? await redis.hlen(couponKeys(id).pending).catch(() => -1) : 0);
+    // queue: accepted requests not yet written; redis: reservations whose write had an unknown
+    // outcome, not yet decided from PostgreSQL (UnsettledWriteRepair)
+    const pendingOf = async (id: number) => (redis && strategy !== 'pessimistic' ? await redis.hlen(couponKeys(id).pending).catch(() => -1) : 0);
     const deadline = Date.now() + SETTLE_WITHIN_MS;
     let stillPending: number[] = [];
     for (;;) {

@@ -3,6 +3,8 @@ import type Redis from 'ioredis';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import { IssueWriter } from '../../src/issuance/issue-writer';
+import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
+import { UnsettledWriteRepair } from '../../src/issuance/reservation/unsettled-write-repair';
 import { GiveBackRepair } from '../../src/issuance/reservation/give-back-repair';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
@@ -239,6 +241,45 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     const [c] = await t.users(1);
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: c.token })).body.code).toBe('SOLD_OUT');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
+  });
+
+  describe('a write whose outcome is unknown (the connection lost mid-commit) is decided from PostgreSQL later, not held back until reconcile', () => {
+    const repair = () => (t.app.get(IssuanceStrategy) as unknown as { unsettled: UnsettledWriteRepair }).unsettled.repair(Date.now() + 3_600_000);
+    /** The user's write fails as a dropped connection does, after (`committed`) or before its commit. */
+    async function unknownOutcome(id: number, token: string, committed: boolean) {
+      const writer = t.app.get(IssueWriter);
+      const writeEach = writer.writeEach.bind(writer);
+      const spy = jest.spyOn(writer, 'writeEach').mockImplementationOnce(async (couponId, userIds, accepted) => {
+        if (committed) await writeEach(couponId, userIds, accepted);
+        throw new Error('Connection terminated unexpectedly');
+      });
+      try {
+        expect((await t.http('POST', `/coupons/${id}/issue`, { token })).status).toBe(503);
+      } finally {
+        spy.mockRestore();
+      }
+    }
+
+    it('never written: the unit goes back to stock, and the next user is served', async () => {
+      const id = await create(1);
+      const [u, next] = await t.users(2);
+      await unknownOutcome(id, u.token, false);
+      expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 1 }); // held back for now
+      expect(await repair()).toBeGreaterThanOrEqual(1);
+      expect(await stats(id)).toMatchObject({ issuedRows: 0, redisReserved: 0, remainingQuantity: 1 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
+    });
+
+    it("written after all: the reservation stays the holder's, and only the record goes", async () => {
+      const id = await create(1);
+      const [u, other] = await t.users(2);
+      await unknownOutcome(id, u.token, true);
+      expect(await repair()).toBeGreaterThanOrEqual(1);
+      expect(await redis.hlen(couponKeys(id).pending)).toBe(0);
+      expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 1 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).body.code).toBe('SOLD_OUT');
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    });
   });
 
   it('GET /coupons/:id is served from the campaign cache, and a change through the API drops it at once', async () => {

@@ -33,6 +33,14 @@ export class PendingRequests {
     return marked.map(Number);
   }
 
+  /**
+   * `redis`: a reservation whose write ended with its outcome unknown, recorded so that
+   * UnsettledWriteRepair decides it from PostgreSQL later (the `queue`'s records are its own).
+   */
+  async recordUnsettled(couponId: number, userId: number): Promise<void> {
+    await this.redis.hset(couponKeys(couponId).pending, String(userId), String(Date.now()));
+  }
+
   /** Accepted requests not yet settled: user id -> when accepted (ms), the job meant to write it (if any yet), the mark. */
   async all(couponId: number): Promise<Map<number, PendingRequest>> {
     const all = await this.redis.hgetall(couponKeys(couponId).pending);

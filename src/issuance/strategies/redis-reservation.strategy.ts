@@ -1,4 +1,6 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/errors/domain.error';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { AppConfig } from '../../config/app-config';
@@ -14,6 +16,7 @@ import { ReservationRebuild } from '../reservation/reservation-rebuild';
 import { ReservationStore } from '../reservation/reservation.store';
 import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 import { ReservedCancellation } from '../reservation/reserved-cancellation';
+import { UnsettledWriteRepair } from '../reservation/unsettled-write-repair';
 import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState, StrategyStats } from './issuance.strategy';
 
 /** Per-process bounds of the PostgreSQL write: rows per statement, and requests waiting per coupon. */
@@ -34,20 +37,23 @@ const MAX_QUEUED_PER_COUPON = 50_000;
  *
  * PostgreSQL stays the last guard (UNIQUE, the CHECK on the total, the open-window test in the
  * insert). When it refuses, or surely wrote nothing, the reservation is given back. When the
- * outcome is unknown (connection lost mid-commit), the reservation is kept: that may hold back
- * one unit of stock until reconcile, but it never sells one twice. 201 is answered only after commit.
+ * outcome is unknown (connection lost mid-commit), the reservation is kept and recorded as
+ * unsettled: a retry of the user makes the write good, and otherwise UnsettledWriteRepair decides
+ * it from PostgreSQL once no statement of it can still run. It holds a unit back for a while, and
+ * never sells one twice. 201 is answered only after commit.
  */
 @Injectable()
-export class RedisReservationStrategy extends IssuanceStrategy implements OnModuleInit {
+export class RedisReservationStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name = 'redis' as const;
   private readonly logger = new Logger(RedisReservationStrategy.name);
   private readonly batcher: KeyedBatcher<number, number, WriteResult>;
   private readonly cancellation: ReservedCancellation;
+  private readonly unsettled: UnsettledWriteRepair;
 
   constructor(
     private readonly reservations: ReservationStore,
     private readonly rebuilder: ReservationRebuild,
-    pending: PendingRequests,
+    private readonly pending: PendingRequests,
     writer: IssueWriter,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
@@ -55,10 +61,20 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     canceller: IssueCanceller,
     private readonly config: AppConfig,
     replicas: ReplicaConfirmation,
+    @InjectDataSource() db: DataSource,
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
     this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
+    this.unsettled = new UnsettledWriteRepair(db, reservations, pending, 2 * config.database.statementTimeoutMs);
+  }
+
+  onApplicationBootstrap(): void {
+    this.unsettled.start();
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.unsettled.stop();
   }
 
   onModuleInit(): void {
@@ -74,6 +90,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
       result = await this.batcher.submit(couponId, userId);
     } catch (error) {
       if (surelyNotCommitted(error) || error instanceof DomainError) await this.releaseReservation(couponId, userId);
+      else await this.recordUnsettled(couponId, userId);
       throw error;
     }
     if (result.kind === 'issued') return { status: 'ISSUED', issue: result.issue };
@@ -98,7 +115,13 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     // the request that reserved this unit is older than this one, and its time unknown: any
     // give-back of this user on record is evidence enough that a row made now is stale
     const askedAt = 0;
-    const result = await this.batcher.submit(couponId, userId);
+    let result: WriteResult;
+    try {
+      result = await this.batcher.submit(couponId, userId);
+    } catch (error) {
+      if (!(error instanceof DomainError)) await this.recordUnsettled(couponId, userId); // the unit is theirs, or no one's: PostgreSQL will say
+      throw error;
+    }
     if (result.kind === 'refused') throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
     const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true, askedAt }]);
     if (!kept.has(userId)) throw refusalError(couponId, 'ALREADY_ISSUED');
@@ -116,6 +139,14 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
    * row found lists them again (restore-holder.lua). In between, the unit may be granted to
    * someone else, whose write PostgreSQL's CHECK then refuses: held back a moment, never oversold.
    */
+  /** The write's outcome is unknown: PostgreSQL decides it later (UnsettledWriteRepair). */
+  private async recordUnsettled(couponId: number, userId: number): Promise<void> {
+    await this.pending.recordUnsettled(couponId, userId).catch((error: Error) => {
+      // Stock held back, never oversold: POST /coupons/:id/reconcile returns it.
+      this.logger.warn(`could not record the unsettled write of user ${userId} on coupon ${couponId}: ${error.message}`);
+    });
+  }
+
   private async releaseReservation(couponId: number, userId: number): Promise<void> {
     try {
       if (!(await this.reservations.release(couponId, userId))) return;
