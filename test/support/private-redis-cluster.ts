@@ -93,6 +93,18 @@ export class PrivateRedisCluster {
     return port;
   }
 
+  /** Waits until the master of `key`'s slot has every replica of it online (in sync, acknowledging). */
+  async untilReplicasOnline(key: string): Promise<void> {
+    await until(
+      async () => {
+        const info = String(await this.ask(await this.masterPortOf(key), 'INFO', 'replication').catch(() => ''));
+        const replicas = info.match(/^slave\d+:.*$/gm) ?? [];
+        return replicas.length > 0 && replicas.every((line) => line.includes('state=online')) ? true : undefined;
+      },
+      { everyMs: 100, what: `the replicas of ${key}'s master online` },
+    );
+  }
+
   /**
    * SIGSTOPs the replicas of the master of `key`'s slot (their master still counts them online):
    * nothing written there is confirmed by a replica (WAIT) until the function returned is called.
