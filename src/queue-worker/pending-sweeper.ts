@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { IssueQueue } from '../issuance/queue/issue-queue';
 import { PendingRequests } from '../issuance/reservation/pending-requests';
+import { couponsInUse } from '../issuance/reservation/repair-reads';
 import { IssueProcessor } from './issue.processor';
 
 const SWEEP_EVERY_MS = 2000;
@@ -43,10 +44,9 @@ export class PendingSweeper {
 
   /** One pass; returns how many requests were enqueued again. */
   async sweep(): Promise<number> {
-    const coupons = await this.db.query<{ id: number }[]>(`SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`);
     const cutoff = Date.now() - SWEEP_GRACE_MS;
     let requeued = 0;
-    for (const { id: couponId } of coupons) {
+    for (const couponId of await couponsInUse(this.db)) {
       // what is read here may be stale by the time it is acted on: each act is a compare-and-set
       // on the request's mark as read, so a request settled, withdrawn or asked anew meanwhile is left alone
       const orphans = new Map<number, string>();

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { RepeatingPass } from '../../common/repeating-pass';
+import { couponsInUse, holdersAmong } from './repair-reads';
 import { ReservationStore } from './reservation.store';
 
 const REPAIR_EVERY_MS = 2000;
@@ -42,16 +43,11 @@ export class GiveBackRepair implements OnApplicationBootstrap, OnApplicationShut
 
   /** One pass over the coupons still in use; returns how many give-backs it finished. */
   async repair(): Promise<number> {
-    const coupons = await this.db.query<{ id: number }[]>(`SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`);
     let finished = 0;
-    for (const { id: couponId } of coupons) {
+    for (const couponId of await couponsInUse(this.db)) {
       const expired = await this.reservations.expiredGiveBacks(couponId);
       if (!expired.size) continue;
-      const rows = await this.db.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`, [
-        couponId,
-        [...expired.keys()],
-      ]);
-      const held = new Set(rows.map((r) => Number(r.user_id)));
+      const held = await holdersAmong(this.db, couponId, [...expired.keys()]);
       for (const [userId, tombstones] of expired) {
         if (held.has(userId)) await this.reservations.endGiveBack(couponId, userId, tombstones);
         else await this.reservations.releaseUnlessPending(couponId, userId);

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import { RepeatingPass } from '../../common/repeating-pass';
 import { PendingRequests } from './pending-requests';
+import { couponsInUse, holdersAmong } from './repair-reads';
 import { ReservationStore } from './reservation.store';
 
 const REPAIR_EVERY_MS = 2000;
@@ -44,16 +45,15 @@ export class UnsettledWriteRepair {
 
   /** One pass over the coupons in use; returns how many reservations it decided. */
   async repair(now = Date.now()): Promise<number> {
-    const coupons = await this.db.query<{ id: number }[]>(`SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`);
     let decided = 0;
-    for (const { id: couponId } of coupons) {
+    for (const couponId of await couponsInUse(this.db)) {
       const due = [...(await this.pending.all(couponId))].filter(([, request]) => request.acceptedAt <= now - this.settledAfterMs);
       if (!due.length) continue;
-      const rows = await this.db.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`, [
+      const held = await holdersAmong(
+        this.db,
         couponId,
         due.map(([userId]) => userId),
-      ]);
-      const held = new Set(rows.map((r) => Number(r.user_id)));
+      );
       for (const [userId, { mark }] of due) {
         if (held.has(userId))
           await this.reservations.restoreHolder(couponId, userId); // written: theirs, settled
