@@ -3,7 +3,6 @@ import type { AuthUser } from '../common/auth-user';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
-import type { UserEntity } from '../users/user.entity';
 import { UsersService } from '../users/users.service';
 import { toUserView, UserView } from '../users/user.view';
 import { SignupDto } from './dto/signup.dto';
@@ -37,22 +36,13 @@ export class AuthService {
 
   /** `address`: the client's, as TRUST_PROXY decides it; the slow-down counts per account and address. */
   async login(dto: LoginDto, address: string): Promise<AccessToken> {
-    const attempt = await this.attempts.begin(dto.email, address);
-    let user: UserEntity | null;
-    let ok: boolean;
-    try {
-      user = await this.users.findByEmailWithHash(dto.email);
+    const user = await this.attempts.weigh(dto.email, address, async () => {
+      const found = await this.users.findByEmailWithHash(dto.email);
       // Verify even for an unknown email (against a decoy hash) so timing does not reveal accounts.
-      ok = await this.hasher.verify(user?.passwordHash, dto.password);
-    } catch (error) {
-      await attempt.failed(); // counted, as it was admitted: an outage is no way around the slow-down
-      throw error;
-    }
-    if (!user || !ok) {
-      await attempt.failed();
-      throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
-    }
-    await attempt.succeeded();
+      const right = await this.hasher.verify(found?.passwordHash, dto.password);
+      return right && found ? found : undefined;
+    });
+    if (!user) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'Email or password is wrong');
     const tokenGeneration = user.tokenGeneration;
     this.lookup.remember(user.id, { role: user.role, tokenGeneration }); // so that a PostgreSQL outage right after does not lock them out
     return {
@@ -77,19 +67,10 @@ export class AuthService {
   async changePassword(caller: AuthUser, dto: ChangePasswordDto, address: string): Promise<void> {
     const user = await this.users.findByIdWithHash(caller.id);
     if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
-    const attempt = await this.attempts.begin(user.email, address);
-    let ok: boolean;
-    try {
-      ok = await this.hasher.verify(user.passwordHash, dto.currentPassword);
-    } catch (error) {
-      await attempt.failed();
-      throw error;
-    }
-    if (!ok) {
-      await attempt.failed();
-      throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong');
-    }
-    await attempt.succeeded();
+    const right = await this.attempts.weigh(user.email, address, async () =>
+      (await this.hasher.verify(user.passwordHash, dto.currentPassword)) ? true : undefined,
+    );
+    if (!right) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'The current password is wrong');
     const generation = await this.users.revokeTokens(caller.id, await this.hasher.hash(dto.newPassword));
     if (generation !== null) this.lookup.remember(caller.id, { role: user.role, tokenGeneration: generation });
   }

@@ -31,7 +31,7 @@ const MESSAGES: Record<RefusalReason, string> = {
 const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 
 /** One admitted attempt, to be ended with its outcome. */
-export interface Attempt {
+interface Attempt {
   succeeded(): Promise<void>;
   failed(): Promise<void>;
 }
@@ -50,7 +50,7 @@ export class LoginAttempts {
   constructor(private readonly store: LoginAttemptStore) {}
 
   /** Admits an attempt for this email from this address, or throws 429 RATE_LIMITED with Retry-After. */
-  async begin(email: string, address: string): Promise<Attempt> {
+  private async begin(email: string, address: string): Promise<Attempt> {
     const account = hash(email.toLowerCase());
     const keys: AttemptKeys = { account, place: hash(account, clientKey(address)) };
     const attemptId = randomUUID();
@@ -63,5 +63,24 @@ export class LoginAttempts {
       succeeded: () => this.store.end(keys, attemptId, true),
       failed: () => this.store.end(keys, attemptId, false),
     };
+  }
+
+  /**
+   * Weighs one password guess for this email from this address: admitted first (or 429), then
+   * `check`, which gives what the guess unlocks or undefined when it is wrong, then ended with that
+   * outcome. A check that throws counts as a failure: it was admitted, and an outage is no way
+   * around the slow-down.
+   */
+  async weigh<T>(email: string, address: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    const attempt = await this.begin(email, address);
+    let unlocked: T | undefined;
+    try {
+      unlocked = await check();
+    } catch (error) {
+      await attempt.failed();
+      throw error;
+    }
+    await (unlocked === undefined ? attempt.failed() : attempt.succeeded());
+    return unlocked;
   }
 }
