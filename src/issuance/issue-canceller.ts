@@ -106,7 +106,7 @@ export class IssueCanceller {
   }
 
   /** A withdrawal taken back by its user asking again (reserve.lua's REVIVED): no longer on record. */
-  async forgetWithdrawal(couponId: number, userId: number): Promise<void> {
+  async deleteWithdrawalRecord(couponId: number, userId: number): Promise<void> {
     await this.db.query(`DELETE FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2`, [couponId, userId]);
   }
 

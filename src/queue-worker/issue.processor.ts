@@ -9,7 +9,8 @@ import { IssueStore } from '../issuance/issue.store';
 import { ISSUE_QUEUE, IssueJob } from '../issuance/queue/issue-queue';
 import { Refusal, refusalError } from '../issuance/refusal';
 import { PendingRequests } from '../issuance/reservation/pending-requests';
-import { ReservationStore, Written } from '../issuance/reservation/reservation.store';
+import { ReservationStore } from '../issuance/reservation/reservation.store';
+import type { Written } from '../issuance/reservation/written';
 import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
 import { ReplicaConfirmation } from '../issuance/reservation/replica-confirmation';
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { unavailable } from '../../common/errors/domain.error';
@@ -6,26 +5,10 @@ import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { ISSUE_RATE_WINDOW_MS } from '../refusal';
 import { couponKeys, requestCountKey } from './coupon-keys';
 import { ReservationRebuild } from './reservation-rebuild';
+import { latestDeadline, newTombstone, TOMBSTONE_KEPT_MS } from './tombstones';
+import type { Written } from './written';
 import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleVerdict, Verdict } from './reservation-scripts';
 
-/**
- * A user a writer has just written: `inserted` when this write made the row (not a no-op);
- * `askedAt` (ms) when their request was made, at the latest (a give-back recorded after it is
- * evidence that a row made now is one they gave back).
- */
-export interface Written {
-  userId: number;
-  inserted: boolean;
-  askedAt: number;
-}
-
-/**
- * How long a give-back's tombstone stands at most: the give-back's PostgreSQL statement, plus
- * margin. Only a caller that died leaves one to expire; a writer waiting on it waits that long.
- */
-const GIVE_BACK_DEADLINE_MS = 10_000;
-/** How long a tombstone is kept past its deadline, for GiveBackRepair to find (then it expires). */
-const TOMBSTONE_KEPT_MS = 10 * 60_000;
 const SETTLE_RECHECK_MS = 20;
 /** Users judged per settle.lua call (its arguments per command). */
 const SETTLE_CHUNK = 5000;
@@ -114,13 +97,12 @@ export class ReservationStore {
   /**
    * The first step of a give-back, before PostgreSQL: withdraw a pending request (when
    * `withdrawPending`), or stand a tombstone for a holder until `endGiveBack` or `release`.
-   * `tombstone` names this give-back's own (RETURNING): `<deadline ms>-<nonce>`, so that each of a
-   * double click's give-backs ends only its own. A missing state is rebuilt from PostgreSQL first,
+   * `tombstone` names this give-back's own (RETURNING; see tombstones.ts). A missing state is rebuilt from PostgreSQL first,
    * so that a holder is never judged NOT_HELD by a state that does not list anyone.
    */
   async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<{ step: GiveBackStep; tombstone: string }> {
     const k = couponKeys(couponId);
-    const tombstone = `${Date.now() + GIVE_BACK_DEADLINE_MS}-${randomBytes(4).toString('hex')}`;
+    const tombstone = newTombstone();
     const run = () =>
       this.scripts.couponGiveBack(
         k.holders,
@@ -157,10 +139,9 @@ export class ReservationStore {
    */
   async expiredGiveBacks(couponId: number, now = Date.now()): Promise<Map<number, string>> {
     const all = await this.redis.hgetall(couponKeys(couponId).returning);
-    const deadlineOf = (tombstones: string) => Math.max(...tombstones.split(' ').map((t) => Number(t.split('-')[0])));
     return new Map(
       Object.entries(all)
-        .filter(([, tombstones]) => deadlineOf(tombstones) < now)
+        .filter(([, tombstones]) => latestDeadline(tombstones) < now)
         .map(([user, tombstones]) => [Number(user), tombstones] as const),
     );
   }

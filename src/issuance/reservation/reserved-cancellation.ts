@@ -4,7 +4,8 @@ import { cancelRefusalError } from '../refusal';
 import { PendingRequests } from './pending-requests';
 import { ReplicaConfirmation } from './replica-confirmation';
 import { unavailable } from '../../common/errors/domain.error';
-import { ReservationStore, Written } from './reservation.store';
+import { ReservationStore } from './reservation.store';
+import type { Written } from './written';
 
 /**
  * A give-back or revocation where Redis holds the stock (`redis`, `queue`), in the order that can

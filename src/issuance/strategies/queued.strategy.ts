@@ -74,7 +74,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
     if (verdict !== 'OK' && verdict !== 'REVIVED') throw refusalError(couponId, verdict);
     // asked again right after withdrawing: the withdrawn request is theirs again, and PostgreSQL's
     // record of the withdrawal goes before the 202, so no worker takes its row back on that record
-    if (verdict === 'REVIVED') await this.canceller.forgetWithdrawal(couponId, userId);
+    if (verdict === 'REVIVED') await this.canceller.deleteWithdrawalRecord(couponId, userId);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
     await this.queue.add(couponId, userId);
