@@ -77,6 +77,26 @@ describe('on a Redis Cluster', () => {
       expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 0, redisReserved: 0 });
     });
 
+    it('a replica that acknowledges late (stalled for 1 s, as a slow fsync on a busy disk does): the 202 and the give-back wait for it, no 503', async () => {
+      const id = await t.createCoupon(admin, 5, `cluster ${strategy} slow replica`);
+      await cluster.untilReplicasOnline(`coupon:{${id}}:meta`);
+      const [user] = await t.users(1);
+      /** Sends the request with the replicas stalled, and lets them go on a second later. */
+      const withLateReplica = async (method: 'POST' | 'DELETE') => {
+        const resume = await cluster.pauseReplicasOf(`coupon:{${id}}:meta`);
+        const resumed = new Promise<void>((resolve) => setTimeout(() => resolve(resume()), 1000));
+        const [answer] = await Promise.all([t.http(method, `/coupons/${id}/issue`, { token: user.token }), resumed]);
+        return answer.status;
+      };
+      // the redis strategy's 201 stands on PostgreSQL's row, so only the queue's 202 waits for a replica
+      const issued = strategy === 'queue' ? await withLateReplica('POST') : (await t.http('POST', `/coupons/${id}/issue`, { token: user.token })).status;
+      expect(issued).toBe(strategy === 'queue' ? 202 : 201);
+      if (strategy === 'queue') expect((await untilSettled(t.http, id, user.token)).status).toBe('ISSUED');
+      await expectHolders(t.sql, id, new Set([user.userId]));
+      expect(await withLateReplica('DELETE')).toBe(204);
+      await expectHolders(t.sql, id, new Set());
+    });
+
     it('eight campaigns at once spread over the masters, each sold exactly; give-backs return units on the cluster too', async () => {
       const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => t.createCoupon(admin, 20, `cluster ${strategy} ${i}`)));
       const masters = new Set(await Promise.all(ids.map((id) => cluster.masterPortOf(`coupon:{${id}}:meta`))));

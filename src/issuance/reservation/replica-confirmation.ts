@@ -3,8 +3,14 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { couponKeys } from './coupon-keys';
 
-/** How long an accepted request waits for a replica to hold it before the answer is 503. */
-const REPLICA_WAIT_MS = 500;
+/**
+ * How long an accepted request waits for a replica to hold it before the answer is 503, asked in
+ * slices. A replica acknowledges only after its own append-only file took the write, so one fsync
+ * on a busy disk can take longer than a slice; between slices the master is asked again whether it
+ * still has a replica in sync, so a replica that went away stops the wait.
+ */
+const REPLICA_WAIT_MS = 2000;
+const REPLICA_WAIT_SLICE_MS = 500;
 
 /** Whether what was written for a coupon is held by a second Redis node (a cluster's replica). */
 @Injectable()
@@ -26,7 +32,9 @@ export class ReplicaConfirmation {
    */
   async replicated(couponId: number, withinMs = REPLICA_WAIT_MS): Promise<boolean> {
     const cluster = this.redis;
-    if (!(cluster instanceof Cluster) || cluster.nodes('slave').length === 0) return true;
+    // (the master itself says whether it has replicas, below: the client's list of replica nodes
+    // can be empty while they are there, so it does not decide)
+    if (!(cluster instanceof Cluster)) return true;
     const key = couponKeys(couponId).meta;
     let slot = this.slots.get(couponId);
     if (slot === undefined) {
@@ -40,8 +48,12 @@ export class ReplicaConfirmation {
     // has not rejoined, or is still taking its first full copy) cannot confirm anything: waiting
     // would refuse every request until one is. It then answers as one Redis server does, durable
     // by its append-only file; said once.
-    if (!(await this.hasReplica(master, owner!))) return true;
-    return Number(await master.call('WAIT', 1, withinMs)) >= 1;
+    for (let waited = 0; waited < withinMs; waited += REPLICA_WAIT_SLICE_MS) {
+      if (!(await this.hasReplica(master, owner!))) return true;
+      const slice = Math.min(REPLICA_WAIT_SLICE_MS, withinMs - waited);
+      if (Number(await master.call('WAIT', 1, slice)) >= 1) return true;
+    }
+    return false;
   }
 
   /**
@@ -54,7 +66,7 @@ export class ReplicaConfirmation {
     if (known && Date.now() - known.at < 1000) return known.count > 0;
     const info = String(await master.call('INFO', 'replication'));
     const count = info.match(/^slave\d+:.*state=online/gm)?.length ?? 0;
-    if (count === 0 && (known?.count ?? 1) > 0)
+    if (count === 0 && (known?.count ?? 0) > 0)
       this.logger.warn(`Redis master ${name} has no replica in sync: accepted requests are not confirmed on a second node until one is`);
     this.replicaCounts.set(name, { count, at: Date.now() });
     return count > 0;
