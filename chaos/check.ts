@@ -22,7 +22,7 @@ export interface FinalState {
   cancelledCodes: Set<string>;
   /** Per coupon, Redis' view once settled (redis, queue): undefined when no state is installed. */
   redis: Map<number, { taken: number; holders: Set<number>; pending: number } | undefined>;
-  /** Coupons whose requests were still pending when the checker stopped waiting. */
+  /** Coupons with requests still pending, or give-backs unfinished, when the checker stopped waiting. */
   stillPending: number[];
 }
 
@@ -162,7 +162,8 @@ export function check(history: History, final: FinalState): Violation[] {
       });
     }
   }
-  for (const couponId of final.stillPending) out.push({ rule: 'settles', couponId, detail: 'requests still pending long after the last fault' });
+  for (const couponId of final.stillPending)
+    out.push({ rule: 'settles', couponId, detail: 'requests still pending, or give-backs unfinished, long after the last fault' });
   return out;
 }
 

@@ -152,8 +152,14 @@ async function finalState(system: System, strategy: Strategy): Promise<FinalStat
   try {
     const couponIds = (await db.query<{ id: number }>('SELECT id FROM coupons')).rows.map((r) => r.id);
     // queue: accepted requests not yet written; redis: reservations whose write had an unknown
-    // outcome, not yet decided from PostgreSQL (UnsettledWriteRepair)
-    const pendingOf = async (id: number) => (redis && strategy !== 'pessimistic' ? await redis.hlen(couponKeys(id).pending).catch(() => -1) : 0);
+    // outcome, not yet decided from PostgreSQL (UnsettledWriteRepair); both: give-backs whose last
+    // step was cut off, finished by GiveBackRepair once their tombstone's deadline has passed
+    const pendingOf = async (id: number) => {
+      if (!redis || strategy === 'pessimistic') return 0;
+      const k = couponKeys(id);
+      const counts = await Promise.all([redis.hlen(k.pending), redis.hlen(k.returning)]).catch(() => [-1]);
+      return counts.reduce((a, b) => a + Math.abs(b), 0);
+    };
     const deadline = Date.now() + SETTLE_WITHIN_MS;
     let stillPending: number[] = [];
     for (;;) {

@@ -1,17 +1,25 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
-import { AppConfig } from './config/app-config';
+import { AppConfig, IssuanceStrategyName } from './config/app-config';
 import { AppConfigModule } from './config/config.module';
 import { CouponsModule } from './coupons/coupons.module';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
+import { IssueQueueModule } from './issuance/queue/issue-queue.module';
 import { ReservationModule } from './issuance/reservation/reservation.module';
+import { SharedStateModule } from './shared-state/shared-state.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueWorkerModule } from './queue-worker/queue-worker.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { RedisModule } from './redis/redis.module';
 import { UsersModule } from './users/users.module';
+
+/** What each strategy needs beside the rest: a coupon's state in Redis; the queue's producer. */
+const STRATEGY_MODULES: Record<IssuanceStrategyName, Type[]> = {
+  pessimistic: [],
+  redis: [ReservationModule],
+  queue: [ReservationModule, IssueQueueModule],
+};
 
 @Module({})
 export class AppModule {
@@ -23,7 +31,8 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        ...(config.redis ? [RedisModule.forRoot({ endpoint: config.redis, warnIfNotDurable: config.strategy === 'queue' }), ReservationModule] : []),
+        SharedStateModule.forRoot(config),
+        ...STRATEGY_MODULES[config.strategy],
         MetricsModule,
         RateLimitModule,
         AuthModule,

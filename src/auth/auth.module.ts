@@ -9,8 +9,6 @@ import { AdminBootstrap } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
 import { AuthGuard } from './auth.guard';
 import { AuthService } from './auth.service';
-import { REDIS, type RedisClient } from '../redis/redis.module';
-import { LoginAttemptStore, MemoryLoginAttemptStore, RedisLoginAttemptStore } from './login-attempt.store';
 import { LoginAttempts } from './login-attempts';
 import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
@@ -30,21 +28,7 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController, SessionController, AccountController],
-  providers: [
-    AuthService,
-    LoginAttempts,
-    {
-      // shared by every instance where the service has Redis; per process otherwise
-      provide: LoginAttemptStore,
-      inject: [{ token: REDIS, optional: true }],
-      useFactory: (redis?: RedisClient) => (redis ? new RedisLoginAttemptStore(redis) : new MemoryLoginAttemptStore()),
-    },
-    PasswordHasher,
-    TokenService,
-    JwtStrategy,
-    AdminBootstrap,
-    { provide: APP_GUARD, useClass: AuthGuard },
-  ],
+  providers: [AuthService, LoginAttempts, PasswordHasher, TokenService, JwtStrategy, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [TokenService],
 })
 export class AuthModule {}

@@ -20,7 +20,7 @@ import { IdParam } from '../common/decorators/id-param.decorator';
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { IssueRequestDto } from './dto/issue-request.dto';
 import { IssuanceStatsResponse, IssueHistoryPageResponse, IssueStateResponse, PendingResponse } from './issuance.responses';
-import { IssueRateLimit, ReadRateLimit } from '../rate-limit/rate-limit.decorators';
+import { HolderActionRateLimit, ReadRateLimit } from '../rate-limit/rate-limit.decorators';
 import { IssuanceService, IssuanceStats } from './issuance.service';
 import { SoldOutGuard } from './sold-out/sold-out.guard';
 import type { CouponIssueHistoryView } from './issue.store';
@@ -76,7 +76,7 @@ export class IssuanceController {
   @Delete('issue')
   @ApiOperation({ summary: 'Give my coupon back, or withdraw my pending request' })
   @HttpCode(204)
-  @IssueRateLimit()
+  @HolderActionRateLimit()
   @ApiNoContentResponse({ description: 'given back (or, with queue, the pending request withdrawn): the unit is in stock again' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.NOT_REQUESTED, ErrorCode.ALREADY_REDEEMED, ErrorCode.RATE_LIMITED)
   giveBack(@IdParam() couponId: number, @CurrentUser() user: AuthUser): Promise<void> {

@@ -4,7 +4,7 @@ import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { CurrentUser } from '../common/decorators/auth.decorators';
 import { ErrorCode } from '../common/errors/error-code';
-import { IssueRateLimit } from '../rate-limit/rate-limit.decorators';
+import { HolderActionRateLimit } from '../rate-limit/rate-limit.decorators';
 import { RedeemDto } from './dto/redeem.dto';
 import { IssueView } from './issue.view';
 import { RedemptionService } from './redemption.service';
@@ -18,7 +18,7 @@ export class RedemptionController {
   @Post('redeem')
   @ApiOperation({ summary: 'Redeem a coupon by its code, once' })
   @HttpCode(200)
-  @IssueRateLimit()
+  @HolderActionRateLimit()
   @ApiOkResponse({ type: IssueView, description: 'redeemed now, or earlier with the same orderRef: status REDEEMED' })
   @ApiErrors(ErrorCode.ISSUE_NOT_FOUND, ErrorCode.ALREADY_REDEEMED, ErrorCode.ISSUE_EXPIRED, ErrorCode.RATE_LIMITED)
   redeem(@CurrentUser() user: AuthUser, @Body() body: RedeemDto): Promise<IssueView> {

@@ -4,38 +4,31 @@ import { AppConfig } from '../config/app-config';
 import { AppConfigModule } from '../config/config.module';
 import { DatabaseModule } from '../database/database.module';
 import { IssuanceCoreModule } from '../issuance/issuance-core.module';
-import { IssueQueue } from '../issuance/queue/issue-queue';
-import { queueShardsFor } from '../issuance/queue/queue-shards';
+import { IssueQueueModule } from '../issuance/queue/issue-queue.module';
+import { IssueProcessor, SETTLED_COUNTER, WORKER_CONNECTION } from '../issuance/queue/issue.processor';
+import { PendingSweeper } from '../issuance/queue/pending-sweeper';
 import { ReservationModule } from '../issuance/reservation/reservation.module';
-import { PendingRequests } from '../issuance/reservation/pending-requests';
-import { ReplicaConfirmation } from '../issuance/reservation/replica-confirmation';
 import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { createWorkerConnection, REDIS, type RedisClient, RedisModule } from '../redis/redis.module';
-import { IssueProcessor, SETTLED_COUNTER, WORKER_CONNECTION } from './issue.processor';
-import { PendingSweeper } from './pending-sweeper';
+import type { RedisEndpoint } from '../config/endpoints';
+import { createWorkerConnection, REDIS_ENDPOINT, RedisModule } from '../redis/redis.module';
 import { QueueWorker } from './queue-worker';
 
 /**
- * The consumer side of the `queue` strategy: the processor that writes accepted requests, the
- * sweeper that keeps the promise of a 202, and the Redis connection their blocking reads need.
- * `worker.ts` boots `forWorkerProcess()` (no HTTP, no guards, no controllers); an API process
- * with RUN_WORKER imports the module beside the rest of the application.
+ * Boots the consumer side of the `queue` strategy: the processor that writes accepted requests and
+ * the sweeper that keeps the promise of a 202 (both in `issuance/queue/`, beside the one producer
+ * they share, IssueQueueModule), the Redis connection their blocking reads need, and QueueWorker,
+ * which starts and stops them. `worker.ts` boots `forWorkerProcess()` (no HTTP, no guards, no
+ * controllers); an API process with RUN_WORKER imports the module beside the rest of the application.
  */
 @Module({
-  imports: [IssuanceCoreModule, ReservationModule],
+  imports: [IssuanceCoreModule, ReservationModule, IssueQueueModule],
   providers: [
-    {
-      provide: IssueQueue,
-      inject: [REDIS, PendingRequests, ReplicaConfirmation, AppConfig],
-      useFactory: (redis: RedisClient, pending: PendingRequests, replicas: ReplicaConfirmation, config: AppConfig) =>
-        new IssueQueue(redis, pending, replicas, queueShardsFor(config.queueShards, redis)),
-    },
     {
       // BullMQ's blocking reads need a connection that waits instead of failing fast
       provide: WORKER_CONNECTION,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => createWorkerConnection(config.redis!, 'coupon-worker'),
+      inject: [REDIS_ENDPOINT],
+      useFactory: (endpoint: RedisEndpoint) => createWorkerConnection(endpoint, 'coupon-worker'),
     },
     {
       provide: SETTLED_COUNTER,
@@ -57,12 +50,14 @@ import { QueueWorker } from './queue-worker';
 export class QueueWorkerModule {
   /** A worker process: configuration, PostgreSQL, Redis, metrics and the above; nothing of HTTP. */
   static forWorkerProcess(config: AppConfig): DynamicModule {
+    // loadAppConfig requires Redis for the queue strategy, the only one with workers
+    if (!config.redis) throw new Error('a queue worker needs Redis (REDIS_URL or REDIS_CLUSTER_NODES)');
     return {
       module: QueueWorkerProcessModule,
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
-        RedisModule.forRoot({ endpoint: config.redis!, warnIfNotDurable: true }),
+        RedisModule.forRoot({ endpoint: config.redis, warnIfNotDurable: true }),
         MetricsModule,
         QueueWorkerModule,
       ],

@@ -2,8 +2,8 @@ import type { RedisClient } from '../redis/redis.module';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { IssueQueue } from '../issuance/queue/issue-queue';
-import { IssueProcessor, WORKER_CONNECTION } from './issue.processor';
-import { PendingSweeper } from './pending-sweeper';
+import { IssueProcessor, WORKER_CONNECTION } from '../issuance/queue/issue.processor';
+import { PendingSweeper } from '../issuance/queue/pending-sweeper';
 
 /**
  * Starts consuming once the application is up, and stops in order on shutdown: no new sweeps,
@@ -35,6 +35,5 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
     await this.processor.close();
     // disconnect rather than QUIT: QUIT waits for an answer a dead Redis never gives
     this.connection.disconnect();
-    await this.queue.close();
   }
 }

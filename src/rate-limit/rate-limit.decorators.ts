@@ -3,20 +3,21 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { RateLimitGuard } from './rate-limit.guard';
 
 /** Named limits (see RateLimitModule); each route opts into the ones it names, and skips the rest. */
-export const ISSUE_LIMIT = 'issue';
+export const HOLDER_ACTION_LIMIT = 'holder-action';
 export const AUTH_LIMIT = 'auth';
 export const SIGNUP_LIMIT = 'signup';
 export const READ_LIMIT = 'read';
-const ALL_LIMITS = [ISSUE_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT, READ_LIMIT];
+const ALL_LIMITS = [HOLDER_ACTION_LIMIT, AUTH_LIMIT, SIGNUP_LIMIT, READ_LIMIT];
 
 const limitedBy = (...names: string[]) =>
   applyDecorators(UseGuards(RateLimitGuard), SkipThrottle(Object.fromEntries(ALL_LIMITS.map((name) => [name, !names.includes(name)]))));
 
 /**
- * RATE_LIMIT_ISSUE_PER_SECOND per user, on give-backs and redemptions. Issue requests are counted
- * per user and coupon by the strategy itself (reserve.lua; pessimistic: FixedWindowCounter).
+ * RATE_LIMIT_ISSUE_PER_SECOND per user, on what a holder does with a coupon: give it back, redeem
+ * it (a checkout's call). Issue requests themselves are counted per user and coupon by the
+ * strategy itself (reserve.lua; pessimistic: FixedWindowCounter).
  */
-export const IssueRateLimit = () => limitedBy(ISSUE_LIMIT);
+export const HolderActionRateLimit = () => limitedBy(HOLDER_ACTION_LIMIT);
 /** RATE_LIMIT_AUTH_PER_MINUTE per client address: slows password guessing. */
 export const AuthRateLimit = () => limitedBy(AUTH_LIMIT);
 /** The auth limit, and RATE_LIMIT_SIGNUP_PER_HOUR per client address: accounts are not free to mint. */

@@ -17,8 +17,8 @@ return {hits, redis.call('PTTL', KEYS[1])}`;
 
 /**
  * Rate-limit counts in Redis, shared by every instance. It replaces @nest-lab/throttler-storage-redis
- * on the hot path: that storage sends its whole Lua source with EVAL on every request, which cost
- * ~15% of issue throughput here. This one is a four-line script called by EVALSHA.
+ * on the hot path: that storage sends its whole Lua source with EVAL on every request, a measurable
+ * share of issue throughput (bench/README.md). This one is a four-line script called by EVALSHA.
  */
 export class RedisRateLimitStorage implements ThrottlerStorage {
   constructor(private readonly redis: RedisClient) {

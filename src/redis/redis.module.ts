@@ -7,6 +7,8 @@ export type RedisClient = Redis | Cluster;
 
 /** Injection token of the shared ioredis client; provided only where Redis is in use (see RedisModule). */
 export const REDIS = Symbol('REDIS');
+/** Injection token of the Redis endpoint itself, for connections of their own (BullMQ's worker). */
+export const REDIS_ENDPOINT = Symbol('REDIS_ENDPOINT');
 
 const COMMAND_TIMEOUT_MS = 2000;
 /** How long start-up waits for Redis to come up (it may be starting beside the service). */
@@ -46,7 +48,7 @@ export function createRedisClient(endpoint: RedisEndpoint, name: string): RedisC
       // (ClusterAllFailedError, again and again). Commands still fail within the command timeout.
       enableOfflineQueue: true,
       // Off on a cluster: an auto-pipelined batch that meets MOVED after a failover is not
-      // redirected, and its errors reached requests as 500s (seen in the failover burst); a single
+      // redirected, and its errors reached requests as 500s; a single
       // command is redirected and refreshes the slot map.
       enableAutoPipelining: false,
       slotsRefreshInterval: 2000,
@@ -65,8 +67,8 @@ export function createRedisClient(endpoint: RedisEndpoint, name: string): RedisC
     enableOfflineQueue: false,
     // Off: it gathers the commands of one event-loop turn into a pipeline, but requests arrive one
     // per turn here, so each command paid for a pipeline of its own (object, promise, exec) and was
-    // written alone anyway. Off, the sustained issue run answered 11% more per second, with 11%
-    // less CPU per request (bench/ab.js, 3 rounds in alternation).
+    // written alone anyway. Off, the sustained issue run answers more per second for less CPU
+    // per request (measured in bench/README.md).
     enableAutoPipelining: false,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
   });
@@ -146,9 +148,9 @@ class RedisShutdown implements OnApplicationShutdown {
 }
 
 /**
- * The shared ioredis client, as `REDIS` (never null). Imported only where Redis is in use: the
- * composition root decides that (AppModule, from the configuration; the worker always), and each
- * port that can live without Redis picks its implementation once, from whether `REDIS` exists.
+ * The shared ioredis client, as `REDIS` (never null), and its endpoint. Imported only where Redis
+ * is in use: SharedStateModule decides that for the API, from the configuration; the worker
+ * always has it.
  */
 @Module({})
 export class RedisModule {
@@ -175,9 +177,10 @@ export class RedisModule {
             return redis;
           },
         },
+        { provide: REDIS_ENDPOINT, useValue: options.endpoint },
         RedisShutdown,
       ],
-      exports: [REDIS],
+      exports: [REDIS, REDIS_ENDPOINT],
     };
   }
 }

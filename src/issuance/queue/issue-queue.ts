@@ -1,6 +1,6 @@
 import type { RedisClient } from '../../redis/redis.module';
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
@@ -37,7 +37,7 @@ const JOB_OPTIONS = {
  * Each pending request is marked with its job's id *before* the job is added. A crash in between
  * leaves marks that point at no job, and the sweeper enqueues those requests again.
  */
-export class IssueQueue {
+export class IssueQueue implements OnApplicationShutdown {
   private readonly logger = new Logger(IssueQueue.name);
   private readonly queues: Queue<IssueJob>[];
   private readonly batcher = new KeyedBatcher<number, number, void>(
@@ -104,6 +104,10 @@ export class IssueQueue {
   async depth(): Promise<number> {
     const depths = await Promise.all(this.queues.map((q) => q.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children')));
     return depths.flatMap((counts) => Object.values(counts)).reduce((a, b) => a + b, 0);
+  }
+
+  onApplicationShutdown(): Promise<void> {
+    return this.close();
   }
 
   /** Bounded: closing waits for Redis, which may be the thing that is gone. */

@@ -104,9 +104,4 @@ export class SoldOutFlags implements StockListener {
     this.generations.clear();
     this.flags.clear();
   }
-
-  /** Coupons with a flag, armed or expired (for tests and metrics). */
-  get size(): number {
-    return this.flags.size;
-  }
 }

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { RepeatingPass } from '../common/repeating-pass';
+import { RepeatingPass } from '../../common/repeating-pass';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { IssueQueue } from '../issuance/queue/issue-queue';
-import { PendingRequests } from '../issuance/reservation/pending-requests';
-import { couponsInUse } from '../issuance/reservation/repair-reads';
+import { IssueQueue } from './issue-queue';
+import { PendingRequests } from '../reservation/pending-requests';
+import { couponsInUse } from '../reservation/repair-reads';
 import { IssueProcessor } from './issue.processor';
 
 const SWEEP_EVERY_MS = 2000;

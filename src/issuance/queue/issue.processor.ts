@@ -1,18 +1,18 @@
-import type { RedisClient } from '../redis/redis.module';
+import type { RedisClient } from '../../redis/redis.module';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import type { Counter } from 'prom-client';
-import type { KeyedBatcher } from '../common/keyed-batcher';
-import { IssueCanceller } from '../issuance/issue-canceller';
-import { IssueWriter, WriteResult } from '../issuance/issue-writer';
-import { IssueStore } from '../issuance/issue.store';
-import { ISSUE_QUEUE, IssueJob } from '../issuance/queue/issue-queue';
-import { Refusal, refusalError } from '../issuance/refusal';
-import { PendingRequests } from '../issuance/reservation/pending-requests';
-import { ReservationStore } from '../issuance/reservation/reservation.store';
-import type { Written } from '../issuance/reservation/written';
-import { ReservedCancellation } from '../issuance/reservation/reserved-cancellation';
-import { ReplicaConfirmation } from '../issuance/reservation/replica-confirmation';
+import type { KeyedBatcher } from '../../common/keyed-batcher';
+import { IssueCanceller } from '../issue-canceller';
+import { IssueWriter, WriteResult } from '../issue-writer';
+import { IssueStore } from '../issue.store';
+import { ISSUE_QUEUE, IssueJob } from './issue-queue';
+import { Refusal, refusalError } from '../refusal';
+import { PendingRequests } from '../reservation/pending-requests';
+import { ReservationStore } from '../reservation/reservation.store';
+import type { Written } from '../reservation/written';
+import { ReservedCancellation } from '../reservation/reserved-cancellation';
+import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 
 /** The Redis connection of BullMQ's worker (blocking reads: it waits rather than fail fast). */
 export const WORKER_CONNECTION = Symbol('WORKER_CONNECTION');

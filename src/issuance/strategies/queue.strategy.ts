@@ -1,13 +1,10 @@
-import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Gauge } from 'prom-client';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { CouponsService } from '../../coupons/coupons.service';
-import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueStore } from '../issue.store';
 import { AppConfig } from '../../config/app-config';
 import { IssueQueue } from '../queue/issue-queue';
-import { queueShardsFor } from '../queue/queue-shards';
 import { PendingRequests } from '../reservation/pending-requests';
 import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 import { ReservationRebuild } from '../reservation/reservation-rebuild';
@@ -19,8 +16,9 @@ import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState
 /**
  * `queue`: the API only accepts. The same atomic Lua step as `redis` reserves the unit and records
  * the request as pending, then a BullMQ job (ids only) is added, and the answer is 202. Workers
- * (`src/queue-worker/`: RUN_WORKER in the API, or `npm run start:worker` processes) write the rows
- * in batches and settle each request to ISSUED, or to REJECTED with its unit given back.
+ * (IssueProcessor, beside the producer in `../queue/`; run with RUN_WORKER in the API, or by
+ * `npm run start:worker` processes) write the rows in batches and settle each request to ISSUED,
+ * or to REJECTED with its unit given back.
  *
  * The promise of a 202: the reservation and its pending record are one atomic write to Redis. With
  * append-only persistence they survive a Redis restart, and they are settled only after PostgreSQL
@@ -30,20 +28,19 @@ import { DependencyProbe, IssuanceStrategy, redisProbe, IssueOutcome, IssueState
  * SWEEP_GRACE_MS.
  */
 @Injectable()
-export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationShutdown {
+export class QueueStrategy extends IssuanceStrategy implements OnModuleInit {
   readonly name = 'queue' as const;
-  private queue!: IssueQueue;
   private readonly cancellation: ReservedCancellation;
 
   constructor(
     private readonly reservations: ReservationStore,
     private readonly rebuilder: ReservationRebuild,
     private readonly pending: PendingRequests,
-    private readonly replicas: ReplicaConfirmation,
+    replicas: ReplicaConfirmation,
     private readonly issues: IssueStore,
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
-    private readonly metrics: MetricsService,
+    private readonly queue: IssueQueue,
     private readonly config: AppConfig,
     private readonly canceller: IssueCanceller,
   ) {
@@ -52,21 +49,7 @@ export class QueuedStrategy extends IssuanceStrategy implements OnModuleInit, On
   }
 
   onModuleInit(): void {
-    this.queue = new IssueQueue(this.redis, this.pending, this.replicas, queueShardsFor(this.config.queueShards, this.redis));
     this.rebuilder.keepInStepWith(this.coupons);
-    const queue = this.queue;
-    new Gauge({
-      name: 'coupon_issue_queue_depth',
-      help: 'Issue jobs not finished yet (waiting, active, delayed), over all queue shards',
-      registers: [this.metrics.registry],
-      async collect() {
-        this.set(await queue.depth().catch(() => -1));
-      },
-    });
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    await this.queue?.close();
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
