@@ -11,7 +11,7 @@ const tier = (name, { services = true } = {}) => ({
   // each tier that needs services sets them up; the second setup of a run finds it done (test/setup/)
   ...(services ? { globalSetup: '<rootDir>/test/setup/global-setup.ts', globalTeardown: '<rootDir>/test/setup/global-teardown.ts' } : {}),
   testEnvironment: 'node',
-  testMatch: [`<rootDir>/test/${name}/**/*.spec.ts`, `<rootDir>/test/${name}/**/*.e2e-spec.ts`],
+  testMatch: [`<rootDir>/test/${name}/**/*.spec.ts`],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   cacheDirectory: '<rootDir>/node_modules/.cache/jest', // not /tmp: a run leaves the machine as it found it
 });

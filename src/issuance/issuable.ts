@@ -10,7 +10,7 @@ export interface CouponStateRow {
   issued_quantity: number;
 }
 
-export type Decision = 'GRANT' | Refusal;
+export type Decision = 'GRANTED' | Refusal;
 
 /**
  * Whether the campaign takes requests now. The same rule is written in Lua (reserve.lua) and in
@@ -33,8 +33,8 @@ export function decideBatch(coupon: CouponStateRow | undefined, userIds: number[
   return userIds.map((userId) => {
     const earlier = firstDecision.get(userId);
     // a repeat inside the batch: "already issued" if the first one won, else the same refusal
-    if (earlier) return earlier === 'GRANT' ? 'ALREADY_ISSUED' : earlier;
-    const decision: Decision = alreadyHeld.has(userId) ? 'ALREADY_ISSUED' : !open ? 'NOT_OPEN' : remaining <= 0 ? 'SOLD_OUT' : (remaining--, 'GRANT');
+    if (earlier) return earlier === 'GRANTED' ? 'ALREADY_ISSUED' : earlier;
+    const decision: Decision = alreadyHeld.has(userId) ? 'ALREADY_ISSUED' : !open ? 'NOT_OPEN' : remaining <= 0 ? 'SOLD_OUT' : (remaining--, 'GRANTED');
     firstDecision.set(userId, decision);
     return decision;
   });

@@ -15,7 +15,7 @@ import { bareUsers, testDataSource } from '../support/test-data-source';
  * last guard of all three). The same cases go through each, and each must answer with the same
  * refusal. SQL has no separate stock test: its CHECK on the counter refuses the row instead.
  */
-type Answer = 'GRANT' | Refusal;
+type Answer = 'GRANTED' | Refusal;
 
 interface Case {
   name: string;
@@ -31,9 +31,9 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'open, stock left', expect: 'GRANT' },
-  { name: 'open within its window', startsIn: -60, endsIn: 60, expect: 'GRANT' },
-  { name: 'the last unit', total: 2, taken: 1, expect: 'GRANT' },
+  { name: 'open, stock left', expect: 'GRANTED' },
+  { name: 'open within its window', startsIn: -60, endsIn: 60, expect: 'GRANTED' },
+  { name: 'the last unit', total: 2, taken: 1, expect: 'GRANTED' },
   { name: 'sold out', total: 2, taken: 2, expect: 'SOLD_OUT' },
   { name: 'paused', status: 'PAUSED', expect: 'NOT_OPEN' },
   { name: 'ended', status: 'ENDED', expect: 'NOT_OPEN' },
@@ -96,11 +96,11 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
     lua: async (couponId, userId) => {
       await rebuilder.rebuild(couponId, 'replace');
       const verdict = await reservations.reserve(couponId, userId);
-      return verdict === 'OK' || verdict === 'REVIVED' ? 'GRANT' : verdict;
+      return verdict === 'GRANTED' || verdict === 'REVIVED' ? 'GRANTED' : verdict;
     },
     sql: async (couponId, userId) => {
       const [result] = await writer.write(couponId, [userId]);
-      return result.kind === 'issued' ? 'GRANT' : result.refusal;
+      return result.kind === 'issued' ? 'GRANTED' : result.refusal;
     },
   };
 

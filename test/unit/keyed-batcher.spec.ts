@@ -59,10 +59,10 @@ describe('decideBatch', () => {
 
   it('serves in arrival order until stock runs out; holders and repeats are told ALREADY_ISSUED', () => {
     expect(decideBatch(open, [10, 11, 10, 12, 13, 12], new Set([11]))).toEqual([
-      'GRANT',
+      'GRANTED',
       'ALREADY_ISSUED',
       'ALREADY_ISSUED',
-      'GRANT',
+      'GRANTED',
       'SOLD_OUT',
       'ALREADY_ISSUED',
     ]);

@@ -4,10 +4,10 @@ import type { Refusal } from '../refusal';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
 
 /**
- * What reserve.lua answers: a unit reserved (REVIVED: a withdrawn request taken up again, queue),
+ * What reserve.lua answers: GRANTED, a unit reserved (REVIVED: a withdrawn request taken up again, queue),
  * or a refusal (the Lua script speaks the same vocabulary).
  */
-export type Verdict = 'OK' | 'REVIVED' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
+export type ReservationDecision = 'GRANTED' | 'REVIVED' | Extract<Refusal, 'ALREADY_ISSUED' | 'NOT_OPEN' | 'SOLD_OUT' | 'RATE_LIMITED'>;
 /** What give-back.lua answers (see there). */
 export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
 /** What settle.lua answers for each user written (see there); WAIT is asked again. */
@@ -15,7 +15,7 @@ export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
 
 /** A coupon's reservation scripts (src/redis/scripts), as ioredis commands: keys first, then arguments. */
 export interface ReservationScripts {
-  couponReserve(...keysThenArgs: (string | number)[]): Promise<Verdict | 'MISSING'>;
+  couponReserve(...keysThenArgs: (string | number)[]): Promise<ReservationDecision | 'MISSING'>;
   couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
   couponMarkQueued(pending: string, mark: string, ...usersThenExpected: (string | number)[]): Promise<string[]>;
   couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep | 'MISSING'>;

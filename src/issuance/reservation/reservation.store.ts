@@ -7,7 +7,7 @@ import { couponKeys, requestCountKey } from './coupon-keys';
 import { ReservationRebuild } from './reservation-rebuild';
 import { latestDeadline, newTombstone, TOMBSTONE_KEPT_MS } from './tombstones';
 import type { Written } from './written';
-import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleVerdict, Verdict } from './reservation-scripts';
+import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleVerdict, ReservationDecision } from './reservation-scripts';
 
 const SETTLE_RECHECK_MS = 20;
 /** Users judged per settle.lua call (its arguments per command). */
@@ -32,7 +32,7 @@ export class ReservationStore {
    * With `perSecond` (> 0), the request is counted first, and refused RATE_LIMITED past that many
    * requests of this user for this coupon within a second (counted once, even when rebuilt).
    */
-  async reserve(couponId: number, userId: number, { recordPending = false, perSecond = 0 } = {}): Promise<Verdict> {
+  async reserve(couponId: number, userId: number, { recordPending = false, perSecond = 0 } = {}): Promise<ReservationDecision> {
     const k = couponKeys(couponId);
     const count = requestCountKey(couponId, userId);
     const run = (limit: number) =>

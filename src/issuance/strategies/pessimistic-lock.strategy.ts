@@ -104,11 +104,11 @@ export class PessimisticLockStrategy extends IssuanceStrategy implements OnAppli
   private async decideLocked(tx: EntityManager, couponId: number, userIds: number[]): Promise<ItemResult<IssueView>[]> {
     const [coupon] = await tx.query<(CouponStateRow & { held: number[] })[]>(LOCK_COUPON_SQL, [couponId, userIds]);
     const decisions = decideBatch(coupon, userIds, new Set(coupon?.held));
-    const granted = userIds.filter((_, i) => decisions[i] === 'GRANT');
+    const granted = userIds.filter((_, i) => decisions[i] === 'GRANTED');
     const written = granted.length ? await this.writer.write(couponId, granted, { tx }) : [];
     let next = 0;
     return decisions.map((decision): ItemResult<IssueView> => {
-      if (decision !== 'GRANT') return { ok: false, error: refusalError(couponId, decision) };
+      if (decision !== 'GRANTED') return { ok: false, error: refusalError(couponId, decision) };
       const result = written[next++];
       return result.kind === 'issued' ? { ok: true, value: result.issue } : { ok: false, error: refusalError(couponId, result.refusal) };
     });

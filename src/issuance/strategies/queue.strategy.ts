@@ -53,11 +53,11 @@ export class QueueStrategy extends IssuanceStrategy implements OnModuleInit {
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const verdict = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.config.rateLimit.issuePerSecond });
-    if (verdict !== 'OK' && verdict !== 'REVIVED') throw refusalError(couponId, verdict);
+    const decision = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.config.rateLimit.issuePerSecond });
+    if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     // asked again right after withdrawing: the withdrawn request is theirs again, and PostgreSQL's
     // record of the withdrawal goes before the 202, so no worker takes its row back on that record
-    if (verdict === 'REVIVED') await this.canceller.deleteWithdrawalRecord(couponId, userId);
+    if (decision === 'REVIVED') await this.canceller.deleteWithdrawalRecord(couponId, userId);
     // If this fails (Redis gone mid-way), the request stays pending and the sweeper enqueues it:
     // the caller gets a 503 now and may find it ISSUED later, which is what an unknown outcome means.
     await this.queue.add(couponId, userId);

@@ -82,9 +82,9 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const verdict = await this.reservations.reserve(couponId, userId, { perSecond: this.config.rateLimit.issuePerSecond });
-    if (verdict === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
-    if (verdict !== 'OK' && verdict !== 'REVIVED') throw refusalError(couponId, verdict);
+    const decision = await this.reservations.reserve(couponId, userId, { perSecond: this.config.rateLimit.issuePerSecond });
+    if (decision === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
+    if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     let result: WriteResult;
     try {
       result = await this.batcher.submit(couponId, userId);

@@ -9,7 +9,7 @@
 -- ARGV[4] requests a user may make per window on this coupon ('0': no limit, or already counted)
 -- ARGV[5] the window, ms (it starts at the user's first request, as a fixed window)
 -- (The key count is fixed, so every call names the same keys in the same places.)
--- Returns OK (reserved), REVIVED (a withdrawn request taken up again, see below), RATE_LIMITED, ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the
+-- Returns GRANTED (reserved), REVIVED (a withdrawn request taken up again, see below), RATE_LIMITED, ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the
 -- state is absent or torn (then the caller rebuilds it from PostgreSQL: fail closed, never guess).
 --
 -- The per-user rate limit is counted here rather than in a round trip of its own: one script per
@@ -48,4 +48,4 @@ if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'taken', 1)
 if ARGV[3] == '1' then redis.call('HSET', KEYS[3], ARGV[1], ARGV[2]) end
-return 'OK'
+return 'GRANTED'
