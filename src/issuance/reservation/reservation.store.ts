@@ -10,8 +10,7 @@ import type { Written } from './written';
 import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleVerdict, ReservationDecision } from './reservation-scripts';
 
 const SETTLE_RECHECK_MS = 20;
-/** Users judged per settle.lua call (its arguments per command). */
-const SETTLE_CHUNK = 5000;
+const SETTLE_CHUNK = 5000; // users judged per settle.lua call (its arguments per command)
 
 /**
  * A coupon's stock and holders in Redis, decided atomically by Lua scripts (reserve, release,
