@@ -125,7 +125,7 @@ async function startRedisCluster() {
   const scratch = mkdtempSync(join(tmpdir(), 'bench-cluster-'));
   process.env.TEST_SCRATCH_DIR = scratch; // the helper puts its nodes' directories there
   process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
-  const { PrivateRedisCluster } = require('../test/support/private-redis-cluster');
+  const { PrivateRedisCluster } = require('../servers/private-redis-cluster');
   const cluster = new PrivateRedisCluster();
   await cluster.start();
   const masters = () =>

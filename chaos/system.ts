@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Redis, { Cluster } from 'ioredis';
 import { Client } from 'pg';
-import { listenablePort } from '../test/support/ports';
-import { PrivatePostgres } from '../test/support/private-postgres';
-import { PrivateRedis } from '../test/support/private-redis';
-import { PrivateRedisCluster } from '../test/support/private-redis-cluster';
+import { listenablePort } from '../servers/ports';
+import { PrivatePostgres } from '../servers/private-postgres';
+import { PrivateRedis } from '../servers/private-redis';
+import { PrivateRedisCluster } from '../servers/private-redis-cluster';
 import type { Strategy } from './schedule';
 
 const ROOT = join(__dirname, '..');

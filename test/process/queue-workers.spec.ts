@@ -6,7 +6,7 @@ import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { TEST_REDIS_URL } from '../setup/test-env';
 import { until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
-import { PrivateRedis } from '../support/private-redis';
+import { PrivateRedis } from '../../servers/private-redis';
 import { couponsOnEveryShard, singleShardQueue, untilIdle, untilWorkersConnected } from '../support/queue-state';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';

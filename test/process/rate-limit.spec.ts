@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { countStatuses } from '../support/invariants';
-import { PrivateRedis } from '../support/private-redis';
+import { PrivateRedis } from '../../servers/private-redis';
 import { startTestApp } from '../support/test-app';
 
 describe('rate limits', () => {

@@ -5,7 +5,7 @@ import { ISSUE_QUEUE } from '../../src/issuance/queue/issue-queue';
 import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { fire, until, untilSettled } from '../support/burst';
 import { countStatuses, couponFacts, expectCouponInvariants, expectHolders } from '../support/invariants';
-import { PrivateRedisCluster } from '../support/private-redis-cluster';
+import { PrivateRedisCluster } from '../../servers/private-redis-cluster';
 import { couponsOnEveryShard, untilIdle } from '../support/queue-state';
 import { startTestApp, TestApp } from '../support/test-app';
 

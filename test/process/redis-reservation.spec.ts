@@ -9,7 +9,7 @@ import { CouponEntity } from '../../src/coupons/coupon.entity';
 import { DataSource } from 'typeorm';
 import { fire, until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
-import { PrivateRedis } from '../support/private-redis';
+import { PrivateRedis } from '../../servers/private-redis';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('redis strategy: state lost, leaked, refused, and Redis down', () => {

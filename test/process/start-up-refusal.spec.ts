@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
-import { scratchTmpEnv } from '../support/scratch-dir';
+import { scratchTmpEnv } from '../../servers/scratch-dir';
 
 /** Configuration is validated before anything starts: a real process refuses, in one line. */
 describe('start-up with invalid configuration', () => {

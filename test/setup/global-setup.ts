@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { ROOT_RUNTIME_DIR } from '../../src/database/embedded/postgres-binaries';
 import { dataSourceOptions } from '../../src/database/data-source-options';
 import { runMigrationsExclusively } from '../../src/database/run-migrations';
-import { makeRunScratchDir } from '../support/scratch-dir';
+import { makeRunScratchDir } from '../../servers/scratch-dir';
 import globalTeardown from './global-teardown';
 import { runState } from './run-state';
 import { findOrStartServices } from './test-services';

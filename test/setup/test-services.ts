@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { Client } from 'pg';
-import { PrivatePostgres } from '../support/private-postgres';
-import { PrivateRedis, redisAnswers } from '../support/private-redis';
+import { PrivatePostgres } from '../../servers/private-postgres';
+import { PrivateRedis, redisAnswers } from '../../servers/private-redis';
 
 /** Servers this run started because nothing answered where the tests look; stopped by the teardown. */
 export interface StartedServices {

@@ -1,6 +1,10 @@
 import type { LoadTestUser } from '../../load-test-users';
+import { until } from '../../servers/until';
 import type { Attempt } from './history';
 import type { HttpRequest } from './http';
+
+/** The tests' one wait on a condition, from servers/ (the bench and the checker use it too). */
+export { until };
 
 export type TimedAttempt = Attempt & { ms: number; token: string; body?: any };
 
@@ -31,15 +35,4 @@ export async function untilSettled(http: HttpRequest, couponId: number, token: s
     },
     { timeoutMs, what: `coupon ${couponId}'s request to settle` },
   );
-}
-
-/** Waits until `probe` returns something other than undefined (checked every `everyMs`), or fails after `timeoutMs`. */
-export async function until<T>(probe: () => Promise<T | undefined>, { timeoutMs = 30_000, everyMs = 50, what = 'the condition' } = {}): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`waited ${timeoutMs / 1000} s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
 }

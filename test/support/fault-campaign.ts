@@ -3,7 +3,7 @@ import type { LoadTestUser } from '../../load-test-users';
 import { fire } from './burst';
 import { Attempt, expectHistoryHolds } from './history';
 import { countStatuses } from './invariants';
-import { PrivateRedis } from './private-redis';
+import { PrivateRedis } from '../../servers/private-redis';
 import { startTestApp, TestApp } from './test-app';
 
 /** Set-ups and checks the fault tests (test/process/faults/) share. */

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { listenablePort } from './ports';
-import { scratchTmpEnv } from './scratch-dir';
+import { listenablePort } from '../../servers/ports';
+import { scratchTmpEnv } from '../../servers/scratch-dir';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 
 const REPO = join(__dirname, '..', '..');

@@ -4,8 +4,8 @@ import { campaignUnderWay, reconcileAndRefill } from '../../support/fault-campai
 import { expectHistoryHolds } from '../../support/history';
 import { untilReady } from '../../support/http';
 import { countStatuses } from '../../support/invariants';
-import { PrivatePostgres } from '../../support/private-postgres';
-import { PrivateRedis } from '../../support/private-redis';
+import { PrivatePostgres } from '../../../servers/private-postgres';
+import { PrivateRedis } from '../../../servers/private-redis';
 import { holdCouponRow, untilLockWaiters } from '../../support/row-lock';
 import { startTestApp, TestApp } from '../../support/test-app';
 

@@ -9,7 +9,7 @@ import { campaignUnderWay, onOwnRedis, reconcileAndRefill, restartEmpty } from '
 import { Attempt, expectHistoryHolds } from '../../support/history';
 import { untilReady } from '../../support/http';
 import { countStatuses, couponFacts } from '../../support/invariants';
-import { PrivateRedis } from '../../support/private-redis';
+import { PrivateRedis } from '../../../servers/private-redis';
 import { untilIdle, untilWorkersConnected } from '../../support/queue-state';
 import { holdCouponRow, untilLockWaiters } from '../../support/row-lock';
 import { kill, startWorkerProcess } from '../../support/service-process';

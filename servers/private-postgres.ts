@@ -1,7 +1,7 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { postgresBinaries } from '../../src/database/embedded/postgres-binaries';
-import { accepts, initCluster, spawnServer } from '../../src/database/embedded/postgres-server';
+import { postgresBinaries } from '../src/database/embedded/postgres-binaries';
+import { accepts, initCluster, spawnServer } from '../src/database/embedded/postgres-server';
 import { OwnServer, ServerLaunch } from './own-server';
 import { scratchDir } from './scratch-dir';
 

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Redis from 'ioredis';
-import { until } from './burst';
+import { until } from './until';
 import { listenablePort } from './ports';
 import { PrivateRedis } from './private-redis';
 
