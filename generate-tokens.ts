@@ -16,8 +16,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error('--count must be an integer from 1 to 1000000');
   // a developer's tool first: unset NODE_ENV reads as development here (production settings still hold when set)
   const config = loadAppConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV || 'development' });
-  const secret = resolveJwtSecret(config);
-  const users = await ensureLoadTestUsers(config.database.url, { secret, expiresInSeconds: config.jwt.expiresInSeconds }, count);
+  const secret = resolveJwtSecret(config.auth);
+  const users = await ensureLoadTestUsers(config.database.url, { secret, expiresInSeconds: config.auth.jwt.expiresInSeconds }, count);
   writeFileSync(values.out!, ['userId,token', ...users.map((u) => `${u.userId},${u.token}`)].join('\n') + '\n');
   console.log(`wrote ${users.length} tokens to ${values.out}`);
 }

@@ -71,7 +71,7 @@ async function main() {
       .compile();
     return compiled.createNestApplication(adapter, options);
   });
-  await app.listen({ port: config.port, host: '127.0.0.1' });
+  await app.listen({ port: config.http.port, host: '127.0.0.1' });
 }
 
 main().catch((error) => {

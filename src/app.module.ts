@@ -1,6 +1,7 @@
 import { DynamicModule, Module, Type } from '@nestjs/common';
 import { AuthModule } from './auth/auth.module';
-import { AppConfig, IssuanceStrategyName } from './config/app-config';
+import { AppConfig } from './config/app-config';
+import type { IssuanceStrategyName } from './config/issuance.config';
 import { AppConfigModule } from './config/config.module';
 import { CouponsModule } from './coupons/coupons.module';
 import { DatabaseModule } from './database/database.module';
@@ -25,14 +26,14 @@ const STRATEGY_MODULES: Record<IssuanceStrategyName, Type[]> = {
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     // the queue's consumer, in this process too (RUN_WORKER); else only `npm run start:worker` runs it
-    const worker = config.strategy === 'queue' && config.runWorker ? [QueueWorkerModule] : [];
+    const worker = config.issuance.strategy === 'queue' && config.issuance.runWorker ? [QueueWorkerModule] : [];
     return {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
         SharedStateModule.forRoot(config),
-        ...STRATEGY_MODULES[config.strategy],
+        ...STRATEGY_MODULES[config.issuance.strategy],
         MetricsModule,
         RateLimitModule,
         AuthModule,

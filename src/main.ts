@@ -13,11 +13,11 @@ async function main(): Promise<void> {
   const host = '0.0.0.0';
   // one of API_PROCESSES: the primary holds the port, and says when to listen on it
   if (cluster.isWorker) return startServerModule(config, host, portFromPrimary().release);
-  const port = await reservePort(config.port, host);
-  if (config.apiProcesses > 1) {
+  const port = await reservePort(config.http.port, host);
+  if (config.http.apiProcesses > 1) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only after the port is bound
     const { runApiProcesses } = require('./bootstrap/api-processes') as typeof import('./bootstrap/api-processes');
-    return runApiProcesses(config, config.apiProcesses, port);
+    return runApiProcesses(config, config.http.apiProcesses, port);
   }
   await startServerModule(config, host, port.release);
 }

@@ -9,8 +9,8 @@ export async function startServer(config: AppConfig, host: string, release: () =
   const stopEmbedded = config.database.embedded ? await startEmbeddedPostgres() : undefined;
   const app = await createApp(config);
   await release();
-  await app.listen({ port: config.port, host });
-  new Logger('Main').log(`listening on :${config.port} with ISSUANCE_STRATEGY=${config.strategy}`);
+  await app.listen({ port: config.http.port, host });
+  new Logger('Main').log(`listening on :${config.http.port} with ISSUANCE_STRATEGY=${config.issuance.strategy}`);
   if (!stopEmbedded) {
     app.enableShutdownHooks(); // SIGTERM/SIGINT: a graceful close (bootstrap/graceful-close.ts)
     return;

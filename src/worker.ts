@@ -18,8 +18,8 @@ import { QueueWorkerModule } from './queue-worker/queue-worker.module';
 async function main(): Promise<void> {
   logFatalErrors('worker');
   const config = loadAppConfigOrExit(process.env);
-  if (config.strategy !== 'queue') {
-    console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.strategy}, which has no queue)`);
+  if (config.issuance.strategy !== 'queue') {
+    console.error(`Invalid configuration: ISSUANCE_STRATEGY must be queue for a worker (it is ${config.issuance.strategy}, which has no queue)`);
     process.exit(1);
   }
   // the migration step below logs too: at LOG_LEVEL, as JSON, like the rest of the process

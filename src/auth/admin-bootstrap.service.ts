@@ -1,5 +1,5 @@
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AuthConfig } from '../config/auth.config';
 import { UsersService } from '../users/users.service';
 import { PasswordHasher } from './password-hasher';
 
@@ -9,7 +9,7 @@ export class AdminBootstrap implements OnApplicationBootstrap {
   private readonly logger = new Logger(AdminBootstrap.name);
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: AuthConfig,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
   ) {}

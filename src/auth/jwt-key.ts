@@ -1,6 +1,6 @@
 import { createSecretKey, KeyObject } from 'node:crypto';
 import { Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { AuthConfig } from '../config/auth.config';
 import { resolveJwtSecret } from './jwt-secret';
 
 /**
@@ -13,7 +13,7 @@ export const JWT_KEY = Symbol('JWT_KEY');
 export const toJwtKey = (secret: string | KeyObject): KeyObject => (typeof secret === 'string' ? createSecretKey(Buffer.from(secret, 'utf8')) : secret);
 
 @Module({
-  providers: [{ provide: JWT_KEY, inject: [AppConfig], useFactory: (config: AppConfig) => toJwtKey(resolveJwtSecret(config)) }],
+  providers: [{ provide: JWT_KEY, inject: [AuthConfig], useFactory: (config: AuthConfig) => toJwtKey(resolveJwtSecret(config)) }],
   exports: [JWT_KEY],
 })
 export class JwtKeyModule {}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AppConfig } from '../config/app-config';
+import type { AuthConfig } from '../config/auth.config';
 
 const DEV_SECRET_FILE = join(process.cwd(), '.data', 'jwt-secret');
 
@@ -10,7 +10,7 @@ const DEV_SECRET_FILE = join(process.cwd(), '.data', 'jwt-secret');
  * demands one) a random secret kept in `.data/jwt-secret`, so tokens survive restarts and
  * generate-tokens.ts signs with the same key as the running service.
  */
-export function resolveJwtSecret(config: Pick<AppConfig, 'jwt'>): string {
+export function resolveJwtSecret(config: Pick<AuthConfig, 'jwt'>): string {
   if (config.jwt.secret) return config.jwt.secret;
   if (existsSync(DEV_SECRET_FILE)) return readFileSync(DEV_SECRET_FILE, 'utf8').trim();
   const secret = randomBytes(32).toString('hex');

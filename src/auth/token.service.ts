@@ -2,7 +2,7 @@ import type { KeyObject } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { AuthUser, TokenUser } from '../common/auth-user';
-import { AppConfig } from '../config/app-config';
+import { AuthConfig } from '../config/auth.config';
 import { toJwtKey } from './jwt-key';
 
 /** HS256 only, on both sides: a token of another algorithm (`none` included) is refused. */
@@ -20,7 +20,7 @@ export class TokenService {
 
   constructor(
     private readonly jwt: JwtService,
-    config: AppConfig,
+    config: AuthConfig,
   ) {
     this.expiresInSeconds = config.jwt.expiresInSeconds;
   }

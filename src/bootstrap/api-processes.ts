@@ -66,5 +66,5 @@ export async function runApiProcesses(config: AppConfig, count: number, reservat
   process.on('SIGINT', stop);
 
   for (let i = 0; i < count; i++) fork();
-  log.info(`running ${count} API processes on :${config.port}`);
+  log.info(`running ${count} API processes on :${config.http.port}`);
 }

@@ -27,9 +27,9 @@ const nestFactory: AppFactory = (root, adapter, options) => NestFactory.create<N
  */
 export async function createApp(config: AppConfig, make: AppFactory = nestFactory): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
-    bodyLimit: config.bodyLimitBytes,
+    bodyLimit: config.http.bodyLimitBytes,
     // request.ip: the socket's peer unless TRUST_PROXY names the proxies whose X-Forwarded-For counts
-    trustProxy: config.trustProxy,
+    trustProxy: config.http.trustProxy,
     // Honour a caller's request id (a proxy's, a load test's); make one otherwise.
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];

@@ -1,6 +1,6 @@
 import { types } from 'pg';
 import type { DataSourceOptions } from 'typeorm';
-import type { DatabaseConfig } from '../config/app-config';
+import type { DatabaseConfig } from '../config/database.config';
 import { SqlLogger } from './sql-logger';
 import { InitialSchema1764000000000 } from './migrations/1764000000000-initial-schema';
 import { CouponLifecycle1764100000000 } from './migrations/1764100000000-coupon-lifecycle';

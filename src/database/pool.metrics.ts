@@ -4,7 +4,7 @@ import type { Pool } from 'pg';
 import { Gauge } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
-import { AppConfig } from '../config/app-config';
+import { DatabaseConfig } from '../config/database.config';
 import { MetricsService } from '../metrics/metrics.service';
 
 /**
@@ -16,7 +16,7 @@ import { MetricsService } from '../metrics/metrics.service';
 export class PoolMetrics implements OnModuleInit {
   constructor(
     private readonly metrics: MetricsService,
-    private readonly config: AppConfig,
+    private readonly config: DatabaseConfig,
     @InjectDataSource() private readonly db: DataSource,
   ) {}
 
@@ -35,6 +35,6 @@ export class PoolMetrics implements OnModuleInit {
         this.set({ state: 'waiting' }, p.waitingCount);
       },
     });
-    new Gauge({ name: 'db_pool_max', help: 'DB_POOL_SIZE', registers: [this.metrics.registry] }).set(this.config.database.poolSize);
+    new Gauge({ name: 'db_pool_max', help: 'DB_POOL_SIZE', registers: [this.metrics.registry] }).set(this.config.poolSize);
   }
 }

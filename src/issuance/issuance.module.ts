@@ -1,6 +1,6 @@
 import { Module, Type } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { AppConfig, IssuanceStrategyName } from '../config/app-config';
+import { IssuanceConfig, IssuanceStrategyName } from '../config/issuance.config';
 import { CouponsModule } from '../coupons/coupons.module';
 import { IssuanceCoreModule } from './issuance-core.module';
 import { CampaignMetrics } from './campaign.metrics';
@@ -36,8 +36,8 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
       // only the configured strategy is built; its dependencies (ReservationStore for redis and
       // queue) are there because the composition root imported what it needs
       provide: IssuanceStrategy,
-      inject: [AppConfig, ModuleRef],
-      useFactory: (config: AppConfig, moduleRef: ModuleRef) => moduleRef.create(STRATEGIES[config.strategy]),
+      inject: [IssuanceConfig, ModuleRef],
+      useFactory: (config: IssuanceConfig, moduleRef: ModuleRef) => moduleRef.create(STRATEGIES[config.strategy]),
     },
   ],
   exports: [IssuanceStrategy],

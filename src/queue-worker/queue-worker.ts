@@ -1,6 +1,6 @@
 import type { RedisClient } from '../redis/redis.module';
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { IssuanceConfig } from '../config/issuance.config';
 import { IssueQueue } from '../issuance/queue/issue-queue';
 import { IssueProcessor, WORKER_CONNECTION } from '../issuance/queue/issue.processor';
 import { PendingSweeper } from '../issuance/queue/pending-sweeper';
@@ -16,7 +16,7 @@ export class QueueWorker implements OnApplicationBootstrap, BeforeApplicationShu
   private readonly logger = new Logger('QueueWorker');
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: IssuanceConfig,
     private readonly processor: IssueProcessor,
     private readonly sweeper: PendingSweeper,
     private readonly queue: IssueQueue,

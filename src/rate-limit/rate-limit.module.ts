@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import { AppConfig } from '../config/app-config';
+import { RateLimitConfig } from '../config/rate-limit.config';
 import type { ExecutionContext } from '@nestjs/common';
 import type { AuthUser } from '../common/auth-user';
 import { AUTH_LIMIT, HOLDER_ACTION_LIMIT, READ_LIMIT, SIGNUP_LIMIT } from './rate-limit.decorators';
@@ -14,19 +14,19 @@ import { RATE_LIMIT_STORAGE } from './rate-limit-storage';
 @Module({
   imports: [
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig, RATE_LIMIT_STORAGE],
-      useFactory: (config: AppConfig, storage: ThrottlerStorage) => ({
+      inject: [RateLimitConfig, RATE_LIMIT_STORAGE],
+      useFactory: (limits: RateLimitConfig, storage: ThrottlerStorage) => ({
         throttlers: [
-          { name: HOLDER_ACTION_LIMIT, ttl: 1000, limit: config.rateLimit.issuePerSecond, skipIf: () => config.rateLimit.issuePerSecond === 0 },
-          { name: AUTH_LIMIT, ttl: 60_000, limit: config.rateLimit.authPerMinute, skipIf: () => config.rateLimit.authPerMinute === 0 },
-          { name: SIGNUP_LIMIT, ttl: 3_600_000, limit: config.rateLimit.signupPerHour, skipIf: () => config.rateLimit.signupPerHour === 0 },
+          { name: HOLDER_ACTION_LIMIT, ttl: 1000, limit: limits.issuePerSecond, skipIf: () => limits.issuePerSecond === 0 },
+          { name: AUTH_LIMIT, ttl: 60_000, limit: limits.authPerMinute, skipIf: () => limits.authPerMinute === 0 },
+          { name: SIGNUP_LIMIT, ttl: 3_600_000, limit: limits.signupPerHour, skipIf: () => limits.signupPerHour === 0 },
           {
             name: READ_LIMIT,
             ttl: 1000,
-            limit: config.rateLimit.readPerSecond,
+            limit: limits.readPerSecond,
             // the admin page and checkout back ends poll as admins: trusted, and few
             skipIf: (context: ExecutionContext) =>
-              config.rateLimit.readPerSecond === 0 || context.switchToHttp().getRequest<{ user?: AuthUser }>().user?.role === 'admin',
+              limits.readPerSecond === 0 || context.switchToHttp().getRequest<{ user?: AuthUser }>().user?.role === 'admin',
           },
         ],
         storage,

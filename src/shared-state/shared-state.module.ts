@@ -44,7 +44,7 @@ export class SharedStateModule {
     if (!config.redis) return { ...base, providers: inProcess(config), exports: PORTS };
     return {
       ...base,
-      imports: [RedisModule.forRoot({ endpoint: config.redis, warnIfNotDurable: config.strategy === 'queue' })],
+      imports: [RedisModule.forRoot({ endpoint: config.redis, warnIfNotDurable: config.issuance.strategy === 'queue' })],
       providers: redisBacked(),
       exports: PORTS,
     };

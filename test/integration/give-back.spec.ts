@@ -1,4 +1,4 @@
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import type { LoadTestUser } from '../../load-test-users';
 import { fire, untilSettled } from '../support/burst';

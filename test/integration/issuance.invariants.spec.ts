@@ -1,4 +1,4 @@
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { fire, untilSettled } from '../support/burst';
 import { countStatuses, expectHolders } from '../support/invariants';
 import { startTestApp, TestApp } from '../support/test-app';

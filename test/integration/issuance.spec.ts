@@ -1,4 +1,4 @@
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { until } from '../support/burst';
 import { holdCouponRow } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';

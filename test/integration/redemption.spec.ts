@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { fire, until, untilSettled } from '../support/burst';
 import { countStatuses } from '../support/invariants';
 import { startTestApp, TestApp } from '../support/test-app';

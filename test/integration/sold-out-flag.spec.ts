@@ -1,4 +1,4 @@
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import type { LoadTestUser } from '../../load-test-users';
 import { until, untilSettled } from '../support/burst';
 import { couponFacts, expectCouponInvariants } from '../support/invariants';

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
 import { ensureLoadTestUsers, LoadTestUser } from '../../load-test-users';
 import { signAccessToken } from '../../src/auth/token.service';
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
 import { untilSettled } from '../support/burst';
 import { HttpRequest, httpClient } from '../support/http';

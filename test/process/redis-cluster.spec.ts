@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { Cluster } from 'ioredis';
-import { IssuanceStrategyName } from '../../src/config/app-config';
+import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { ISSUE_QUEUE } from '../../src/issuance/queue/issue-queue';
 import { QueueShards } from '../../src/issuance/queue/queue-shards';
 import { fire, until, untilSettled } from '../support/burst';

@@ -7,9 +7,9 @@ const dev = { NODE_ENV: 'development' };
 describe('configuration', () => {
   it('has working defaults in development, with the embedded database when none is configured', () => {
     const config = loadAppConfig(dev);
-    expect(config).toMatchObject({ port: 3000, strategy: 'pessimistic', runWorker: true, logLevel: 'info' });
+    expect(config).toMatchObject({ http: { port: 3000 }, issuance: { strategy: 'pessimistic', runWorker: true }, logLevel: 'info' });
     expect(config.database).toMatchObject({ embedded: true, url: expect.stringContaining('127.0.0.1:54329') });
-    expect(config.jwt.expiresInSeconds).toBe(3600);
+    expect(config.auth.jwt.expiresInSeconds).toBe(3600);
   });
 
   it('builds the database URL from DATABASE_* parts, and DATABASE_URL wins over them', () => {
@@ -67,7 +67,7 @@ describe('configuration', () => {
 
   it('development and test tolerate what a developer uses: no secret, the embedded database, a short admin password', () => {
     for (const NODE_ENV of ['development', 'test']) {
-      expect(loadAppConfig({ NODE_ENV, JWT_SECRET_KEY: 'short', ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'change-me-please' }).admin?.password).toBe(
+      expect(loadAppConfig({ NODE_ENV, JWT_SECRET_KEY: 'short', ADMIN_EMAIL: 'a@b.c', ADMIN_PASSWORD: 'change-me-please' }).auth.admin?.password).toBe(
         'change-me-please',
       );
     }
@@ -95,6 +95,6 @@ describe('configuration', () => {
   });
 
   it('accepts a strong secret in production', () => {
-    expect(loadAppConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: strong, DATABASE_HOST: 'db' }).jwt.secret).toBe(strong);
+    expect(loadAppConfig({ NODE_ENV: 'production', JWT_SECRET_KEY: strong, DATABASE_HOST: 'db' }).auth.jwt.secret).toBe(strong);
   });
 });

@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { Gauge } from 'prom-client';
-import { AppConfig } from '../../config/app-config';
+import { IssuanceConfig } from '../../config/issuance.config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { PendingRequests } from '../reservation/pending-requests';
@@ -9,7 +9,7 @@ import { IssueQueue } from './issue-queue';
 import { queueShardsFor } from './queue-shards';
 
 /** The producer, with the gauge of the backlog it feeds (every shard's unfinished jobs). */
-function issueQueue(redis: RedisClient, pending: PendingRequests, replicas: ReplicaConfirmation, config: AppConfig, metrics: MetricsService): IssueQueue {
+function issueQueue(redis: RedisClient, pending: PendingRequests, replicas: ReplicaConfirmation, config: IssuanceConfig, metrics: MetricsService): IssueQueue {
   const queue = new IssueQueue(redis, pending, replicas, queueShardsFor(config.queueShards, redis));
   new Gauge({
     name: 'coupon_issue_queue_depth',
@@ -34,7 +34,7 @@ function issueQueue(redis: RedisClient, pending: PendingRequests, replicas: Repl
   providers: [
     {
       provide: IssueQueue,
-      inject: [REDIS, PendingRequests, ReplicaConfirmation, AppConfig, MetricsService],
+      inject: [REDIS, PendingRequests, ReplicaConfirmation, IssuanceConfig, MetricsService],
       useFactory: issueQueue,
     },
   ],

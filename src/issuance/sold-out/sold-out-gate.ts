@@ -1,6 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Counter } from 'prom-client';
-import { AppConfig } from '../../config/app-config';
+import { IssuanceConfig } from '../../config/issuance.config';
 import { MetricsService } from '../../metrics/metrics.service';
 import { SoldOutFlags } from './sold-out-flags';
 import { StockSignal } from './stock-signal';
@@ -20,7 +20,7 @@ export class SoldOutGate implements OnApplicationBootstrap, OnApplicationShutdow
   readonly answered: Counter;
 
   constructor(
-    private readonly config: AppConfig,
+    private readonly config: IssuanceConfig,
     private readonly signal: StockSignal,
     metrics: MetricsService,
   ) {

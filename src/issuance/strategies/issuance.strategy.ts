@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/redis.module';
-import type { IssuanceStrategyName } from '../../config/app-config';
+import type { IssuanceStrategyName } from '../../config/issuance.config';
 import type { CancelRequest } from '../issue-canceller';
 import type { IssueView } from '../issue.view';
 

@@ -2,7 +2,7 @@ import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../../common/errors/domain.error';
-import { AppConfig } from '../../config/app-config';
+import { RateLimitConfig } from '../../config/rate-limit.config';
 import { FixedWindowCounter } from '../../rate-limit/fixed-window-counter';
 import { ItemResult, KeyedBatcher } from '../../common/keyed-batcher';
 import { isUniqueViolation } from '../../database/postgres-errors';
@@ -60,7 +60,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy implements OnAppli
     private readonly issues: IssueStore,
     private readonly writer: IssueWriter,
     private readonly canceller: IssueCanceller,
-    private readonly config: AppConfig,
+    private readonly limits: RateLimitConfig,
   ) {
     super();
   }
@@ -70,7 +70,7 @@ export class PessimisticLockStrategy extends IssuanceStrategy implements OnAppli
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const perSecond = this.config.rateLimit.issuePerSecond;
+    const perSecond = this.limits.issuePerSecond;
     if (perSecond > 0 && !this.requests.admit(`${couponId}:${userId}`, perSecond)) throw refusalError(couponId, 'RATE_LIMITED');
     return { status: 'ISSUED', issue: await this.batcher.submit(couponId, userId) };
   }

@@ -3,7 +3,7 @@ import { CouponsService } from '../../coupons/coupons.service';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
 import { IssueStore } from '../issue.store';
-import { AppConfig } from '../../config/app-config';
+import { RateLimitConfig } from '../../config/rate-limit.config';
 import { IssueQueue } from '../queue/issue-queue';
 import { PendingRequests } from '../reservation/pending-requests';
 import { ReplicaConfirmation } from '../reservation/replica-confirmation';
@@ -41,7 +41,7 @@ export class QueueStrategy extends IssuanceStrategy implements OnModuleInit {
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
     private readonly queue: IssueQueue,
-    private readonly config: AppConfig,
+    private readonly limits: RateLimitConfig,
     private readonly canceller: IssueCanceller,
   ) {
     super();
@@ -53,7 +53,7 @@ export class QueueStrategy extends IssuanceStrategy implements OnModuleInit {
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const decision = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.config.rateLimit.issuePerSecond });
+    const decision = await this.reservations.reserve(couponId, userId, { recordPending: true, perSecond: this.limits.issuePerSecond });
     if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     // asked again right after withdrawing: the withdrawn request is theirs again, and PostgreSQL's
     // record of the withdrawal goes before the 202, so no worker takes its row back on that record

@@ -3,7 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/errors/domain.error';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
-import { AppConfig } from '../../config/app-config';
+import { DatabaseConfig } from '../../config/database.config';
+import { RateLimitConfig } from '../../config/rate-limit.config';
 import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
@@ -59,14 +60,15 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     private readonly coupons: CouponsService,
     @Inject(REDIS) private readonly redis: RedisClient,
     canceller: IssueCanceller,
-    private readonly config: AppConfig,
+    private readonly limits: RateLimitConfig,
+    database: DatabaseConfig,
     replicas: ReplicaConfirmation,
     @InjectDataSource() db: DataSource,
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
     this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
-    this.unsettled = new UnsettledWriteRepair(db, reservations, pending, 2 * config.database.statementTimeoutMs);
+    this.unsettled = new UnsettledWriteRepair(db, reservations, pending, 2 * database.statementTimeoutMs);
   }
 
   onApplicationBootstrap(): void {
@@ -82,7 +84,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const decision = await this.reservations.reserve(couponId, userId, { perSecond: this.config.rateLimit.issuePerSecond });
+    const decision = await this.reservations.reserve(couponId, userId, { perSecond: this.limits.issuePerSecond });
     if (decision === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
     if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     let result: WriteResult;
