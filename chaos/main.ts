@@ -8,7 +8,7 @@
  * operations and faults; the last line is `ok …` or `violations N`, and the exit code says which.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -123,6 +123,8 @@ async function runOne(o: Options, strategy: Strategy): Promise<{ violations: num
     const final = await finalState(system, strategy);
     const found = check(driver.history, final);
     const summary = report(strategy, schedule, driver, found, seconds);
+    // beside the services' logs, what the checker saw, to read a violation's whole story
+    if (found.length || o.keep) writeFileSync(join(runDir, 'history.json'), JSON.stringify({ faults: driver.history.faults, entries: driver.history.entries }));
     if (!o.keep && !found.length) rmSync(runDir, { recursive: true, force: true });
     return { violations: found.length, summary };
   } finally {

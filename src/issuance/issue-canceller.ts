@@ -117,7 +117,7 @@ export class IssueCanceller {
   async withdrawnSince(couponId: number, written: { userId: number; askedAt: number }[]): Promise<Map<number, number>> {
     if (!written.length) return new Map();
     const rows = await this.db.query<{ user_id: number; at: number }[]>(
-      `SELECT w.user_id, extract(epoch FROM w.withdrawn_at) * 1000 AS at FROM coupon_withdrawals w
+      `SELECT w.user_id, round(extract(epoch FROM w.withdrawn_at) * 1000)::bigint AS at FROM coupon_withdrawals w
          JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
         WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
       [couponId, written.map((w) => w.userId), written.map((w) => w.askedAt)],

@@ -119,6 +119,25 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2, duplicateHolders: 0 });
   });
 
+  it('withdrawn through an API whose clock runs 5 s ahead, then asked again at once through one on time: the new 202 ends ISSUED', async () => {
+    const realNow = Date.now.bind(Date);
+    const { id, users } = await backlog(5, 1, async (couponId, [u]) => {
+      const ahead = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 5000);
+      try {
+        expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: u.token })).status).toBe(204);
+      } finally {
+        ahead.mockRestore();
+      }
+    });
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 }); // the withdrawn request, taken back
+    const [u] = users;
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
+    await untilIdle(t, admin, id);
+    // the new ask is ordered after the withdrawal by the coupon's Redis clock, not by the APIs' clocks
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
+  });
+
   it('Redis emptied while a write waits, and rebuilt by a newcomer before it commits: the written rows stay', async () => {
     let newcomer!: Promise<{ status: number }>;
     const { id, users } = await backlog(
@@ -209,6 +228,21 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
       await untilJobsDone(id);
       await expectWithdrawn(id, users[0]);
       expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ pending: 0, redisReserved: 0, remainingQuantity: 5 });
+    });
+
+    it('a withdrawal on record, then the state rebuilt on a Redis whose clock is a minute behind (a failover): a new ask is stamped after it, and ends ISSUED', async () => {
+      const { id, users } = await backlog(5, 1, async (couponId, [user]) => {
+        expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(204);
+      });
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0 });
+      // the old master stamped the withdrawal a minute ahead of the clock of the Redis that now holds the coupon
+      await t.sql.query(`UPDATE coupon_withdrawals SET withdrawn_at = withdrawn_at + interval '1 minute' WHERE coupon_id = $1`, [id]);
+      const k = couponKeys(id);
+      await t.redis.del(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: users[0].token })).status).toBe(202);
+      await untilIdle(t, admin, id);
+      expect((await t.http('GET', `/coupons/${id}/issue`, { token: users[0].token })).body.status).toBe('ISSUED');
+      expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
     });
 
     it('a withdrawal whose mark Redis lost, the user not asking again: the unit is released, not written back for them', async () => {

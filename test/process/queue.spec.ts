@@ -6,7 +6,8 @@ import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
 import { PendingRequests } from '../../src/issuance/reservation/pending-requests';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { couponFacts } from '../support/invariants';
-import { untilIdle } from '../support/queue-state';
+import { singleShardQueue, untilIdle } from '../support/queue-state';
+import { until } from '../support/burst';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -109,6 +110,32 @@ describe('queue strategy: accepted requests always settle', () => {
     expect(state).toEqual({ status: 'ISSUED', issue: first.kind === 'issued' ? first.issue : undefined });
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1, duplicateHolders: 0 });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+  });
+
+  it('a job redelivered after its request was settled and given back writes nothing: no unit held by a row that is only taken back again', async () => {
+    const id = await create(2); // room for the stale row: written, it would hold a unit until taken back
+    const [u, next] = await t.users(2);
+    const queue = singleShardQueue();
+    await queue.pause();
+    let jobId: string;
+    try {
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
+      jobId = await until(async () => (await t.redis.hget(couponKeys(id).pending, String(u.userId)))?.split(':')[1]);
+    } finally {
+      await queue.resume();
+      await queue.close();
+      (await queue.client).disconnect();
+    }
+    await untilIdle(t, admin, id);
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+    expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(202);
+    await untilIdle(t, admin, id);
+    // BullMQ hands the finished job over once more (its worker died before acknowledging it)
+    await t.app.get(IssueProcessor, { strict: false }).process({ couponId: id, userIds: [u.userId] }, Date.now(), jobId);
+    const { rows } = await t.sql.query(`SELECT user_id FROM coupon_issue_cancellations WHERE coupon_id = $1`, [id]);
+    expect(rows).toEqual([{ user_id: u.userId }]); // the give-back alone: nothing written, nothing taken back again
+    expect((await t.http('GET', `/coupons/${id}/issue`, { token: next.token })).body.status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
   });
 
   it('a request accepted before its campaign was paused is written all the same: it was decided when accepted', async () => {

@@ -77,7 +77,7 @@ export class IssueProcessor {
   }
 
   private consume(connection: RedisClient, prefix: string, concurrency: number): Worker<IssueJob, void> {
-    const worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data, job.timestamp), {
+    const worker = new Worker<IssueJob, void>(ISSUE_QUEUE, (job) => this.process(job.data, job.timestamp, job.id), {
       connection,
       prefix,
       concurrency,
@@ -102,13 +102,20 @@ export class IssueProcessor {
    * request withdrawn meanwhile (DELETE /coupons/:id/issue while pending) has its row taken back
    * and its unit returned instead (settleWritten).
    */
-  async process({ couponId, userIds }: IssueJob, askedAt = Date.now()): Promise<void> {
+  async process({ couponId, userIds: carried }: IssueJob, enqueuedAt = Date.now(), jobId?: string): Promise<void> {
+    // only the requests still the job's: one settled already (a job redelivered after its work was
+    // done) written again would hold, until taken back, a unit PostgreSQL owes another 202
+    const requests = await this.pending.forJob(couponId, carried, jobId);
+    const userIds = carried.filter((_, i) => requests[i].mine);
+    // when each was accepted, on the coupon's Redis clock, which orders it against a withdrawal;
+    // where Redis no longer has it, the job's own time (the clock of the API that queued it)
+    const accepted = requests.filter((r) => r.mine).map((r) => r.acceptedAt);
     const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
     const written: Written[] = [];
     for (const [i, result] of results.entries()) {
       const refusal = refusalOf(result);
       if (refusal) await this.reservations.release(couponId, userIds[i], refusalError(couponId, refusal).code);
-      else written.push({ userId: userIds[i], inserted: result.kind === 'issued', askedAt });
+      else written.push({ userId: userIds[i], inserted: result.kind === 'issued', askedAt: accepted[i] ?? enqueuedAt });
     }
     const kept = await this.cancellation.settleWritten(couponId, written);
     this.settled.inc({ result: 'issued' }, kept.size);

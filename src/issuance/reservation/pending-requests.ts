@@ -23,13 +23,15 @@ export class PendingRequests {
   ) {}
 
   /**
-   * Marks pending requests with the job that will write them (`acceptedAt:jobId`); where `expected`
-   * gives the mark read before (the sweeper), only those whose mark is unchanged (a request settled,
-   * withdrawn or asked anew since is left alone). Returns the users marked: the job carries them alone.
+   * Marks pending requests with the job that will write them (`acceptedAt:jobId`, each keeping when
+   * it was accepted); where `expected` gives the mark read before (the sweeper), only those whose
+   * mark is unchanged (a request settled, withdrawn or asked anew since is left alone). Returns the
+   * users marked: the job carries them alone.
    */
   async markQueued(couponId: number, userIds: number[], jobId: string, expected?: Map<number, string>): Promise<number[]> {
     const pairs = userIds.flatMap((u) => [u, expected?.get(u) ?? '']);
-    const marked = await this.scripts.couponMarkQueued(couponKeys(couponId).pending, `${Date.now()}:${jobId}`, ...pairs);
+    const k = couponKeys(couponId);
+    const marked = await this.scripts.couponMarkQueued(k.pending, k.meta, jobId, ...pairs);
     return marked.map(Number);
   }
 
@@ -50,6 +52,23 @@ export class PendingRequests {
         return [Number(user), { acceptedAt: Number(at), jobId: jobId || undefined, mark }];
       }),
     );
+  }
+
+  /**
+   * Each of a job's requests as Redis has it now: `mine` is false for one Redis has settled, or
+   * marked with another job (the job redelivered after it was done, or replaced by the sweeper's),
+   * whose write would take a unit PostgreSQL must keep for someone else; with no state at all
+   * (Redis lost it), every request is the job's, as promised. `acceptedAt`: ms, the coupon's Redis
+   * clock (reserve.lua). Without `jobId` (a write asked for outside any job), every request is mine.
+   */
+  async forJob(couponId: number, userIds: number[], jobId?: string): Promise<{ mine: boolean; acceptedAt?: number }[]> {
+    if (!userIds.length) return [];
+    const k = couponKeys(couponId);
+    const [known, marks] = await Promise.all([this.redis.exists(k.meta), this.redis.hmget(k.pending, ...userIds.map(String))]);
+    return marks.map((mark) => {
+      const [at, markedFor] = mark?.split(':') ?? [];
+      return { mine: !jobId || !known || markedFor === jobId, acceptedAt: at ? Number(at) : undefined };
+    });
   }
 
   async count(couponId: number): Promise<number> {

@@ -98,7 +98,11 @@ export class ReservationRebuild {
       for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
         await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
       }
-      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK));
+      const [{ latest }] = await tx.query<{ latest: string | null }[]>(
+        `SELECT round(extract(epoch FROM max(withdrawn_at)) * 1000)::bigint AS latest FROM coupon_withdrawals WHERE coupon_id = $1`,
+        [couponId],
+      );
+      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK), latest ?? '');
     });
   }
 

@@ -17,8 +17,8 @@ export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
 export interface ReservationScripts {
   couponReserve(...keysThenArgs: (string | number)[]): Promise<ReservationDecision | 'MISSING'>;
   couponRelease(...keysThenArgs: (string | number)[]): Promise<number>;
-  couponMarkQueued(pending: string, mark: string, ...usersThenExpected: (string | number)[]): Promise<string[]>;
-  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<GiveBackStep | 'MISSING'>;
+  couponMarkQueued(pending: string, meta: string, jobId: string, ...usersThenExpected: (string | number)[]): Promise<string[]>;
+  couponGiveBack(...keysThenArgs: (string | number)[]): Promise<[GiveBackStep | 'MISSING', number?]>;
   couponEndGiveBack(returning: string, userId: number, tombstones: string): Promise<number>;
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
@@ -36,7 +36,7 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
     {
       couponReserve: { file: 'reserve.lua', keys: 5 },
       couponRelease: { file: 'release.lua', keys: 6 },
-      couponMarkQueued: { file: 'mark-queued.lua', keys: 1 },
+      couponMarkQueued: { file: 'mark-queued.lua', keys: 2 },
       couponGiveBack: { file: 'give-back.lua', keys: 5 },
       couponEndGiveBack: { file: 'end-give-back.lua', keys: 1 },
       couponSettle: { file: 'settle.lua', keys: 5 },

@@ -64,8 +64,8 @@ export class ReservationStore {
 
   /**
    * The unit of a withdrawn request goes back, unless its user asked again after withdrawing (then
-   * it is theirs again, pending: false). `standingAt` (ms): a time the withdrawal was known to stand
-   * (a request accepted later is a new ask; see release.lua).
+   * it is theirs again, pending: false). `standingAt` (ms, the coupon's Redis clock): a time the
+   * withdrawal was known to stand (a request accepted later is a new ask; see release.lua).
    */
   async releaseWithdrawn(couponId: number, userId: number, standingAt: number): Promise<boolean> {
     return (await this.runRelease(couponId, userId, '', 'withdrawn', standingAt)) !== -1;
@@ -81,25 +81,23 @@ export class ReservationStore {
   }
 
   /** release.lua: 1 released, 0 nothing held, -1 left alone by the mode (see there). */
-  private runRelease(
-    couponId: number,
-    userId: number,
-    rejectedBecause: string,
-    mode: '' | 'withdrawn' | 'unless-pending',
-    standingAt = 0,
-    mark = '',
-  ): Promise<number> {
+  private runRelease(couponId: number, userId: number, why: string, mode: '' | 'withdrawn' | 'unless-pending', standingAt = 0, mark = ''): Promise<number> {
     const k = couponKeys(couponId);
-    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, rejectedBecause, mode, standingAt, mark);
+    return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, why, mode, standingAt, mark);
   }
 
   /**
    * The first step of a give-back, before PostgreSQL: withdraw a pending request (when
    * `withdrawPending`), or stand a tombstone for a holder until `endGiveBack` or `release`.
-   * `tombstone` names this give-back's own (RETURNING; see tombstones.ts). A missing state is rebuilt from PostgreSQL first,
-   * so that a holder is never judged NOT_HELD by a state that does not list anyone.
+   * `tombstone` names this give-back's own (RETURNING; tombstones.ts); `withdrawnAt` is the
+   * withdrawal's moment on the coupon's Redis clock (give-back.lua). A missing state is rebuilt
+   * from PostgreSQL first: a holder is never judged NOT_HELD by a state that lists no one.
    */
-  async beginGiveBack(couponId: number, userId: number, { withdrawPending }: { withdrawPending: boolean }): Promise<{ step: GiveBackStep; tombstone: string }> {
+  async beginGiveBack(
+    couponId: number,
+    userId: number,
+    opts: { withdrawPending: boolean },
+  ): Promise<{ step: GiveBackStep; tombstone: string; withdrawnAt: number }> {
     const k = couponKeys(couponId);
     const tombstone = newTombstone();
     const run = () =>
@@ -112,16 +110,16 @@ export class ReservationStore {
         userId,
         tombstone,
         Date.now(),
-        withdrawPending ? '1' : '0',
+        opts.withdrawPending ? '1' : '0',
         TOMBSTONE_KEPT_MS,
       );
-    let step = await run();
+    let [step, at] = await run();
     if (step === 'MISSING') {
       await this.rebuilder.rebuild(couponId, 'if-missing'); // 404 for a coupon that does not exist
-      step = await run();
+      [step, at] = await run();
     }
     if (step === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
-    return { step, tombstone };
+    return { step, tombstone, withdrawnAt: Number(at ?? 0) };
   }
 
   /**

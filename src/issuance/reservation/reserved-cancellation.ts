@@ -45,8 +45,7 @@ export class ReservedCancellation {
   ) {}
 
   async cancel(couponId: number, request: CancelRequest, { withdrawPending }: { withdrawPending: boolean }): Promise<void> {
-    const withdrawnAt = Date.now(); // a request accepted after this is a new ask, not the one withdrawn
-    const { step, tombstone } = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
+    const { step, tombstone, withdrawnAt } = await this.reservations.beginGiveBack(couponId, request.userId, { withdrawPending });
     if (step === 'WITHDRAWING') return this.withdraw(couponId, request, withdrawnAt);
     const endTombstone = () =>
       step === 'RETURNING' &&
@@ -88,7 +87,6 @@ export class ReservedCancellation {
       couponId,
       written.filter((w) => w.inserted),
     );
-    const settledFrom = Date.now(); // a withdrawal judged on Redis' mark stood then
     const verdicts = await this.reservations.settle(
       couponId,
       written.map((w) => ({ ...w, withdrawnAt: withdrawn.get(w.userId) })),
@@ -99,7 +97,9 @@ export class ReservedCancellation {
       if (verdict === 'KEEP') {
         kept.add(userId);
       } else if (verdict === 'WITHDRAWN') {
-        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? settledFrom, kept);
+        // judged on Redis' mark: the withdrawal stood when the request written (stamped askedAt) was
+        // pending, and any later ask of the user is stamped after it (reserve.lua)
+        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? askedAt, kept);
       } else if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
         await this.pending.forget(couponId, userId); // ABSENT, and given back since
       } else {

@@ -7,6 +7,9 @@
 --               or 'replace' (reconcile: PostgreSQL's truth wins)
 -- ARGV[2] total   ARGV[3] status   ARGV[4] starts ms or ''   ARGV[5] ends ms or ''   ARGV[6] version
 -- ARGV[7] chunk: members per SADD (STAGE_CHUNK in reservation-rebuild.ts)
+-- ARGV[8] the latest withdrawal PostgreSQL recorded for the coupon (ms, or ''): meta's withdrawnAt
+--         keeps at least that (and what it held), so a request accepted after the rebuild is stamped
+--         after every withdrawal on record, whatever this Redis' clock did meanwhile (a failover)
 -- Returns 1 when installed, 0 when kept.
 if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
@@ -25,9 +28,10 @@ if redis.call('EXISTS', KEYS[3]) == 1 then
 else
   redis.call('DEL', KEYS[2])
 end
+local withdrawnAt = math.max(tonumber(redis.call('HGET', KEYS[1], 'withdrawnAt')) or 0, tonumber(ARGV[8]) or 0)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'status', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5],
-  'version', ARGV[6], 'taken', redis.call('SCARD', KEYS[2]))
+  'version', ARGV[6], 'taken', redis.call('SCARD', KEYS[2]), 'withdrawnAt', withdrawnAt)
 -- rebuilt (reconcile, or a torn state): stock may differ from what any process saw
 redis.call('PUBLISH', STOCK_CHANNEL, KEYS[1])
 return 1
