@@ -3,7 +3,7 @@ import { ModuleRef } from '@nestjs/core';
 import { IssuanceConfig, IssuanceStrategyName } from '../config/issuance.config';
 import { CouponsModule } from '../coupons/coupons.module';
 import { IssuanceCoreModule } from './issuance-core.module';
-import { CampaignMetrics } from './campaign.metrics';
+import { LiveCouponMetrics } from './live-coupon.metrics';
 import { IssuanceController } from './issuance.controller';
 import { IdempotencyKeys } from './idempotency-keys';
 import { IssuanceService } from './issuance.service';
@@ -30,7 +30,7 @@ const STRATEGIES: Record<IssuanceStrategyName, Type<IssuanceStrategy>> = {
     IssuanceService,
     IdempotencyKeys,
     RedemptionService,
-    CampaignMetrics,
+    LiveCouponMetrics,
     SoldOutGate,
     {
       // only the configured strategy is built; its dependencies (ReservationStore for redis and

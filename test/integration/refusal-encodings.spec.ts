@@ -95,8 +95,8 @@ describe('one refusal vocabulary: the same cases through TypeScript, Lua and SQL
     },
     lua: async (couponId, userId) => {
       await rebuilder.rebuild(couponId, 'replace');
-      const verdict = await reservations.reserve(couponId, userId);
-      return verdict === 'GRANTED' || verdict === 'REVIVED' ? 'GRANTED' : verdict;
+      const decision = await reservations.reserve(couponId, userId);
+      return decision === 'GRANTED' || decision === 'REVIVED' ? 'GRANTED' : decision;
     },
     sql: async (couponId, userId) => {
       const [result] = await writer.write(couponId, [userId]);

@@ -188,7 +188,7 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     expect((await patch({ status: 'PAUSED', totalQuantity: 4 })).status).toBe(200);
     const first = await t.app.get(DataSource).getRepository(CouponEntity).findOneByOrFail({ id }); // as the first change committed it
     expect((await patch({ status: 'ACTIVE', totalQuantity: 6 })).status).toBe(200);
-    await t.app.get(ReservationRebuild, { strict: false }).updateCampaign(first); // the first change's Redis step, late
+    await t.app.get(ReservationRebuild, { strict: false }).updateCouponFields(first); // the first change's Redis step, late
     expect(await redis.hmget(couponKeys(id).meta, 'status', 'total')).toEqual(['ACTIVE', '6']);
     const [late] = await t.users(1);
     expect((await t.http('POST', `/coupons/${id}/issue`, { token: late.token })).status).toBe(201);

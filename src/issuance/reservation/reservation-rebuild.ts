@@ -16,7 +16,7 @@ import { RESERVATION_SCRIPTS, type ReservationScripts } from './reservation-scri
 const STAGE_CHUNK = 5000;
 
 const msOrEmpty = (d: Date | null) => (d ? String(d.getTime()) : '');
-const campaignFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'startsAt' | 'endsAt' | 'version'>) => [
+const couponFields = (c: Pick<CouponEntity, 'totalQuantity' | 'status' | 'startsAt' | 'endsAt' | 'version'>) => [
   String(c.totalQuantity),
   c.status,
   msOrEmpty(c.startsAt),
@@ -102,7 +102,7 @@ export class ReservationRebuild {
         `SELECT round(extract(epoch FROM max(withdrawn_at)) * 1000)::bigint AS latest FROM coupon_withdrawals WHERE coupon_id = $1`,
         [couponId],
       );
-      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...campaignFields(coupon), String(STAGE_CHUNK), latest ?? '');
+      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...couponFields(coupon), String(STAGE_CHUNK), latest ?? '');
     });
   }
 
@@ -110,8 +110,8 @@ export class ReservationRebuild {
    * After an admin change: the campaign fields follow, unless Redis holds a later change's already
    * (the coupon's version orders them); a state not installed stays absent.
    */
-  async updateCampaign(coupon: CouponEntity): Promise<void> {
-    await this.scripts.couponUpdateMeta(couponKeys(coupon.id).meta, ...campaignFields(coupon));
+  async updateCouponFields(coupon: CouponEntity): Promise<void> {
+    await this.scripts.couponUpdateMeta(couponKeys(coupon.id).meta, ...couponFields(coupon));
   }
 
   /**
@@ -124,10 +124,10 @@ export class ReservationRebuild {
     try {
       if (change.kind === 'deleted') await this.remove(change.couponId);
       else if (change.kind === 'created') await this.rebuild(change.couponId, 'replace');
-      else await this.updateCampaign(change.coupon);
+      else await this.updateCouponFields(change.coupon);
     } catch (error) {
       this.logger.warn(`could not bring coupon ${change.couponId} into Redis: ${(error as Error).message}`);
-      await this.dropCampaign(change.couponId).catch(() => undefined);
+      await this.dropCouponFields(change.couponId).catch(() => undefined);
     }
   }
 
@@ -153,7 +153,7 @@ export class ReservationRebuild {
   }
 
   /** Forgets the campaign fields alone: the next request rebuilds them, and keeps every promise. */
-  private async dropCampaign(couponId: number): Promise<void> {
+  private async dropCouponFields(couponId: number): Promise<void> {
     const keys = couponKeys(couponId);
     await this.redis.del(keys.meta);
     await this.redis.publish(STOCK_CHANNEL, keys.meta);

@@ -11,7 +11,7 @@ export type ReservationDecision = 'GRANTED' | 'REVIVED' | Extract<Refusal, 'ALRE
 /** What give-back.lua answers (see there). */
 export type GiveBackStep = 'WITHDRAWING' | 'RETURNING' | 'NOT_HELD';
 /** What settle.lua answers for each user written (see there); WAIT is asked again. */
-export type SettleVerdict = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
+export type SettleOutcome = 'KEEP' | 'WITHDRAWN' | 'ABSENT';
 
 /** A coupon's reservation scripts (src/redis/scripts), as ioredis commands: keys first, then arguments. */
 export interface ReservationScripts {
@@ -20,7 +20,7 @@ export interface ReservationScripts {
   couponMarkQueued(pending: string, meta: string, jobId: string, ...usersThenExpected: (string | number)[]): Promise<string[]>;
   couponGiveBack(...keysThenArgs: (string | number)[]): Promise<[GiveBackStep | 'MISSING', number?]>;
   couponEndGiveBack(returning: string, userId: number, tombstones: string): Promise<number>;
-  couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleVerdict | 'WAIT')[]>;
+  couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleOutcome | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;

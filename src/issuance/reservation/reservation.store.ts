@@ -7,7 +7,7 @@ import { couponKeys, requestCountKey } from './coupon-keys';
 import { ReservationRebuild } from './reservation-rebuild';
 import { latestDeadline, newTombstone, TOMBSTONE_KEPT_MS } from './tombstones';
 import type { Written } from './written';
-import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleVerdict, ReservationDecision } from './reservation-scripts';
+import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleOutcome, ReservationDecision } from './reservation-scripts';
 
 const SETTLE_RECHECK_MS = 20;
 const SETTLE_CHUNK = 5000; // users judged per settle.lua call (its arguments per command)
@@ -158,21 +158,21 @@ export class ReservationStore {
   /**
    * After a writer's commit: which users keep their coupon (settled, no longer pending), and which
    * rows must be taken back (settle.lua; `withdrawnAt`: a withdrawal PostgreSQL recorded since the request). A user whose give-back is under way is asked again until
-   * it has ended, so the verdict follows what the give-back did.
+   * it has ended, so the outcome follows what the give-back did.
    */
-  async settle(couponId: number, written: (Written & { withdrawnAt?: number })[]): Promise<SettleVerdict[]> {
+  async settle(couponId: number, written: (Written & { withdrawnAt?: number })[]): Promise<SettleOutcome[]> {
     const k = couponKeys(couponId);
-    const verdicts: (SettleVerdict | 'WAIT')[] = new Array(written.length).fill('WAIT');
+    const outcomes: (SettleOutcome | 'WAIT')[] = new Array(written.length).fill('WAIT');
     for (;;) {
-      const open = written.map((w, i) => ({ ...w, i })).filter(({ i }) => verdicts[i] === 'WAIT');
-      if (!open.length) return verdicts as SettleVerdict[];
+      const open = written.map((w, i) => ({ ...w, i })).filter(({ i }) => outcomes[i] === 'WAIT');
+      if (!open.length) return outcomes as SettleOutcome[];
       for (let from = 0; from < open.length; from += SETTLE_CHUNK) {
         const chunk = open.slice(from, from + SETTLE_CHUNK);
         const triples = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0', w.withdrawnAt ?? 0]);
         const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...triples);
-        chunk.forEach((w, j) => (verdicts[w.i] = replies[j]));
+        chunk.forEach((w, j) => (outcomes[w.i] = replies[j]));
       }
-      if (verdicts.includes('WAIT')) await sleep(SETTLE_RECHECK_MS);
+      if (outcomes.includes('WAIT')) await sleep(SETTLE_RECHECK_MS);
     }
   }
 

@@ -87,16 +87,16 @@ export class ReservedCancellation {
       couponId,
       written.filter((w) => w.inserted),
     );
-    const verdicts = await this.reservations.settle(
+    const outcomes = await this.reservations.settle(
       couponId,
       written.map((w) => ({ ...w, withdrawnAt: withdrawn.get(w.userId) })),
     );
     const kept = new Set<number>();
     for (const [i, { userId, askedAt }] of written.entries()) {
-      const verdict = verdicts[i];
-      if (verdict === 'KEEP') {
+      const outcome = outcomes[i];
+      if (outcome === 'KEEP') {
         kept.add(userId);
-      } else if (verdict === 'WITHDRAWN') {
+      } else if (outcome === 'WITHDRAWN') {
         // judged on Redis' mark: the withdrawal stood when the request written (stamped askedAt) was
         // pending, and any later ask of the user is stamped after it (reserve.lua)
         await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? askedAt, kept);

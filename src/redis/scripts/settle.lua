@@ -4,7 +4,7 @@
 -- KEYS[1] meta hash   KEYS[2] holders set   KEYS[3] pending hash   KEYS[4] withdrawn set   KEYS[5] returning hash
 -- ARGV[1] now (ms), then triples: user id, '1' when this write inserted the row ('0': it was there),
 --         and when PostgreSQL recorded the user's withdrawal since their request (ms; '0': none)
--- Returns one verdict per user:
+-- Returns one outcome per user:
 --   KEEP       the user holds the coupon: the request is settled (no longer pending)
 --   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit.
 --              On Redis' mark, or on PostgreSQL's record when Redis lost the mark (its state gone,
@@ -20,7 +20,7 @@ local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can b
 -- withdrawals and give-backs under way are rare: when there are none, nobody is asked about them
 local anyWithdrawn = redis.call('EXISTS', KEYS[4]) == 1
 local anyReturning = redis.call('EXISTS', KEYS[5]) == 1
-local verdicts = {}
+local outcomes = {}
 -- a withdrawal PostgreSQL recorded that Redis has no mark of: it stands unless the user asked again
 local function standsInPostgres(user, withdrawnAt)
   if withdrawnAt == 0 then return false end
@@ -29,9 +29,9 @@ local function standsInPostgres(user, withdrawnAt)
 end
 for i = 2, #ARGV, 3 do
   local user, inserted, withdrawnAt = ARGV[i], ARGV[i + 1] == '1', tonumber(ARGV[i + 2])
-  local verdict = 'KEEP'
+  local outcome = 'KEEP'
   if (anyWithdrawn and redis.call('SISMEMBER', KEYS[4], user) == 1) or standsInPostgres(user, withdrawnAt) then
-    verdict = 'WITHDRAWN'
+    outcome = 'WITHDRAWN'
   elseif inserted and known then
     local tombstones = anyReturning and redis.call('HGET', KEYS[5], user)
     local deadline = 0 -- the latest of the user's give-backs under way ('<deadline>-<nonce>' each)
@@ -39,12 +39,12 @@ for i = 2, #ARGV, 3 do
       for ms in string.gmatch(tombstones, '(%d+)%-%S*') do deadline = math.max(deadline, tonumber(ms)) end
     end
     if deadline > now then
-      verdict = 'WAIT'
+      outcome = 'WAIT'
     elseif redis.call('SISMEMBER', KEYS[2], user) == 0 then
-      verdict = 'ABSENT'
+      outcome = 'ABSENT'
     end
   end
-  if verdict == 'KEEP' then redis.call('HDEL', KEYS[3], user) end
-  verdicts[#verdicts + 1] = verdict
+  if outcome == 'KEEP' then redis.call('HDEL', KEYS[3], user) end
+  outcomes[#outcomes + 1] = outcome
 end
-return verdicts
+return outcomes

@@ -17,7 +17,7 @@ const LIVE_COUPONS_SQL = `
    ORDER BY id DESC
    LIMIT ${MAX_REPORTED}`;
 
-interface CampaignFigures {
+interface LiveCouponFigures {
   couponId: string;
   issued: number;
   remaining: number;
@@ -32,8 +32,8 @@ interface CampaignFigures {
  * count means units held back in Redis with no request behind them, which reconcile gives back.
  */
 @Injectable()
-export class CampaignMetrics implements OnModuleInit {
-  private snapshot?: { at: number; figures: Promise<CampaignFigures[]> };
+export class LiveCouponMetrics implements OnModuleInit {
+  private snapshot?: { at: number; figures: Promise<LiveCouponFigures[]> };
 
   constructor(
     private readonly metrics: MetricsService,
@@ -48,7 +48,7 @@ export class CampaignMetrics implements OnModuleInit {
     this.gauge('coupon_campaign_stock_gap', 'Units taken in Redis minus rows in PostgreSQL, per live campaign', (f) => f.stockGap);
   }
 
-  private gauge(name: string, help: string, pick: (f: CampaignFigures) => number | null): void {
+  private gauge(name: string, help: string, pick: (f: LiveCouponFigures) => number | null): void {
     const figures = () => this.figures();
     new Gauge({
       name,
@@ -65,14 +65,14 @@ export class CampaignMetrics implements OnModuleInit {
     });
   }
 
-  private figures(): Promise<CampaignFigures[]> {
+  private figures(): Promise<LiveCouponFigures[]> {
     if (!this.snapshot || Date.now() - this.snapshot.at > SNAPSHOT_TTL_MS) {
       this.snapshot = { at: Date.now(), figures: this.read() };
     }
     return this.snapshot.figures;
   }
 
-  private async read(): Promise<CampaignFigures[]> {
+  private async read(): Promise<LiveCouponFigures[]> {
     const coupons = await this.db.query<{ id: string; total: number; issued: number }[]>(LIVE_COUPONS_SQL);
     return Promise.all(
       coupons.map(async ({ id, total, issued }) => {
