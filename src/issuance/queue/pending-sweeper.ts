@@ -8,8 +8,13 @@ import { couponsInUse } from '../reservation/repair-reads';
 import { IssueProcessor } from './issue.processor';
 
 const SWEEP_EVERY_MS = 2000;
-/** A pending request younger than this is left alone: its job is probably on its way. */
-const SWEEP_GRACE_MS = 5000;
+/**
+ * A pending request younger than this is left alone: its job is probably on its way. Short, so a
+ * request whose enqueue failed (a 503 after its reservation, Redis failing over) is written within
+ * seconds; a job added by the sweeper beside one still on its way is harmless, since a worker
+ * writes only the requests still marked with its own job (IssueProcessor).
+ */
+const SWEEP_GRACE_MS = 2000;
 
 /**
  * Keeps the promise of a 202. The reservation script records every accepted request as pending
