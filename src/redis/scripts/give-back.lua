@@ -24,9 +24,7 @@
 if redis.call('EXISTS', KEYS[5]) == 0 then return { 'MISSING' } end
 local stamp = ARGV[4] == '1' and redis.call('HGET', KEYS[2], ARGV[1])
 if stamp then
-  local t = redis.call('TIME')
-  local at = math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), tonumber(string.match(stamp, '^%d+')),
-    tonumber(redis.call('HGET', KEYS[5], 'withdrawnAt')) or 0)
+  local at = math.max(couponNowMs(), tonumber(string.match(stamp, '^%d+')), tonumber(redis.call('HGET', KEYS[5], 'withdrawnAt')) or 0)
   redis.call('HSET', KEYS[5], 'withdrawnAt', at)
   redis.call('SADD', KEYS[3], ARGV[1])
   return { 'WITHDRAWING', at }

@@ -8,17 +8,13 @@
 -- A request keeps its acceptedAt (reserve.lua's stamp, on this Redis' clock: it orders the request
 -- against withdrawals); one Redis no longer has is stamped now, as reserve.lua would.
 -- Returns the users marked.
-local withdrawnAt = tonumber(redis.call('HGET', KEYS[2], 'withdrawnAt')) or 0
+local withdrawnAt = redis.call('HGET', KEYS[2], 'withdrawnAt')
 local marked = {}
 for i = 2, #ARGV, 2 do
   local user, expected = ARGV[i], ARGV[i + 1]
   local current = redis.call('HGET', KEYS[1], user)
   if expected == '' or current == expected then
-    local acceptedAt = current and string.match(current, '^%d+')
-    if not acceptedAt then
-      local t = redis.call('TIME')
-      acceptedAt = math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), withdrawnAt + 1)
-    end
+    local acceptedAt = current and string.match(current, '^%d+') or requestStamp(withdrawnAt)
     redis.call('HSET', KEYS[1], user, acceptedAt .. ':' .. ARGV[1])
     marked[#marked + 1] = user
   end

@@ -1,7 +1,7 @@
 -- Atomically decides one request against a coupon's Redis state (Redis runs a script alone, so
 -- no other command interleaves between the checks and the SADD).
 -- KEYS[1] meta hash {total, status, starts, ends, taken}   KEYS[2] holders set
--- KEYS[3] pending hash: user -> accepted-at ms (see acceptedAt), recorded in the same atomic step when ARGV[3] is '1'
+-- KEYS[3] pending hash: user -> accepted-at ms (requestStamp, lib/coupon-clock.lua), recorded in the same atomic step when ARGV[3] is '1'
 --         (queue), so an accepted request is never a reservation nobody knows about (the sweeper reads it)
 -- KEYS[4] the user's request count on this coupon in the current rate-limit window
 -- KEYS[5] withdrawn set: users whose pending request was withdrawn, its row not yet taken back
@@ -26,13 +26,6 @@ local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', '
 if not meta[1] then return 'MISSING' end
 local taken = tonumber(meta[5])
 if redis.call('SCARD', KEYS[2]) ~= taken then return 'MISSING' end
--- A pending request's stamp, on this Redis' clock and later than every withdrawal of the coupon
--- (meta's withdrawnAt, see give-back.lua): whether a request came before or after a withdrawal is
--- then decided by one clock, whatever the clocks of the API processes that took them.
-local function acceptedAt()
-  local t = redis.call('TIME')
-  return math.max(tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), (tonumber(meta[6]) or 0) + 1)
-end
 -- withdrawn (204), and asked again before a worker took the withdrawn request back: the unit they
 -- gave up is still counted as theirs, so a new request that passes the window takes it again, as
 -- a new pending request; the worker then keeps the row instead of taking it back (settle.lua, and
@@ -48,11 +41,11 @@ if meta[3] ~= '' and now < tonumber(meta[3]) then return 'NOT_OPEN' end
 if meta[4] ~= '' and now >= tonumber(meta[4]) then return 'NOT_OPEN' end
 if revived then
   redis.call('SREM', KEYS[5], ARGV[1])
-  redis.call('HSET', KEYS[3], ARGV[1], acceptedAt())
+  redis.call('HSET', KEYS[3], ARGV[1], requestStamp(meta[6]))
   return 'REVIVED'
 end
 if taken >= tonumber(meta[1]) then return 'SOLD_OUT' end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('HINCRBY', KEYS[1], 'taken', 1)
-if ARGV[3] == '1' then redis.call('HSET', KEYS[3], ARGV[1], acceptedAt()) end
+if ARGV[3] == '1' then redis.call('HSET', KEYS[3], ARGV[1], requestStamp(meta[6])) end
 return 'GRANTED'
