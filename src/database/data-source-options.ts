@@ -10,6 +10,7 @@ import { IdempotencyKeys1764500000000 } from './migrations/1764500000000-idempot
 import { Withdrawals1764600000000 } from './migrations/1764600000000-withdrawals';
 import { TokenGeneration1764700000000 } from './migrations/1764700000000-token-generation';
 import { CouponVersion1764800000000 } from './migrations/1764800000000-coupon-version';
+import { RequestStamp1764900000000 } from './migrations/1764900000000-request-stamp';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -23,6 +24,7 @@ export const MIGRATIONS = [
   Withdrawals1764600000000,
   TokenGeneration1764700000000,
   CouponVersion1764800000000,
+  RequestStamp1764900000000,
 ];
 
 /**

@@ -28,10 +28,10 @@ const CANCEL_SQL = `
   ), gone AS (
     DELETE FROM coupon_issues i USING asked a
      WHERE i.coupon_id = $1 AND i.user_id = a.user_id AND (a.issue_id IS NULL OR i.id = a.issue_id) AND i.redeemed_at IS NULL
-    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, a.reason
+    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, i.request_stamp, a.reason
   ), logged AS (
-    INSERT INTO coupon_issue_cancellations (issue_id, coupon_id, user_id, code, issued_at, reason)
-    SELECT id, coupon_id, user_id, code, issued_at, reason FROM gone
+    INSERT INTO coupon_issue_cancellations (issue_id, coupon_id, user_id, code, issued_at, request_stamp, reason)
+    SELECT id, coupon_id, user_id, code, issued_at, request_stamp, reason FROM gone
   ), counted AS (
     UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)
@@ -72,15 +72,17 @@ export class IssueCanceller {
   }
 
   /**
-   * A row just made again for a user who, since their request (`askedAt`, ms), gave it back or had
-   * it revoked (a redelivered write, a lost write made good): removed, without a second record
-   * (the first one says why). True when such a give-back was found; false leaves the row alone.
+   * A row just made again for a request its user has since given back, or had revoked (a lost
+   * write made good, a write that raced the give-back): removed, without a second record (the
+   * first one says why). The request is named by its stamp (`queue`), which the cancellation
+   * carries; without one (`redis`, whose request time is unknown), any give-back of the user on
+   * record counts. No clock is compared. True when such a give-back was found.
    */
-  async removeIfGivenBackSince(couponId: number, userId: number, askedAt: number): Promise<boolean> {
+  async removeIfGivenBack(couponId: number, userId: number, requestStamp: number | undefined): Promise<boolean> {
     return this.underIssuerLock(couponId, async (tx) => {
       const [since] = await tx.query<{ found: boolean }[]>(
-        `SELECT EXISTS (SELECT 1 FROM coupon_issue_cancellations WHERE coupon_id = $1 AND user_id = $2 AND cancelled_at >= to_timestamp($3 / 1000.0)) AS found`,
-        [couponId, userId, askedAt],
+        `SELECT EXISTS (SELECT 1 FROM coupon_issue_cancellations WHERE coupon_id = $1 AND user_id = $2 AND ($3::bigint IS NULL OR request_stamp = $3)) AS found`,
+        [couponId, userId, requestStamp ?? null],
       );
       if (!since.found) return false;
       await tx.query(REMOVE_RECREATED_SQL, [couponId, userId]);
@@ -111,16 +113,17 @@ export class IssueCanceller {
   }
 
   /**
-   * Of the users just written, those who withdrew since their request was made (`askedAt`, ms):
-   * user -> when (ms). Both times are the service's clocks (the API's that accepted and withdrew).
+   * Of the users just written, those who withdrew since their request was made (`requestStamp`,
+   * ms; unknown: any withdrawal): user -> when (ms). Both are the coupon's Redis clock (reserve.lua
+   * stamps a request, give-back.lua dates a withdrawal at or after it).
    */
-  async withdrawnSince(couponId: number, written: { userId: number; askedAt: number }[]): Promise<Map<number, number>> {
+  async withdrawnSince(couponId: number, written: { userId: number; requestStamp?: number }[]): Promise<Map<number, number>> {
     if (!written.length) return new Map();
     const rows = await this.db.query<{ user_id: number; at: number }[]>(
       `SELECT w.user_id, round(extract(epoch FROM w.withdrawn_at) * 1000)::bigint AS at FROM coupon_withdrawals w
          JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
         WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
-      [couponId, written.map((w) => w.userId), written.map((w) => w.askedAt)],
+      [couponId, written.map((w) => w.userId), written.map((w) => w.requestStamp ?? 0)],
     );
     return new Map(rows.map((r) => [Number(r.user_id), Number(r.at)]));
   }

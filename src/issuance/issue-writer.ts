@@ -16,6 +16,12 @@ import type { Refusal } from './refusal';
  * after the request was accepted).
  */
 export type WriteResult = { kind: 'issued'; issue: IssueView } | { kind: 'refused'; refusal: Refusal };
+
+/** One user's write: `requestStamp`, the accepted request it honours (`queue`: reserve.lua's stamp, ms). */
+export interface WriteRequest {
+  userId: number;
+  requestStamp?: number;
+}
 const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal });
 
 /**
@@ -31,6 +37,10 @@ const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal }
  * `$4` (accepted): the requests were decided already, when they were accepted (`queue`'s 202): the
  * window and the status are not asked again, since a campaign that ended or paused after a 202
  * must still honour it. The total is still the CHECK's.
+ * `$5`: each request's stamp (`queue`; null otherwise), kept on its row. A request whose row was
+ * given back or revoked already (its cancellation carries the stamp) is not written again: a job
+ * redelivered after the give-back, even with Redis' memory of it lost. The user is then reported
+ * as holding (a no-op, as for a row already there) and their request settles with nothing.
  */
 const WRITE_ISSUES_SQL = `
   WITH coupon AS (
@@ -38,9 +48,10 @@ const WRITE_ISSUES_SQL = `
       FROM coupons, (SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK.rowsOfCoupon}, $1)) AS rows_lock
      WHERE id = $1
   ), issued AS (
-    INSERT INTO coupon_issues (coupon_id, user_id, code)
-    SELECT $1, g.user_id, g.code FROM unnest($2::int[], $3::text[]) WITH ORDINALITY AS g(user_id, code, n)
+    INSERT INTO coupon_issues (coupon_id, user_id, code, request_stamp)
+    SELECT $1, g.user_id, g.code, g.stamp FROM unnest($2::int[], $3::text[], $5::bigint[]) WITH ORDINALITY AS g(user_id, code, stamp, n)
      WHERE (SELECT open FROM coupon)
+       AND NOT EXISTS (SELECT 1 FROM coupon_issue_cancellations c WHERE c.coupon_id = $1 AND c.user_id = g.user_id AND c.request_stamp = g.stamp)
      ORDER BY g.n
     ON CONFLICT (coupon_id, user_id) DO NOTHING
     RETURNING id, coupon_id, user_id, code, issued_at
@@ -69,9 +80,9 @@ export class IssueWriter {
    * writeEach() behind a per-coupon group commit: requests of one coupon that arrive while its
    * write is in flight go together into the next write. Past `maxQueued` waiting, the answer is 503.
    */
-  batcher(limits: { maxBatch: number; maxQueued: number; accepted?: boolean }): KeyedBatcher<number, number, WriteResult> {
+  batcher(limits: { maxBatch: number; maxQueued: number; accepted?: boolean }): KeyedBatcher<number, WriteRequest, WriteResult> {
     const accepted = limits.accepted ?? false;
-    return new KeyedBatcher<number, number, WriteResult>((couponId, userIds) => this.writeEach(couponId, userIds, accepted), {
+    return new KeyedBatcher<number, WriteRequest, WriteResult>((couponId, requests) => this.writeEach(couponId, requests, accepted), {
       ...limits,
       overflow: () => unavailable('too many writes waiting for this coupon'),
     });
@@ -82,8 +93,9 @@ export class IssueWriter {
    * it whole); without `tx`, as writeEach, failing whole if any user's write failed.
    */
   async write(couponId: number, userIds: number[], { tx, accepted = false }: { tx?: EntityManager; accepted?: boolean } = {}): Promise<WriteResult[]> {
-    if (tx) return this.writeBatch(tx, couponId, userIds, accepted);
-    return (await this.writeEach(couponId, userIds, accepted)).map((item) => {
+    const requests = userIds.map((userId) => ({ userId }));
+    if (tx) return this.writeBatch(tx, couponId, requests, accepted);
+    return (await this.writeEach(couponId, requests, accepted)).map((item) => {
       if (!item.ok) throw item.error;
       return item.value;
     });
@@ -97,18 +109,18 @@ export class IssueWriter {
    * (who would give back a unit PostgreSQL holds). `accepted`: the requests were decided when
    * accepted; the campaign's window and status are not asked again.
    */
-  async writeEach(couponId: number, userIds: number[], accepted: boolean): Promise<ItemResult<WriteResult>[]> {
+  async writeEach(couponId: number, requests: WriteRequest[], accepted: boolean): Promise<ItemResult<WriteResult>[]> {
     const ok = (value: WriteResult): ItemResult<WriteResult> => ({ ok: true, value });
     try {
-      return (await this.writeBatch(this.db.manager, couponId, userIds, accepted)).map(ok);
+      return (await this.writeBatch(this.db.manager, couponId, requests, accepted)).map(ok);
     } catch (error) {
-      if (isUserGone(error)) return (await this.writeWithoutGoneUsers(couponId, userIds, accepted)).map(ok);
+      if (isUserGone(error)) return (await this.writeWithoutGoneUsers(couponId, requests, accepted)).map(ok);
       if (!isOverTotal(error)) throw error; // one statement: nothing of it committed
     }
     const results: ItemResult<WriteResult>[] = [];
-    for (const userId of userIds) {
+    for (const request of requests) {
       try {
-        results.push(ok((await this.writeBatch(this.db.manager, couponId, [userId], accepted))[0]));
+        results.push(ok((await this.writeBatch(this.db.manager, couponId, [request], accepted))[0]));
       } catch (error) {
         results.push(isOverTotal(error) ? ok(refused('SOLD_OUT')) : { ok: false, error: error as Error });
       }
@@ -122,26 +134,34 @@ export class IssueWriter {
    * not check users itself (that cost a fifth of the drain rate): the batch is written again
    * without them, and they are refused.
    */
-  private async writeWithoutGoneUsers(couponId: number, userIds: number[], accepted: boolean): Promise<WriteResult[]> {
-    const rows = await this.db.query<{ id: number }[]>('SELECT id FROM users WHERE id = ANY($1::int[])', [userIds]);
+  private async writeWithoutGoneUsers(couponId: number, requests: WriteRequest[], accepted: boolean): Promise<WriteResult[]> {
+    const rows = await this.db.query<{ id: number }[]>('SELECT id FROM users WHERE id = ANY($1::int[])', [requests.map((r) => r.userId)]);
     const existing = new Set(rows.map((r) => Number(r.id)));
-    const present = userIds.filter((id) => existing.has(id));
-    const written = present.length ? await this.write(couponId, present, { accepted }) : [];
+    const present = requests.filter((r) => existing.has(r.userId));
+    const written = present.length ? await this.writeEach(couponId, present, accepted) : [];
     let next = 0;
-    return userIds.map((id): WriteResult => (existing.has(id) ? written[next++] : refused('USER_GONE')));
+    return requests.map(({ userId }): WriteResult => {
+      if (!existing.has(userId)) return refused('USER_GONE');
+      const item = written[next++];
+      if (!item.ok) throw item.error;
+      return item.value;
+    });
   }
 
-  private async writeBatch(runner: EntityManager, couponId: number, userIds: number[], accepted: boolean): Promise<WriteResult[]> {
+  private async writeBatch(runner: EntityManager, couponId: number, requests: WriteRequest[], accepted: boolean): Promise<WriteResult[]> {
     // Rows are inserted in user order, whoever writes: two batches sharing users (one user's two
     // requests on two processes) then wait for each other instead of each holding a row the other
     // needs, which PostgreSQL would break as a deadlock by aborting one of the batches.
-    const ordered = [...new Set(userIds)].sort((a, b) => a - b);
-    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length), accepted]);
+    const stampOf = new Map<number, number | null>();
+    for (const r of requests) if (!stampOf.has(r.userId)) stampOf.set(r.userId, r.requestStamp ?? null);
+    const ordered = [...stampOf.keys()].sort((a, b) => a - b);
+    const stamps = ordered.map((userId) => stampOf.get(userId));
+    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length), accepted, stamps]);
     const open = rows[0]?.open ?? null;
     const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();
     for (const row of rows) if (row.id !== null && row.id !== undefined) issued.set(row.user_id!, toIssueView(row as IssueRow));
-    return userIds.map((userId): WriteResult => {
+    return requests.map(({ userId }): WriteResult => {
       const issue = issued.get(userId);
       // the same user twice in one batch (two requests at once): one issue, and one 'held'
       issued.delete(userId);

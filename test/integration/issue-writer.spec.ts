@@ -82,7 +82,7 @@ describe('IssueWriter: a batch split user by user (over the total) reports a fai
       CREATE TRIGGER refuse_one BEFORE INSERT ON coupon_issues FOR EACH ROW WHEN (NEW.coupon_id = ${couponId} AND NEW.user_id = ${failing}) EXECUTE FUNCTION refuse_one();`);
     const batcher = writer.batcher({ maxBatch: 10, maxQueued: 10 });
     // the opener's write is in flight while the three arrive: they go together into the next one
-    const all = [opener, first, failing, last].map((userId) => batcher.submit(couponId, userId));
+    const all = [opener, first, failing, last].map((userId) => batcher.submit(couponId, { userId }));
     const outcomes = await Promise.allSettled(all);
     expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.kind : 'failed'))).toEqual(['issued', 'issued', 'failed', 'issued']);
     const rows = await db.query<{ user_id: number }[]>('SELECT user_id FROM coupon_issues WHERE coupon_id = $1', [couponId]);

@@ -11,10 +11,15 @@ import { QueueShards } from './queue-shards';
 /** The queue's name inside each shard; the shard is the prefix, a hash tag (see QueueShards). */
 export const ISSUE_QUEUE = 'coupon-issue';
 
-/** Ids only: the accepted requests of one coupon, written together by one worker statement. */
+/**
+ * The accepted requests of one coupon, written together by one worker statement: their users, and
+ * each one's stamp (reserve.lua's, ms; absent in a job queued before stamps were carried), which
+ * names the request in PostgreSQL even after Redis has forgotten it.
+ */
 export interface IssueJob {
   couponId: number;
   userIds: number[];
+  requestStamps?: number[];
 }
 
 const ISSUE_JOB_ATTEMPTS = 8;
@@ -81,7 +86,8 @@ export class IssueQueue implements OnApplicationShutdown {
   async enqueue(couponId: number, userIds: number[], expected?: Map<number, string>): Promise<number> {
     const jobId = randomUUID();
     const marked = await this.pending.markQueued(couponId, userIds, jobId, expected);
-    if (marked.length) await this.queueOf(couponId).add('issue', { couponId, userIds: marked }, { ...JOB_OPTIONS, jobId });
+    const job: IssueJob = { couponId, userIds: marked.map((r) => r.userId), requestStamps: marked.map((r) => r.requestStamp) };
+    if (marked.length) await this.queueOf(couponId).add('issue', job, { ...JOB_OPTIONS, jobId });
     return marked.length;
   }
 

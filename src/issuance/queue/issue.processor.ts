@@ -4,7 +4,7 @@ import { Worker } from 'bullmq';
 import type { Counter } from 'prom-client';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { IssueCanceller } from '../issue-canceller';
-import { IssueWriter, WriteResult } from '../issue-writer';
+import { IssueWriter, WriteRequest, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { ISSUE_QUEUE, IssueJob } from './issue-queue';
 import { Refusal, refusalError } from '../refusal';
@@ -53,7 +53,7 @@ export interface ProcessorOptions {
 export class IssueProcessor {
   private readonly logger = new Logger(IssueProcessor.name);
   private workers: Worker<IssueJob, void>[] = [];
-  private readonly writes: KeyedBatcher<number, number, WriteResult>;
+  private readonly writes: KeyedBatcher<number, WriteRequest, WriteResult>;
   private readonly cancellation: ReservedCancellation;
 
   constructor(
@@ -102,20 +102,22 @@ export class IssueProcessor {
    * request withdrawn meanwhile (DELETE /coupons/:id/issue while pending) has its row taken back
    * and its unit returned instead (settleWritten).
    */
-  async process({ couponId, userIds: carried }: IssueJob, enqueuedAt = Date.now(), jobId?: string): Promise<void> {
+  async process({ couponId, userIds: carried, requestStamps }: IssueJob, enqueuedAt = Date.now(), jobId?: string): Promise<void> {
     // only the requests still the job's: one settled already (a job redelivered after its work was
     // done) written again would hold, until taken back, a unit PostgreSQL owes another 202
-    const requests = await this.pending.forJob(couponId, carried, jobId);
-    const userIds = carried.filter((_, i) => requests[i].mine);
-    // when each was accepted, on the coupon's Redis clock, which orders it against a withdrawal;
-    // where Redis no longer has it, the job's own time (the clock of the API that queued it)
-    const accepted = requests.filter((r) => r.mine).map((r) => r.acceptedAt);
-    const results = await Promise.all(userIds.map((userId) => this.writes.submit(couponId, userId)));
+    const marks = await this.pending.forJob(couponId, carried, jobId);
+    // each request's stamp, on the coupon's Redis clock: the job's copy, else Redis' (a job queued
+    // before jobs carried them), else the job's own time (the clock of the API that queued it)
+    const requests = carried
+      .map((userId, i) => ({ userId, requestStamp: requestStamps?.[i] ?? marks[i].acceptedAt ?? enqueuedAt }))
+      .filter((_, i) => marks[i].mine);
+    const userIds = requests.map((r) => r.userId);
+    const results = await Promise.all(requests.map((request) => this.writes.submit(couponId, request)));
     const written: Written[] = [];
     for (const [i, result] of results.entries()) {
       const refusal = refusalOf(result);
       if (refusal) await this.reservations.release(couponId, userIds[i], refusalError(couponId, refusal).code);
-      else written.push({ userId: userIds[i], inserted: result.kind === 'issued', askedAt: accepted[i] ?? enqueuedAt });
+      else written.push({ userId: userIds[i], inserted: result.kind === 'issued', requestStamp: requests[i].requestStamp });
     }
     const kept = await this.cancellation.settleWritten(couponId, written);
     this.settled.inc({ result: 'issued' }, kept.size);
@@ -130,7 +132,7 @@ export class IssueProcessor {
   async settleFailed({ couponId, userIds }: IssueJob, markOf: (userId: number) => string | undefined): Promise<void> {
     for (const userId of userIds) {
       const mark = markOf(userId);
-      if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false, askedAt: Date.now() }]);
+      if (await this.issues.findHeld(couponId, userId)) await this.cancellation.settleWritten(couponId, [{ userId, inserted: false }]);
       else if (mark) await this.reservations.releaseIfStill(couponId, userId, mark, 'UNAVAILABLE');
     }
   }

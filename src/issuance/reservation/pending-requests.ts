@@ -26,13 +26,15 @@ export class PendingRequests {
    * Marks pending requests with the job that will write them (`acceptedAt:jobId`, each keeping when
    * it was accepted); where `expected` gives the mark read before (the sweeper), only those whose
    * mark is unchanged (a request settled, withdrawn or asked anew since is left alone). Returns the
-   * users marked: the job carries them alone.
+   * requests marked, each with its stamp (when accepted): the job carries them alone.
    */
-  async markQueued(couponId: number, userIds: number[], jobId: string, expected?: Map<number, string>): Promise<number[]> {
+  async markQueued(couponId: number, userIds: number[], jobId: string, expected?: Map<number, string>): Promise<{ userId: number; requestStamp: number }[]> {
     const pairs = userIds.flatMap((u) => [u, expected?.get(u) ?? '']);
     const k = couponKeys(couponId);
     const marked = await this.scripts.couponMarkQueued(k.pending, k.meta, jobId, ...pairs);
-    return marked.map(Number);
+    const requests: { userId: number; requestStamp: number }[] = [];
+    for (let i = 0; i < marked.length; i += 2) requests.push({ userId: Number(marked[i]), requestStamp: Number(marked[i + 1]) });
+    return requests;
   }
 
   /**

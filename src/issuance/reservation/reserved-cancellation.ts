@@ -78,8 +78,9 @@ export class ReservedCancellation {
    * After a writer's commit: takes back the rows of users who withdrew (their units then go back)
    * or who gave back while the row was being re-created; settles the rest. Returns who keeps one.
    * A row leaves only on evidence: a withdrawal in Redis (the user asked it, and it is settled
-   * here), or a give-back or revocation that PostgreSQL recorded after the request was made;
-   * never because Redis does not list the user (it may have forgotten them).
+   * here), or a give-back or revocation of this very request on record in PostgreSQL (its
+   * cancellation carries the request's stamp); never because Redis does not list the user (it
+   * may have forgotten them), nor by comparing PostgreSQL's clock with Redis'.
    */
   async settleWritten(couponId: number, written: Written[]): Promise<Set<number>> {
     // withdrawals PostgreSQL recorded since the requests: they stand even if Redis lost its marks
@@ -92,15 +93,15 @@ export class ReservedCancellation {
       written.map((w) => ({ ...w, withdrawnAt: withdrawn.get(w.userId) })),
     );
     const kept = new Set<number>();
-    for (const [i, { userId, askedAt }] of written.entries()) {
+    for (const [i, { userId, requestStamp }] of written.entries()) {
       const outcome = outcomes[i];
       if (outcome === 'KEEP') {
         kept.add(userId);
       } else if (outcome === 'WITHDRAWN') {
-        // judged on Redis' mark: the withdrawal stood when the request written (stamped askedAt) was
+        // judged on Redis' mark: the withdrawal stood when the request written (requestStamp) was
         // pending, and any later ask of the user is stamped after it (reserve.lua)
-        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? askedAt, kept);
-      } else if (await this.canceller.removeIfGivenBackSince(couponId, userId, askedAt)) {
+        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? requestStamp ?? Date.now(), kept);
+      } else if (await this.canceller.removeIfGivenBack(couponId, userId, requestStamp)) {
         await this.pending.forget(couponId, userId); // ABSENT, and given back since
       } else {
         await this.reservations.restoreHolder(couponId, userId); // ABSENT: Redis forgot them

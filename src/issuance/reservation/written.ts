@@ -1,10 +1,10 @@
 /**
  * A user a writer has just written: `inserted` when this write made the row (not a no-op);
- * `askedAt` (ms) when their request was made, at the latest (a give-back recorded after it is
- * evidence that a row made now is one they gave back).
+ * `requestStamp` (ms, the coupon's Redis clock) the accepted request it honours, which names that
+ * request in a give-back's record and orders it against a withdrawal; undefined when unknown.
  */
 export interface Written {
   userId: number;
   inserted: boolean;
-  askedAt: number;
+  requestStamp?: number;
 }

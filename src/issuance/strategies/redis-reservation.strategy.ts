@@ -9,7 +9,7 @@ import { CouponsService } from '../../coupons/coupons.service';
 import { surelyNotCommitted } from '../../database/postgres-errors';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
-import { IssueWriter, WriteResult } from '../issue-writer';
+import { IssueWriter, WriteRequest, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
 import { refusalError } from '../refusal';
 import { PendingRequests } from '../reservation/pending-requests';
@@ -47,7 +47,7 @@ const MAX_QUEUED_PER_COUPON = 50_000;
 export class RedisReservationStrategy extends IssuanceStrategy implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   readonly name = 'redis' as const;
   private readonly logger = new Logger(RedisReservationStrategy.name);
-  private readonly batcher: KeyedBatcher<number, number, WriteResult>;
+  private readonly batcher: KeyedBatcher<number, WriteRequest, WriteResult>;
   private readonly cancellation: ReservedCancellation;
   private readonly unsettled: UnsettledWriteRepair;
 
@@ -89,7 +89,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
     if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     let result: WriteResult;
     try {
-      result = await this.batcher.submit(couponId, userId);
+      result = await this.batcher.submit(couponId, { userId });
     } catch (error) {
       if (surelyNotCommitted(error) || error instanceof DomainError) await this.releaseReservation(couponId, userId);
       else await this.recordUnsettled(couponId, userId);
@@ -114,18 +114,17 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
    * answer is the one true before the give-back, ALREADY_ISSUED.
    */
   private async confirmHeld(couponId: number, userId: number): Promise<IssueOutcome> {
-    // the request that reserved this unit is older than this one, and its time unknown: any
-    // give-back of this user on record is evidence enough that a row made now is stale
-    const askedAt = 0;
     let result: WriteResult;
     try {
-      result = await this.batcher.submit(couponId, userId);
+      result = await this.batcher.submit(couponId, { userId });
     } catch (error) {
       if (!(error instanceof DomainError)) await this.recordUnsettled(couponId, userId); // the unit is theirs, or no one's: PostgreSQL will say
       throw error;
     }
     if (result.kind === 'refused') throw refusalError(couponId, result.refusal); // held, or closed/sold out in PostgreSQL: the unit waits for reconcile
-    const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true, askedAt }]);
+    // the request that reserved this unit is older than this one, and unknown (no stamp): any
+    // give-back of this user on record is evidence enough that a row made now is stale
+    const kept = await this.cancellation.settleWritten(couponId, [{ userId, inserted: true }]);
     if (!kept.has(userId)) throw refusalError(couponId, 'ALREADY_ISSUED');
     return { status: 'ISSUED', issue: result.issue };
   }

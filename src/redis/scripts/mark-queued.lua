@@ -7,7 +7,8 @@
 --         about to give stands, and the job writes it)
 -- A request keeps its acceptedAt (reserve.lua's stamp, on this Redis' clock: it orders the request
 -- against withdrawals); one Redis no longer has is stamped now, as reserve.lua would.
--- Returns the users marked.
+-- Returns the users marked, each followed by its stamp (the job carries both: the stamp names the
+-- request in PostgreSQL, on its row and on the record of its give-back, whatever Redis forgets).
 local withdrawnAt = redis.call('HGET', KEYS[2], 'withdrawnAt')
 local marked = {}
 for i = 2, #ARGV, 2 do
@@ -17,6 +18,7 @@ for i = 2, #ARGV, 2 do
     local acceptedAt = current and string.match(current, '^%d+') or requestStamp(withdrawnAt)
     redis.call('HSET', KEYS[1], user, acceptedAt .. ':' .. ARGV[1])
     marked[#marked + 1] = user
+    marked[#marked + 1] = acceptedAt
   end
 end
 return marked

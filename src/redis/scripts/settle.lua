@@ -13,7 +13,7 @@
 --   ABSENT     the row is new, but Redis does not list the user: they gave it back meanwhile, or
 --              Redis forgot them (emptied, rebuilt from a snapshot taken before this commit). Redis
 --              alone cannot tell which, so the caller asks PostgreSQL for a give-back or revocation
---              recorded since the request (positive evidence), and otherwise keeps the row. Still pending.
+--              of that request (positive evidence), and otherwise keeps the row. Still pending.
 --   WAIT       a give-back of this user is under way: ask again once its tombstone is gone
 local now = tonumber(ARGV[1])
 local known = redis.call('EXISTS', KEYS[1]) == 1 -- with no state, nothing can be judged: keep

@@ -1,0 +1,79 @@
+import type { Job } from 'bullmq';
+import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
+import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
+import type { IssueJob } from '../../src/issuance/queue/issue-queue';
+import { until } from '../support/burst';
+import { couponFacts } from '../support/invariants';
+import { singleShardQueue, untilIdle } from '../support/queue-state';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/**
+ * A row written for a request may leave only on evidence that this very request was given back
+ * (or revoked): the cancellation names the request it ended. Neither PostgreSQL's clock, which
+ * dates the record, nor Redis' memory of the holder decides it.
+ */
+describe('queue strategy: a give-back is matched to the request it ended, not to a time', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startTestApp('queue', { RATE_LIMIT_ISSUE_PER_SECOND: '0' });
+    admin = await t.adminToken();
+  });
+  afterAll(() => t.close());
+
+  const stateOf = async (id: number, token: string) => (await t.http('GET', `/coupons/${id}/issue`, { token })).body;
+  const loseRedisState = (id: number) => {
+    const k = couponKeys(id);
+    return t.redis.del(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning);
+  };
+
+  /** The user asks while the queue is paused; returns the job that carries the request, as stored. */
+  async function askQueued(id: number, token: string, userId: number, meanwhile: () => Promise<void> = async () => undefined): Promise<Job<IssueJob>> {
+    const queue = singleShardQueue();
+    await queue.pause();
+    try {
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token })).status).toBe(202);
+      const jobId = await until(async () => (await t.redis.hget(couponKeys(id).pending, String(userId)))?.split(':')[1]);
+      const job = await until(async () => (await queue.getJob(jobId)) ?? undefined);
+      await meanwhile();
+      return job;
+    } finally {
+      await queue.resume();
+      await queue.close();
+      (await queue.client).disconnect();
+    }
+  }
+
+  it("a job redelivered after its request was given back, with the coupon's Redis state lost meanwhile: the row is not made again", async () => {
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId);
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+    await loseRedisState(id); // a failover to a replica that had not yet seen the coupon's keys; the job lives elsewhere
+    // BullMQ hands the job over once more (its worker died before acknowledging it)
+    await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+    expect((await stateOf(id, u.token)).code).toBe('NOT_REQUESTED');
+  });
+
+  it("PostgreSQL's clock a minute ahead of Redis': a give-back recorded before the user asked again does not take the new row", async () => {
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    await askQueued(id, u.token, u.userId);
+    await untilIdle(t, admin, id);
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+    await t.sql.query(`UPDATE coupon_issue_cancellations SET cancelled_at = cancelled_at + interval '1 minute' WHERE coupon_id = $1`, [id]);
+    await askQueued(id, u.token, u.userId, async () => {
+      // Redis forgets the holder before the worker settles (a rebuild that read around the write)
+      const k = couponKeys(id);
+      await t.redis.srem(k.holders, String(u.userId));
+      await t.redis.hincrby(k.meta, 'taken', -1);
+    });
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+  });
+});
