@@ -8,7 +8,19 @@ const FEATURES = ['auth', 'users', 'coupons', 'issuance', 'queue-worker', 'rate-
 
 module.exports = tseslint.config(
   // test/client/api.d.ts: generated from docs/openapi.json by openapi-typescript (npm run openapi)
-  { ignores: ['dist/', 'node_modules/', 'load/', 'coverage/', 'test-artifacts/', 'bench/results/', 'src/admin/public/', 'test/client/api.d.ts', '.cache/'] },
+  {
+    ignores: [
+      'dist/',
+      'node_modules/',
+      'load/node_modules/',
+      'coverage/',
+      'test-artifacts/',
+      'bench/results/',
+      'src/admin/public/',
+      'test/client/api.d.ts',
+      '.cache/',
+    ],
+  },
   ...tseslint.configs.recommended,
   {
     plugins: { 'import-x': importX },

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { resolveJwtSecret } from './src/auth/jwt-secret';
 import { loadAppConfig } from './src/config/app-config';
-import { ensureLoadTestUsers } from './load-test-users';
+import { ensureLoadTestUsers } from './load/load-test-users';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { count: { type: 'string', default: '300' }, out: { type: 'string', default: 'tokens.csv' } } });

@@ -127,7 +127,11 @@ async function main() {
           if (!tokens) {
             process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
             require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
-            const users = await require('../load-test-users').ensureLoadTestUsers(`${opt.pg}/${dbOf.A}`, { secret, expiresInSeconds: 3600 }, Number(opt.users));
+            const users = await require('../load/load-test-users').ensureLoadTestUsers(
+              `${opt.pg}/${dbOf.A}`,
+              { secret, expiresInSeconds: 3600 },
+              Number(opt.users),
+            );
             tokens = users.map((u) => u.token);
           }
           const load = await measure(child, tokens);

@@ -195,10 +195,10 @@ async function prepareTemplate() {
   await ds.initialize();
   await runMigrationsExclusively(ds);
   await ds.destroy();
-  // load-test-users.ts sits beside generate-tokens.ts, outside the service's build
+  // load/load-test-users.ts is load tooling, outside the service's build
   process.env.DISABLE_V8_COMPILE_CACHE = '1'; // ts-node would leave its compile cache in /tmp
   require('ts-node').register({ transpileOnly: true, project: join(__dirname, '..', 'tsconfig.json') });
-  const { ensureLoadTestUsers } = require('../load-test-users');
+  const { ensureLoadTestUsers } = require('../load/load-test-users');
   const need = Math.max(USERS, SELLOUT_USERS, CHURN_HOLDERS + CHURN_CROWD, FLASH_USERS, 300);
   const users = await ensureLoadTestUsers(`${opt.pg}/${template}`, { secret: JWT_SECRET, expiresInSeconds: 6 * 3600 }, need);
   return { template, tokens: users.map((u) => u.token), tokenOf: new Map(users.map((u) => [u.userId, u.token])) };

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { ensureLoadTestUsers } from '../load-test-users';
+import { ensureLoadTestUsers } from '../load/load-test-users';
 import { signAccessToken } from '../src/auth/token.service';
 import { couponKeys } from '../src/issuance/reservation/coupon-keys';
 import { check, FinalState, storyOf, Violation, ALLOWED } from './check';

@@ -1,7 +1,7 @@
 import { JwtService } from '@nestjs/jwt';
 import { createHmac, randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
-import { ensureLoadTestUsers } from '../../load-test-users';
+import { ensureLoadTestUsers } from '../../load/load-test-users';
 import { ARGON2_OPTIONS } from '../../src/auth/password-hasher';
 import { signAccessToken } from '../../src/auth/token.service';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';

@@ -1,6 +1,6 @@
 import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
-import type { LoadTestUser } from '../../load-test-users';
+import type { LoadTestUser } from '../../load/load-test-users';
 import { fire, untilSettled } from '../support/burst';
 import { countStatuses, couponFacts, expectHolders } from '../support/invariants';
 import { untilIdle } from '../support/queue-state';

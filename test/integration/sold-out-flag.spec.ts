@@ -1,5 +1,5 @@
 import { IssuanceStrategyName } from '../../src/config/issuance.config';
-import type { LoadTestUser } from '../../load-test-users';
+import type { LoadTestUser } from '../../load/load-test-users';
 import { until, untilSettled } from '../support/burst';
 import { couponFacts, expectCouponInvariants } from '../support/invariants';
 import { startTestApp, TestApp } from '../support/test-app';

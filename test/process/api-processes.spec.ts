@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
-import { ensureLoadTestUsers } from '../../load-test-users';
+import { ensureLoadTestUsers } from '../../load/load-test-users';
 import { signAccessToken } from '../../src/auth/token.service';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';
 import { fire, until } from '../support/burst';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { Pool } from 'pg';
-import { ensureLoadTestUsers, LoadTestUser } from '../../load-test-users';
+import { ensureLoadTestUsers, LoadTestUser } from '../../load/load-test-users';
 import { signAccessToken } from '../../src/auth/token.service';
 import { IssuanceStrategyName } from '../../src/config/issuance.config';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET } from '../setup/test-env';

@@ -1,4 +1,4 @@
-import type { LoadTestUser } from '../../load-test-users';
+import type { LoadTestUser } from '../../load/load-test-users';
 import { until } from '../../servers/until';
 import type { Attempt } from './history';
 import type { HttpRequest } from './http';

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import type { LoadTestUser } from '../../load-test-users';
+import type { LoadTestUser } from '../../load/load-test-users';
 import { fire } from './burst';
 import { Attempt, expectHistoryHolds } from './history';
 import { countStatuses } from './invariants';

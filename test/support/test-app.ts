@@ -6,7 +6,7 @@ import { signAccessToken } from '../../src/auth/token.service';
 import { createApp } from '../../src/bootstrap/create-app';
 import { AppConfig, loadAppConfig } from '../../src/config/app-config';
 import type { IssuanceStrategyName } from '../../src/config/issuance.config';
-import { ensureLoadTestUsers, LoadTestUser } from '../../load-test-users';
+import { ensureLoadTestUsers, LoadTestUser } from '../../load/load-test-users';
 import { TEST_DATABASE_URL, TEST_JWT_SECRET, TEST_REDIS_URL } from '../setup/test-env';
 import { httpClient, HttpRequest } from './http';
 

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LoadTestUser } from '../../../load-test-users';
+import type { LoadTestUser } from '../../../load/load-test-users';
 import { until } from '../../support/burst';
 import { expectHistoryHolds } from '../../support/history';
 import { countStatuses } from '../../support/invariants';

@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import type { LoadTestUser } from '../../../load-test-users';
+import type { LoadTestUser } from '../../../load/load-test-users';
 import { warnIfNotDurable } from '../../../src/redis/redis.module';
 import { fire, until } from '../../support/burst';
 import { campaignUnderWay, onOwnRedis, reconcileAndRefill, restartEmpty } from '../../support/fault-campaign';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import * as argon2 from 'argon2';
 import { Client } from 'pg';
-import { ARGON2_OPTIONS } from './src/auth/password-hasher';
-import { signAccessToken } from './src/auth/token.service';
+import { ARGON2_OPTIONS } from '../src/auth/password-hasher';
+import { signAccessToken } from '../src/auth/token.service';
 
 const loadTestEmail = (i: number, prefix = 'loadtest') => `${prefix}-${i}@example.test`;
 
