@@ -2,12 +2,12 @@ import type { RedisClient } from '../redis/redis.module';
 import { Logger } from '@nestjs/common';
 import type { CouponView } from './coupon.view';
 
-/** How stale a cached campaign may be: its counters move with every issue. */
+/** How stale a cached coupon may be: its counters move with every issue. */
 const TTL_MS = 1000;
 const key = (couponId: number) => `coupon:{${couponId}}:view`;
 
 /**
- * GET /coupons/:id from a cache, for the campaign page that a flash crowd refreshes. A change made
+ * GET /coupons/:id from a cache, for the coupon page that a flash crowd refreshes. A change made
  * through the API drops the entry at once; the counters may trail by up to TTL_MS. A cache never
  * turns an outage into an error: a failing read is a miss.
  */

@@ -19,7 +19,7 @@ export class CouponsController {
   constructor(private readonly coupons: CouponsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a coupon campaign (admin)' })
+  @ApiOperation({ summary: 'Create a coupon (admin)' })
   @RequireRole('admin')
   @ApiCreatedResponse({ type: CouponView })
   create(@Body() dto: CreateCouponDto): Promise<CouponView> {
@@ -27,7 +27,7 @@ export class CouponsController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List coupon campaigns' })
+  @ApiOperation({ summary: 'List coupons' })
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.RATE_LIMITED)
@@ -36,7 +36,7 @@ export class CouponsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One coupon campaign' })
+  @ApiOperation({ summary: 'One coupon' })
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.RATE_LIMITED)
@@ -45,7 +45,7 @@ export class CouponsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a coupon campaign (admin)' })
+  @ApiOperation({ summary: 'Change a coupon (admin)' })
   @RequireRole('admin')
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.QUANTITY_BELOW_ISSUED)
@@ -54,7 +54,7 @@ export class CouponsController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Delete a coupon campaign nobody holds (admin)' })
+  @ApiOperation({ summary: 'Delete a coupon nobody holds (admin)' })
   @HttpCode(204)
   @RequireRole('admin')
   @ApiNoContentResponse({ description: 'deleted' })

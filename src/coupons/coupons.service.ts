@@ -73,7 +73,7 @@ export class CouponsService {
     return toPage(rows, limit, (c) => c.id, toCouponView);
   }
 
-  /** The public view, from the campaign cache when there is one. */
+  /** The public view, from the coupon cache when there is one. */
   async getView(id: number): Promise<CouponView> {
     const cached = await this.cache.get(id);
     if (cached) return cached;

@@ -13,7 +13,7 @@ export interface CouponStateRow {
 export type Decision = 'GRANTED' | Refusal;
 
 /**
- * Whether the campaign takes requests now. The same rule is written in Lua (reserve.lua) and in
+ * Whether the coupon takes requests now. The same rule is written in Lua (reserve.lua) and in
  * SQL (the writer's statement): ACTIVE, and within [starts_at, ends_at) where those are set.
  */
 export function isOpen(c: Pick<CouponStateRow, 'status' | 'starts_at' | 'ends_at'>, now: Date): boolean {
@@ -22,7 +22,7 @@ export function isOpen(c: Pick<CouponStateRow, 'status' | 'starts_at' | 'ends_at
 
 /**
  * Decides a batch of requests (in arrival order) against one coupon state: holders and repeats
- * get ALREADY_ISSUED, then a closed campaign refuses everyone else, then stock goes first come,
+ * get ALREADY_ISSUED, then a closed coupon refuses everyone else, then stock goes first come,
  * first served.
  */
 export function decideBatch(coupon: CouponStateRow | undefined, userIds: number[], alreadyHeld: ReadonlySet<number>, now = new Date()): Decision[] {

@@ -25,17 +25,17 @@ export interface WriteRequest {
 const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal });
 
 /**
- * One statement for a whole batch: checks the campaign is open, inserts every row (ON CONFLICT:
+ * One statement for a whole batch: checks the coupon is open, inserts every row (ON CONFLICT:
  * a user who already holds one is a no-op, not an aborted batch), and moves the counter by exactly
  * the rows inserted. The CHECK (issued_quantity <= total_quantity) makes overselling impossible
- * whatever was decided upstream. `open` is null when the coupon does not exist. When the campaign
+ * whatever was decided upstream. `open` is null when the coupon does not exist. When the coupon
  * is closed it also says which of the users hold one already: a holder is told ALREADY_ISSUED
- * before NOT_OPEN, as in decideBatch and reserve.lua (and a redelivered job of a campaign paused
+ * before NOT_OPEN, as in decideBatch and reserve.lua (and a redelivered job of a coupon paused
  * since then settles its holders as issued, instead of giving their units back).
  * The rows lock (shared; ADVISORY_LOCK.rowsOfCoupon) is taken before any row is inserted and held
  * until the commit: a rebuild of the coupon's Redis state waits for this write, never reads around it.
  * `$4` (accepted): the requests were decided already, when they were accepted (`queue`'s 202): the
- * window and the status are not asked again, since a campaign that ended or paused after a 202
+ * window and the status are not asked again, since a coupon that ended or paused after a 202
  * must still honour it. The total is still the CHECK's.
  * `$5`: each request's stamp (`queue`; null otherwise), kept on its row. A request whose row was
  * given back or revoked already (its cancellation carries the stamp) is not written again: a job
@@ -107,7 +107,7 @@ export class IssueWriter {
    * while writes were in flight), each user is written alone so that those that fit still get
    * theirs; then a failure is that user's alone, never reported to another whose row committed
    * (who would give back a unit PostgreSQL holds). `accepted`: the requests were decided when
-   * accepted; the campaign's window and status are not asked again.
+   * accepted; the coupon's window and status are not asked again.
    */
   async writeEach(couponId: number, requests: WriteRequest[], accepted: boolean): Promise<ItemResult<WriteResult>[]> {
     const ok = (value: WriteResult): ItemResult<WriteResult> => ({ ok: true, value });

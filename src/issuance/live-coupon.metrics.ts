@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { MetricsService } from '../metrics/metrics.service';
 import { IssuanceStrategy } from './strategies/issuance.strategy';
 
-/** Coupons with more than this many live campaigns at once are reported newest first, up to it. */
+/** Live coupons reported at most: with more at once, the newest this many. */
 const MAX_REPORTED = 50;
 /** One snapshot serves every gauge of one scrape. */
 const SNAPSHOT_TTL_MS = 1000;
@@ -27,7 +27,7 @@ interface LiveCouponFigures {
 }
 
 /**
- * Per live campaign, at scrape time: issued (its rate() is the drain rate, across every process),
+ * Per live coupon, at scrape time: issued (its rate() is the drain rate, across every process),
  * remaining, pending, and the Redis-vs-database stock gap. A gap that stays above the pending
  * count means units held back in Redis with no request behind them, which reconcile gives back.
  */
@@ -42,10 +42,10 @@ export class LiveCouponMetrics implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.gauge('coupon_campaign_issued', 'Coupons issued (PostgreSQL counter) per live campaign; rate() is the drain rate', (f) => f.issued);
-    this.gauge('coupon_campaign_remaining', 'Stock left per live campaign', (f) => f.remaining);
-    this.gauge('coupon_campaign_pending', 'Requests accepted but not yet written to PostgreSQL, per live campaign', (f) => f.pending);
-    this.gauge('coupon_campaign_stock_gap', 'Units taken in Redis minus rows in PostgreSQL, per live campaign', (f) => f.stockGap);
+    this.gauge('coupon_live_issued', 'Coupons issued (PostgreSQL counter) per live coupon; rate() is the drain rate', (f) => f.issued);
+    this.gauge('coupon_live_remaining', 'Stock left per live coupon', (f) => f.remaining);
+    this.gauge('coupon_live_pending', 'Requests accepted but not yet written to PostgreSQL, per live coupon', (f) => f.pending);
+    this.gauge('coupon_live_stock_gap', 'Units taken in Redis minus rows in PostgreSQL, per live coupon', (f) => f.stockGap);
   }
 
   private gauge(name: string, help: string, pick: (f: LiveCouponFigures) => number | null): void {
@@ -56,7 +56,7 @@ export class LiveCouponMetrics implements OnModuleInit {
       labelNames: ['coupon_id'] as const,
       registers: [this.metrics.registry],
       async collect() {
-        this.reset(); // campaigns that ended since the last scrape drop out
+        this.reset(); // coupons that ended since the last scrape drop out
         for (const f of await figures().catch(() => [])) {
           const value = pick(f);
           if (value !== null) this.set({ coupon_id: f.couponId }, value);

@@ -18,7 +18,7 @@ export function refusalError(couponId: number, refusal: Refusal): DomainError {
     case 'ALREADY_ISSUED':
       return new DomainError(ErrorCode.ALREADY_ISSUED, `You already hold coupon ${couponId}`);
     case 'NOT_OPEN':
-      return new DomainError(ErrorCode.NOT_OPEN, `Coupon ${couponId} cannot be issued now: its campaign is paused, ended, or outside its window`);
+      return new DomainError(ErrorCode.NOT_OPEN, `Coupon ${couponId} cannot be issued now: it is paused, ended, or outside its window`);
     case 'SOLD_OUT':
       return new DomainError(ErrorCode.SOLD_OUT, `Coupon ${couponId} is sold out`);
     case 'COUPON_NOT_FOUND':

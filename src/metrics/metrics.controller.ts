@@ -13,7 +13,7 @@ export class MetricsController {
   @Get()
   @ApiOperation({ summary: 'Prometheus metrics' })
   @ApiProduces('text/plain')
-  @ApiOkResponse({ description: 'Prometheus text format: issue outcomes, latency, per-campaign stock, queue and pool figures' })
+  @ApiOkResponse({ description: 'Prometheus text format: issue outcomes, latency, per-coupon stock, queue and pool figures' })
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   scrape(): Promise<string> {
     return this.metrics.registry.metrics();

@@ -97,7 +97,7 @@ export const describeRedis = (redis: RedisClient): string =>
   redis instanceof Cluster ? `a Redis Cluster of ${redis.nodes('master').length} masters` : 'one Redis server';
 
 /**
- * An evicted key would make a campaign look fresher than it is. The strategies fail closed when
+ * An evicted key would make a coupon look fresher than it is. The strategies fail closed when
  * state is missing, but eviction under load would turn every request into a rebuild: refuse it.
  */
 export async function assertNoEviction(redis: RedisClient, logger: Logger): Promise<void> {

@@ -130,10 +130,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List coupon campaigns */
+        /** List coupons */
         get: operations["CouponsController_list"];
         put?: never;
-        /** Create a coupon campaign (admin) */
+        /** Create a coupon (admin) */
         post: operations["CouponsController_create"];
         delete?: never;
         options?: never;
@@ -148,15 +148,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One coupon campaign */
+        /** One coupon */
         get: operations["CouponsController_get"];
         put?: never;
         post?: never;
-        /** Delete a coupon campaign nobody holds (admin) */
+        /** Delete a coupon nobody holds (admin) */
         delete: operations["CouponsController_remove"];
         options?: never;
         head?: never;
-        /** Change a coupon campaign (admin) */
+        /** Change a coupon (admin) */
         patch: operations["CouponsController_update"];
         trace?: never;
     };
@@ -701,7 +701,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Prometheus text format: issue outcomes, latency, per-campaign stock, queue and pool figures */
+            /** @description Prometheus text format: issue outcomes, latency, per-coupon stock, queue and pool figures */
             200: {
                 headers: {
                     [name: string]: unknown;

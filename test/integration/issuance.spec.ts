@@ -215,7 +215,7 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     expect((await issue(id, u.token)).status).toBe(201);
   });
 
-  it('reports each live campaign in /metrics: issued, remaining, pending, and the Redis-vs-database stock gap', async () => {
+  it('reports each live coupon in /metrics: issued, remaining, pending, and the Redis-vs-database stock gap', async () => {
     const id = await coupon({ totalQuantity: 5 });
     const users = await t.users(2);
     for (const u of users) expect((await issue(id, u.token)).status).toBe(201);
@@ -224,23 +224,23 @@ describe.each(STRATEGIES)('issuance routes (HTTP, %s)', (strategy) => {
     const untilScraped = (name: string, expected: string | undefined) =>
       until(async () => (value(await scrape(), name) === expected ? true : undefined), { timeoutMs: 5000, what: `${name} = ${expected}` });
     const text = await scrape();
-    expect(value(text, 'coupon_campaign_issued')).toBe('2');
-    expect(value(text, 'coupon_campaign_remaining')).toBe('3');
-    expect(value(text, 'coupon_campaign_pending')).toBe('0');
+    expect(value(text, 'coupon_live_issued')).toBe('2');
+    expect(value(text, 'coupon_live_remaining')).toBe('3');
+    expect(value(text, 'coupon_live_pending')).toBe('0');
     // the pessimistic strategy keeps no Redis state, so it has no gap to report
-    expect(value(text, 'coupon_campaign_stock_gap')).toBe(strategy === 'redis' ? '0' : undefined);
+    expect(value(text, 'coupon_live_stock_gap')).toBe(strategy === 'redis' ? '0' : undefined);
     if (strategy === 'redis') {
       // a unit taken in Redis behind PostgreSQL's back shows as a gap, and reconcile closes it
       await t.redis.connect().catch(() => undefined);
       await t.redis.hincrby(`coupon:{${id}}:meta`, 'taken', 1);
       // (a scrape reads a snapshot up to 1 s old)
-      await untilScraped('coupon_campaign_stock_gap', '1');
+      await untilScraped('coupon_live_stock_gap', '1');
       expect((await t.http('POST', `/coupons/${id}/reconcile`, { token: admin })).status).toBe(200);
-      await untilScraped('coupon_campaign_stock_gap', '0');
+      await untilScraped('coupon_live_stock_gap', '0');
     }
-    // an ended campaign drops out of the per-campaign series
+    // an ended coupon drops out of the per-coupon series
     expect((await t.http('PATCH', `/coupons/${id}`, { token: admin, body: { status: 'ENDED' } })).status).toBe(200);
-    await untilScraped('coupon_campaign_issued', undefined);
+    await untilScraped('coupon_live_issued', undefined);
   });
 
   it('serves liveness, readiness, and metrics with issue outcomes and pool use', async () => {

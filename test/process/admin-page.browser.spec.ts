@@ -9,7 +9,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 
 /**
  * /admin end to end in headless Chromium (Debian's `chromium` when installed, else the one the
- * `@sparticuz/chromium` devDependency ships): log in, create a campaign, watch it sell out while a
+ * `@sparticuz/chromium` devDependency ships): log in, create a coupon, watch it sell out while a
  * burst hits the API, edit it, reconcile; then look at a screenshot of the page.
  */
 const ARTIFACTS = join(__dirname, '..', '..', 'test-artifacts');
@@ -58,14 +58,14 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     await page.fill('#login-form [name=password]', user.password);
     await page.click('#login-form button');
     await page.waitForFunction(() => /not an admin/.test(document.querySelector('#message')!.textContent ?? ''));
-    expect(await page.isVisible('#campaigns-view')).toBe(false);
+    expect(await page.isVisible('#coupons-view')).toBe(false);
   });
 
-  it('logs in, creates a campaign, watches it sell out under a burst, edits it and reconciles', async () => {
+  it('logs in, creates a coupon, watches it sell out under a burst, edits it and reconciles', async () => {
     await page.fill('#login-form [name=email]', admin.email);
     await page.fill('#login-form [name=password]', admin.password);
     await page.click('#login-form button');
-    await page.waitForSelector('#campaigns-view', { state: 'visible' });
+    await page.waitForSelector('#coupons-view', { state: 'visible' });
     expect(await text('#who')).toBe(admin.email);
 
     const name = `Flash ${Date.now()}`;
@@ -78,7 +78,7 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     expect(await page.isVisible('#sold-out')).toBe(false);
     const { rows } = await t.sql.query(`SELECT id FROM coupons WHERE name = $1`, [name]);
     const id = Number(rows[0].id);
-    expect(await page.locator('#campaigns tbody tr', { hasText: name }).count()).toBe(1);
+    expect(await page.locator('#coupons tbody tr', { hasText: name }).count()).toBe(1);
 
     // the burst, in waves a poll apart so the chart has a few points: 40 users for 30 coupons
     const users = await t.users(40);
@@ -97,7 +97,7 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     expect(await text('#gap')).toBe('0');
     expect(await text('#redeemed')).toBe('0');
     expect(await text('#cancelled')).toBe('0');
-    expect(await page.locator('#campaigns tbody tr', { hasText: name }).locator('td').nth(3).innerText()).toBe('30');
+    expect(await page.locator('#coupons tbody tr', { hasText: name }).locator('td').nth(3).innerText()).toBe('30');
     expect(await page.isVisible('#edit-form')).toBe(false);
 
     await looksSoldOutWithAChart(browser, page);
@@ -109,7 +109,7 @@ describe('admin page in headless Chromium (redis strategy)', () => {
     await page.click('#edit-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#remaining')!.textContent === '5');
     expect(await page.isVisible('#sold-out')).toBe(false);
-    await page.waitForSelector(`#campaigns tbody tr:has-text("${name} (extended)")`);
+    await page.waitForSelector(`#coupons tbody tr:has-text("${name} (extended)")`);
     expect((await t.sql.query(`SELECT total_quantity, name FROM coupons WHERE id = $1`, [id])).rows[0]).toEqual({
       total_quantity: 35,
       name: `${name} (extended)`,

@@ -45,8 +45,8 @@ const guarded = (action) => async (event) => {
 
 function show(view) {
   $('#login-view').hidden = view !== 'login';
-  $('#campaigns-view').hidden = view !== 'campaigns';
-  $('#logout').hidden = view !== 'campaigns';
+  $('#coupons-view').hidden = view !== 'coupons';
+  $('#logout').hidden = view !== 'coupons';
 }
 
 function logOut(text = '') {
@@ -67,23 +67,23 @@ async function start() {
     return;
   }
   $('#who').textContent = me.email;
-  show('campaigns');
-  await loadCampaigns();
+  show('coupons');
+  await loadCoupons();
   refreshList();
 }
 
-/** Other admins' changes (and other campaigns' progress) show up within a few seconds. */
+/** Other admins' changes (and other coupons' progress) show up within a few seconds. */
 function refreshList() {
   clearTimeout(listTimer);
   listTimer = setTimeout(() => {
     if (token)
-      loadCampaigns()
+      loadCoupons()
         .catch((error) => say(error.message, true))
         .finally(refreshList);
   }, LIST_REFRESH_MS);
 }
 
-async function loadCampaigns() {
+async function loadCoupons() {
   const { items } = await api('GET', '/coupons?limit=100');
   const rows = items.map((coupon) => {
     const row = document.createElement('tr');
@@ -104,12 +104,12 @@ async function loadCampaigns() {
     row.insertCell().append(button);
     return row;
   });
-  $('#campaigns tbody').replaceChildren(...rows);
+  $('#coupons tbody').replaceChildren(...rows);
 }
 
 const isoOrUndefined = (local) => (local ? new Date(local).toISOString() : undefined);
 
-async function createCampaign(event) {
+async function createCoupon(event) {
   const form = new FormData(event.target);
   const coupon = await api('POST', '/coupons', {
     name: form.get('name'),
@@ -119,7 +119,7 @@ async function createCampaign(event) {
   });
   event.target.reset();
   say(`Created “${coupon.name}” with ${coupon.totalQuantity} coupons.`);
-  await loadCampaigns();
+  await loadCoupons();
   await watch(coupon.id);
 }
 
@@ -135,7 +135,7 @@ async function watch(id) {
   $('#edit-form').hidden = true;
   $('#issues-panel').hidden = true;
   $('#watch').hidden = false;
-  for (const row of document.querySelectorAll('#campaigns tbody tr')) row.classList.toggle('watched', Number(row.dataset.id) === id);
+  for (const row of document.querySelectorAll('#coupons tbody tr')) row.classList.toggle('watched', Number(row.dataset.id) === id);
   await poll(watched);
 }
 
@@ -160,7 +160,7 @@ function render(current, coupon, stats) {
   current.rates = current.rates.filter((r) => now - r.t <= CHART_SECONDS * 1000);
   current.samples = current.samples.slice(-2);
 
-  const row = document.querySelector(`#campaigns tbody tr[data-id="${coupon.id}"]`);
+  const row = document.querySelector(`#coupons tbody tr[data-id="${coupon.id}"]`);
   if (row) row.cells[3].textContent = String(stats.issuedQuantity);
   $('#watch-name').textContent = coupon.name;
   $('#watch-status').textContent = coupon.status;
@@ -215,7 +215,7 @@ async function reconcile() {
 
 const ISSUES_SHOWN = 20;
 
-/** The watched campaign's latest issues, each with its status; an unredeemed one can be revoked. */
+/** The watched coupon's latest issues, each with its status; an unredeemed one can be revoked. */
 async function loadIssues() {
   const id = watched.id;
   const { items } = await api('GET', `/coupons/${id}/issues?limit=${ISSUES_SHOWN}`);
@@ -276,7 +276,7 @@ async function saveEdit(event) {
   });
   event.target.hidden = true;
   say(`Saved “${coupon.name}”.`);
-  await loadCampaigns();
+  await loadCoupons();
 }
 
 $('#login-form').addEventListener(
@@ -292,7 +292,7 @@ $('#login-form').addEventListener(
   }),
 );
 $('#logout').addEventListener('click', () => logOut());
-$('#create-form').addEventListener('submit', guarded(createCampaign));
+$('#create-form').addEventListener('submit', guarded(createCoupon));
 $('#reconcile').addEventListener('click', guarded(reconcile));
 $('#edit').addEventListener('click', openEdit);
 $('#load-issues').addEventListener('click', guarded(loadIssues));

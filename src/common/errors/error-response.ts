@@ -23,7 +23,7 @@ export const EXAMPLE_MESSAGES: Record<ErrorCode, string> = {
   [ErrorCode.EMAIL_TAKEN]: 'This email is already registered',
   [ErrorCode.SOLD_OUT]: 'Coupon 42 is sold out',
   [ErrorCode.ALREADY_ISSUED]: 'You already hold coupon 42',
-  [ErrorCode.NOT_OPEN]: 'Coupon 42 cannot be issued now: its campaign is paused, ended, or outside its window',
+  [ErrorCode.NOT_OPEN]: 'Coupon 42 cannot be issued now: it is paused, ended, or outside its window',
   [ErrorCode.ALREADY_REDEEMED]: 'This coupon was redeemed at 2026-11-28T10:00:00.000Z',
   [ErrorCode.ISSUE_EXPIRED]: 'This coupon expired at 2026-12-27T00:00:00.000Z',
   [ErrorCode.QUANTITY_BELOW_ISSUED]: 'totalQuantity 50 is below the 80 already issued',

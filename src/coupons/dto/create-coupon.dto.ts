@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsTimestamp, PLAIN_TEXT, PLAIN_TEXT_MESSAGE } from '../../common/validation';
 
-/** Largest campaign accepted; far below the integer column's limit. */
+/** Largest coupon accepted; far below the integer column's limit. */
 export const MAX_TOTAL_QUANTITY = 100_000_000;
 /** Longest validity accepted for an issue: ten years. */
 export const MAX_VALID_DAYS = 3650;

@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * "Stock of coupon N may be back", announced by PostgreSQL itself: NOTIFY coupon_stock, N when
- * rows leave coupon_issues (give-backs, revocations, by the API or by hand), when a campaign's
+ * rows leave coupon_issues (give-backs, revocations, by the API or by hand), when a coupon's
  * total, status or window changes or its counter goes down, and when a coupon is deleted. A
  * notification is delivered at commit, so whoever hears it finds the change made. API processes
  * of the `pessimistic` strategy LISTEN, and drop their in-process sold-out flag for N

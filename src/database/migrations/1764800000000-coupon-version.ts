@@ -2,7 +2,7 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * A coupon's version, moved on by every admin change (TypeORM's version column): Redis applies a
- * change's campaign fields only if they are not older than those it holds, so two PATCHes whose
+ * change's coupon fields only if they are not older than those it holds, so two PATCHes whose
  * Redis steps arrive out of order leave the later one standing (update-meta.lua).
  */
 export class CouponVersion1764800000000 implements MigrationInterface {

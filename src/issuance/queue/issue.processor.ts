@@ -21,7 +21,7 @@ export const SETTLED_COUNTER = Symbol('SETTLED_COUNTER');
 
 /**
  * Requests of one coupon written by one statement at most, and waiting for one at most. Every one
- * was decided when it was accepted (its 202), so the writer honours it whatever the campaign's
+ * was decided when it was accepted (its 202), so the writer honours it whatever the coupon's
  * window or status is by now.
  */
 const WRITE_LIMITS = { maxBatch: 5000, maxQueued: 1_000_000, accepted: true };

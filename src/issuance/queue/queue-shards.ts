@@ -11,7 +11,7 @@ const SLOTS = 16_384;
  * range, and a coupon goes to the shard whose range holds the coupon's own slot ({N}). On a
  * cluster laid out in equal ranges (what `redis-cli --cluster create` does) with one shard per
  * master, a coupon's jobs then live on the master that holds its reservations: its accept path
- * touches one master, and one master's failover takes one shard's campaigns through it, not all.
+ * touches one master, and one master's failover takes one shard's coupons through it, not all.
  * The mapping is a pure function of `count`, so every process computes the same one.
  */
 export class QueueShards {

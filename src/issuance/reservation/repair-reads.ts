@@ -6,7 +6,7 @@ import type { DataSource } from 'typeorm';
  * truth about who holds a row.
  */
 
-/** Coupons still in use: active, or changed within a day (a closed campaign's last requests). */
+/** Coupons still in use: active, or changed within a day (a closed coupon's last requests). */
 export async function couponsInUse(db: DataSource): Promise<number[]> {
   const rows = await db.query<{ id: number }[]>(`SELECT id FROM coupons WHERE status = 'ACTIVE' OR updated_at > now() - interval '1 day'`);
   return rows.map((r) => Number(r.id));

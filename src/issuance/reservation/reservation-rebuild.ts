@@ -107,7 +107,7 @@ export class ReservationRebuild {
   }
 
   /**
-   * After an admin change: the campaign fields follow, unless Redis holds a later change's already
+   * After an admin change: the coupon fields follow, unless Redis holds a later change's already
    * (the coupon's version orders them); a state not installed stays absent.
    */
   async updateCouponFields(coupon: CouponEntity): Promise<void> {
@@ -115,7 +115,7 @@ export class ReservationRebuild {
   }
 
   /**
-   * Keeps Redis in step with an admin change. If Redis cannot follow, the campaign fields are
+   * Keeps Redis in step with an admin change. If Redis cannot follow, the coupon fields are
    * dropped (never the holders, pending requests, withdrawals or give-backs: those are promises),
    * so the next request rebuilds them from PostgreSQL; if even that fails, PostgreSQL's own
    * checks still refuse what a stale state would allow.
@@ -152,7 +152,7 @@ export class ReservationRebuild {
     throw new DomainError(ErrorCode.QUANTITY_BELOW_ISSUED, `totalQuantity ${change.total} is below the ${reply} already issued or accepted`);
   }
 
-  /** Forgets the campaign fields alone: the next request rebuilds them, and keeps every promise. */
+  /** Forgets the coupon fields alone: the next request rebuilds them, and keeps every promise. */
   private async dropCouponFields(couponId: number): Promise<void> {
     const keys = couponKeys(couponId);
     await this.redis.del(keys.meta);

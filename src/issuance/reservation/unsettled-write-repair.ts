@@ -13,7 +13,7 @@ const REPAIR_EVERY_MS = 2000;
  * Once no statement of it can still be running (`settledAfterMs`: twice the statement timeout),
  * PostgreSQL's truth decides it: the user's row is there, and the reservation stays theirs (only
  * the record goes); or it is not, and the unit goes back to stock. Without this, the unit stayed
- * held back until an admin ran reconcile, and a campaign could end with fewer issued than its
+ * held back until an admin ran reconcile, and a coupon could end with fewer issued than its
  * total. Each act is a compare-and-set on the record as read, so a retry that made the write good
  * meanwhile (and settled it) is left alone. Doing the same repair twice, on two processes, is harmless.
  */

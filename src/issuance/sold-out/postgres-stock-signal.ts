@@ -6,7 +6,7 @@ const RECONNECT_MS = 1000;
 
 /**
  * LISTENs on a PostgreSQL connection of its own to the triggers' NOTIFY (migration
- * 1764400000000-stock-notify): a row leaving coupon_issues, or a campaign's total, status or window
+ * 1764400000000-stock-notify): a row leaving coupon_issues, or a coupon's total, status or window
  * changing. A notification is sent at commit, so when it arrives the unit is there to be taken.
  * Reconnects after a drop, resetting the listener (what was sent meanwhile is lost).
  */

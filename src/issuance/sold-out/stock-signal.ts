@@ -1,6 +1,6 @@
 /**
  * The channel on which "stock of coupon N may be back" is announced, in Redis (by the Lua scripts
- * that give a unit back or change a campaign; the message names the coupon's meta key,
+ * that give a unit back or change a coupon; the message names the coupon's meta key,
  * `coupon:{N}:meta`) and in PostgreSQL (NOTIFY from triggers; the payload is N).
  */
 export const STOCK_CHANNEL = 'coupon-stock';
@@ -13,7 +13,7 @@ export function couponOfMessage(message: string): number | undefined {
 }
 
 export interface StockListener {
-  /** Stock of this coupon may have come back, or its campaign changed (any process, any instance). */
+  /** Stock of this coupon may have come back, or the coupon changed (any process, any instance). */
   changed(couponId: number): void;
   /** Messages may have been missed (the subscription dropped): forget every conclusion. */
   reset(): void;

@@ -25,7 +25,7 @@ const MAX_BATCH = 1000;
 const MAX_QUEUED_PER_COUPON = 50_000;
 
 /**
- * `redis`: Redis decides, PostgreSQL records. One Lua script checks, atomically, that the campaign
+ * `redis`: Redis decides, PostgreSQL records. One Lua script checks, atomically, that the coupon
  * is open, that the user holds none, and that stock is left, then reserves. Only a reserved request
  * reaches PostgreSQL, which therefore sees at most `total` writers per coupon instead of the whole
  * crowd. The write holds no lock while it waits, and makes no Redis call inside its statement.

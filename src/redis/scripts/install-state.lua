@@ -1,5 +1,5 @@
 -- Installs a coupon's state rebuilt from PostgreSQL. The holders were loaded into KEYS[3] first
--- (in chunks, since a campaign may have millions); this swaps them in with the meta in one step.
+-- (in chunks, since a coupon may have millions); this swaps them in with the meta in one step.
 -- Requests still pending (accepted, not yet written: KEYS[4]) stay holders, so a rebuild never
 -- hands their units to someone else.
 -- KEYS[1] meta   KEYS[2] holders   KEYS[3] staged holders   KEYS[4] pending hash

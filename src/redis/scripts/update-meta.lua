@@ -1,6 +1,6 @@
--- Brings an installed state's campaign fields in step after an admin change. Never creates a
+-- Brings an installed state's coupon fields in step after an admin change. Never creates a
 -- state: meta without its holders would look like untouched stock. Announced on STOCK_CHANNEL
--- (a raised total, a campaign opened or closed: every process's sold-out flag for it is dropped).
+-- (a raised total, a coupon opened or closed: every process's sold-out flag for it is dropped).
 -- KEYS[1] meta   ARGV[1] total   ARGV[2] status   ARGV[3] starts ms or ''   ARGV[4] ends ms or ''
 -- ARGV[5] the coupon's version as changed: a change older than the fields held (two admin changes
 -- whose steps arrive out of order) is not applied; the same version is (a resync after a refusal)
