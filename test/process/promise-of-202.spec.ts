@@ -59,7 +59,7 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: users.length, counter: users.length, duplicateHolders: 0 });
   };
 
-  it('a backlog written after the campaign ended is issued, not REJECTED NOT_OPEN', async () => {
+  it('a backlog written after the coupon ended is issued, not REJECTED NOT_OPEN', async () => {
     const { id, users } = await backlog(30, 20, async (couponId) => {
       const endsAt = new Date(Date.now() + 300).toISOString();
       expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { endsAt } })).status).toBe(200);
@@ -68,7 +68,7 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
     await expectAllIssued(id, users);
   });
 
-  it('a backlog written after the campaign was paused is issued', async () => {
+  it('a backlog written after the coupon was paused is issued', async () => {
     const { id, users } = await backlog(30, 10, async (couponId) => {
       expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { status: 'PAUSED' } })).status).toBe(200);
     });

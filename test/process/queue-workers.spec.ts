@@ -36,7 +36,7 @@ describe('queue strategy on QUEUE_SHARDS=3 (one Redis)', () => {
     return shards.prefixes.map((_, k) => ids.find((id) => shards.of(id) === k)!);
   }
 
-  it("a coupon's jobs wait in its own shard only; the worker consumes all three; every campaign sells exactly", async () => {
+  it("a coupon's jobs wait in its own shard only; the worker consumes all three; every coupon sells exactly", async () => {
     const ids = await onePerShard(15);
     for (const queue of queues) expect(await queue.getWorkersCount()).toBe(1);
     // each coupon's row held: its job waits, active, in the shard it belongs to

@@ -138,7 +138,7 @@ describe('queue strategy: accepted requests always settle', () => {
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
   });
 
-  it('a request accepted before its campaign was paused is written all the same: it was decided when accepted', async () => {
+  it('a request accepted before its coupon was paused is written all the same: it was decided when accepted', async () => {
     const id = await create(2);
     const [u, v] = await t.users(2);
     await acceptedWithoutJob(id, u.userId);

@@ -97,7 +97,7 @@ describe('on a Redis Cluster', () => {
       await expectHolders(t.sql, id, new Set());
     });
 
-    it('eight campaigns at once spread over the masters, each sold exactly; give-backs return units on the cluster too', async () => {
+    it('eight coupons at once spread over the masters, each sold exactly; give-backs return units on the cluster too', async () => {
       const ids = await Promise.all(Array.from({ length: 8 }, (_, i) => t.createCoupon(admin, 20, `cluster ${strategy} ${i}`)));
       const masters = new Set(await Promise.all(ids.map((id) => cluster.masterPortOf(`coupon:{${id}}:meta`))));
       expect(masters.size).toBeGreaterThanOrEqual(2);

@@ -28,7 +28,7 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
   const burst = (id: number, users: { userId: number; token: string }[]) => fire(t.http, id, users);
   const stats = async (id: number) => (await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body;
 
-  it('Redis flushed in the middle of a campaign: the state is rebuilt from PostgreSQL, nothing is oversold', async () => {
+  it('Redis flushed in the middle of a coupon: the state is rebuilt from PostgreSQL, nothing is oversold', async () => {
     const id = await create(100);
     const users = await t.users(200);
     expect(countStatuses(await burst(id, users.slice(0, 60)))).toEqual({ 201: 60 });
@@ -167,7 +167,7 @@ describe('redis strategy: state lost, leaked, refused, and Redis down', () => {
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 2, counter: 2 });
   });
 
-  it('GET /coupons/:id is served from the campaign cache, and a change through the API drops it at once', async () => {
+  it('GET /coupons/:id is served from the coupon cache, and a change through the API drops it at once', async () => {
     const id = await create(10);
     const [u] = await t.users(1);
     expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).body.name).toBe('redis faults');

@@ -73,7 +73,7 @@ describe('decideBatch', () => {
     expect(decideBatch(full, [10, 10], new Set())).toEqual(['SOLD_OUT', 'SOLD_OUT']);
   });
 
-  it('refuses a closed campaign (NOT_OPEN) and a missing coupon (COUPON_NOT_FOUND)', () => {
+  it('refuses a closed coupon (NOT_OPEN) and a missing coupon (COUPON_NOT_FOUND)', () => {
     expect(decideBatch({ ...open, status: 'PAUSED' }, [10], new Set())).toEqual(['NOT_OPEN']);
     expect(decideBatch({ ...open, starts_at: new Date(Date.now() + 60_000) }, [10], new Set())).toEqual(['NOT_OPEN']);
     expect(decideBatch(undefined, [10, 11], new Set())).toEqual(['COUPON_NOT_FOUND', 'COUPON_NOT_FOUND']);

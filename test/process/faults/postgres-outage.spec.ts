@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fire } from '../../support/burst';
-import { campaignUnderWay, reconcileAndRefill } from '../../support/fault-campaign';
+import { couponUnderWay, reconcileAndRefill } from '../../support/coupon-under-way';
 import { expectHistoryHolds } from '../../support/history';
 import { untilReady } from '../../support/http';
 import { countStatuses } from '../../support/invariants';
@@ -38,7 +38,7 @@ describe.each(['pessimistic', 'redis'] as const)('PostgreSQL stopped mid-burst a
   });
 
   it('answers fast 503s while it is down, recovers by itself, and leaves no half-written state', async () => {
-    const { admin, id, users, history } = await campaignUnderWay(t, 180, 'pg outage', 300, 60);
+    const { admin, id, users, history } = await couponUnderWay(t, 180, 'pg outage', 300, 60);
 
     const known = users.slice(200, 220);
     for (const u of known) expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).status).toBe(200);
@@ -88,7 +88,7 @@ describe('PostgreSQL stopped while accepted requests are being written (queue)',
       const users = await t.users(160);
       const accepted = await fire(t.http, id, users.slice(0, 80));
       expect(countStatuses(accepted)).toEqual({ 202: 80 });
-      // users[80..140) were looked up before the outage (they read the campaign); users[140..] never were
+      // users[80..140) were looked up before the outage (they read the coupon); users[140..] never were
       for (const u of users.slice(80, 140)) expect((await t.http('GET', `/coupons/${id}`, { token: u.token })).status).toBe(200);
       const signup = { email: `pg-outage-${id}@example.test`, password: 'a long enough password' };
       const signedUp = await t.http('POST', '/auth/signup', { body: signup });

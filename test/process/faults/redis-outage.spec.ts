@@ -5,7 +5,7 @@ import Redis from 'ioredis';
 import type { LoadTestUser } from '../../../load/load-test-users';
 import { warnIfNotDurable } from '../../../src/redis/redis.module';
 import { fire, until } from '../../support/burst';
-import { campaignUnderWay, onOwnRedis, reconcileAndRefill, restartEmpty } from '../../support/fault-campaign';
+import { couponUnderWay, onOwnRedis, reconcileAndRefill, restartEmpty } from '../../support/coupon-under-way';
 import { Attempt, expectHistoryHolds } from '../../support/history';
 import { untilReady } from '../../support/http';
 import { countStatuses, couponFacts } from '../../support/invariants';
@@ -24,7 +24,7 @@ jest.setTimeout(180_000);
 describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
   it('paused (SIGSTOP) for 10 s: fast 503s, not hung requests; resumed: serves again, and lost answers are made good', () =>
     onOwnRedis([], async (t, redis) => {
-      const { admin, id, users, history } = await campaignUnderWay(t, 100, 'redis paused', 160, 40);
+      const { admin, id, users, history } = await couponUnderWay(t, 100, 'redis paused', 160, 40);
 
       redis.pause();
       const paused = await fire(t.http, id, users.slice(40, 100));
@@ -52,7 +52,7 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
   it('restarted empty (no append-only file): the state is rebuilt from PostgreSQL, nobody holds two, nothing oversold', () =>
     // later arguments win: nothing survives a restart
     onOwnRedis(['--appendonly', 'no'], async (t, redis) => {
-      const { admin, id, users, history } = await campaignUnderWay(t, 60, 'redis amnesia', 120, 40);
+      const { admin, id, users, history } = await couponUnderWay(t, 60, 'redis amnesia', 120, 40);
 
       await restartEmpty(redis);
       await untilReady(t.http);
@@ -69,7 +69,7 @@ describe('Redis faults (redis strategy, a Redis of the test’s own)', () => {
 
   it('at maxmemory (noeviction): 503 UNAVAILABLE and nothing half-reserved; memory freed: serves again', () =>
     onOwnRedis(['--maxmemory-policy', 'noeviction'], async (t, redis) => {
-      const { admin: token, id, users, history } = await campaignUnderWay(t, 50, 'redis full', 80, 20);
+      const { admin: token, id, users, history } = await couponUnderWay(t, 50, 'redis full', 80, 20);
       const admin = new Redis(redis.url); // Redis's own admin, to fill it up
       try {
         // Redis full: its limit set below what it already holds, so every write is refused

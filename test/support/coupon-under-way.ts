@@ -23,8 +23,8 @@ export async function reconcileAndRefill(t: TestApp, admin: string, couponId: nu
   expect(facts.rows).toBe(facts.total);
 }
 
-/** A campaign of `total` coupons and `count` users, the first `served` of whom got one each. */
-export async function campaignUnderWay(t: TestApp, total: number, name: string, count: number, served: number) {
+/** A coupon of `total` units and `count` users, the first `served` of whom got one each. */
+export async function couponUnderWay(t: TestApp, total: number, name: string, count: number, served: number) {
   const admin = await t.adminToken();
   const id = await t.createCoupon(admin, total, name);
   const users = await t.users(count);
