@@ -7,10 +7,13 @@ import { IS_PUBLIC, REQUIRED_ROLE } from '../common/decorators/auth.decorators';
 import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { UserLookup } from '../users/user-lookup';
+import { ExternalTokens } from './external-tokens';
+import { fromBearer } from './jwt.strategy';
 
 /**
- * Global guard: every route needs a valid Bearer token unless marked @Public() (passport-jwt
- * checks it, see JwtStrategy), and a route marked @RequireRole('admin') needs that role too (401
+ * Global guard: every route needs a valid Bearer token unless marked @Public(): the service's own
+ * (HS256, passport-jwt, see JwtStrategy) or, when configured, one of the shop's identity provider
+ * (RS256/ES256, see ExternalTokens). A route marked @RequireRole('admin') needs that role too (401
  * before 403). The token's user must still exist, the token must not be older than their last
  * revocation (log-out, password change, role change), and the role checked is the one they hold
  * now, not the one the token was signed with.
@@ -20,6 +23,7 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly users: UserLookup,
+    private readonly external: ExternalTokens,
   ) {
     super();
   }
@@ -27,12 +31,15 @@ export class AuthGuard extends PassportAuthGuard('jwt') {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
-    await super.canActivate(context);
     const request = context.switchToHttp().getRequest<FastifyRequest & { user: AuthUser }>();
+    const bearer = fromBearer(request);
+    // the shop's provider signs RS256/ES256, the service HS256: each token goes to its one verifier
+    if (bearer && this.external.claims(bearer)) request.user = await this.external.authenticate(bearer);
+    else await super.canActivate(context);
     const token = request.user as TokenUser;
     const user = await this.users.current(token.id);
     if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
-    if (token.generation !== user.tokenGeneration) {
+    if (token.generation !== undefined && token.generation !== user.tokenGeneration) {
       throw new DomainError(ErrorCode.UNAUTHORIZED, 'This token was revoked (log-out, password or role change): log in again');
     }
     const role = user.role;

@@ -14,6 +14,7 @@ import { SessionController } from './session.controller';
 import { PasswordHasher } from './password-hasher';
 import { JWT_KEY, JwtKeyModule } from './jwt-key';
 import { JwtStrategy } from './jwt.strategy';
+import { ExternalTokens } from './external-tokens';
 import { JWT_ALGORITHM, TokenService } from './token.service';
 
 @Module({
@@ -28,7 +29,16 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
     }),
   ],
   controllers: [AuthController, SessionController, AccountController],
-  providers: [AuthService, LoginAttempts, PasswordHasher, TokenService, JwtStrategy, AdminBootstrap, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [
+    AuthService,
+    LoginAttempts,
+    PasswordHasher,
+    TokenService,
+    JwtStrategy,
+    ExternalTokens,
+    AdminBootstrap,
+    { provide: APP_GUARD, useClass: AuthGuard },
+  ],
   exports: [TokenService],
 })
 export class AuthModule {}

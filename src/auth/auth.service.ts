@@ -67,6 +67,8 @@ export class AuthService {
   async changePassword(caller: AuthUser, dto: ChangePasswordDto, address: string): Promise<void> {
     const user = await this.users.findByIdWithHash(caller.id);
     if (!user) throw new DomainError(ErrorCode.UNAUTHORIZED, 'The user of this token no longer exists');
+    // a customer of the shop's identity provider has no password here: theirs is the provider's
+    if (!user.email) throw new DomainError(ErrorCode.INVALID_CREDENTIALS, 'This account signs in through the shop; it has no password here');
     const right = await this.attempts.weigh(user.email, address, async () =>
       (await this.hasher.verify(user.passwordHash, dto.currentPassword)) ? true : undefined,
     );

@@ -7,7 +7,7 @@ import { JWT_KEY } from './jwt-key';
 import { JWT_ALGORITHM, TokenService } from './token.service';
 import { VerifiedTokens } from './verified-tokens';
 
-const fromBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
+export const fromBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
 /** The request as passport's types see it (Express's; Fastify's request has the same headers). */
 type PassportRequest = Parameters<Strategy['authenticate']>[0];
 

@@ -22,12 +22,13 @@ export class PasswordHasher {
     return this.bounded(() => argon2.hash(password, ARGON2_OPTIONS));
   }
 
-  async verify(hash: string | undefined, password: string): Promise<boolean> {
+  /** False without a hash (an unknown email, or a user of the shop's identity provider, who has no password). */
+  async verify(hash: string | null | undefined, password: string): Promise<boolean> {
     const decoy = await this.decoy;
     return this.bounded(async () => {
       try {
         const ok = await argon2.verify(hash ?? decoy, password);
-        return ok && hash !== undefined;
+        return ok && hash != null;
       } catch {
         return false;
       }

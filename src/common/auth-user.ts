@@ -11,7 +11,11 @@ export interface AuthUser {
   role: Role;
 }
 
-/** The user a verified token names, with the token generation it was signed with (`gen`): what revocation compares. */
+/**
+ * The user a verified token names, with the token generation it was signed with (`gen`): what
+ * revocation compares. Absent for a token of the shop's identity provider, whose revocation is the
+ * provider's (it lives until its `exp`).
+ */
 export interface TokenUser extends AuthUser {
-  generation: number;
+  generation?: number;
 }

@@ -2,6 +2,7 @@ import { ConfigError } from './config.error';
 import type { Deployment } from './deployment';
 import { parseDurationSeconds } from './duration';
 import type { Env } from './env-readers';
+import { ExternalIdentityConfig, readExternalIdentity } from './external-identity.config';
 
 /** Access tokens live a day at most. */
 const MAX_TOKEN_LIFETIME_SECONDS = 24 * 3600;
@@ -11,7 +12,7 @@ const MIN_ADMIN_PASSWORD_LENGTH = 12;
 /** Passwords that appear in examples (this project's among them): as good as public. */
 const KNOWN_DEFAULT_PASSWORDS = new Set(['change-me-please', 'changeme123!', 'administrator', 'password1234', 'admin-password', 'adminadminadmin']);
 
-/** Tokens and the first admin (JWT_SECRET_KEY, JWT_EXPIRES_IN, ADMIN_EMAIL, ADMIN_PASSWORD). */
+/** Tokens, the first admin, and the shop's identity provider (JWT_*, ADMIN_*, AUTH_*). */
 export abstract class AuthConfig {
   jwt: {
     /** HS256 secret; undefined in development means "use the one kept under .data/". */
@@ -19,6 +20,8 @@ export abstract class AuthConfig {
     expiresInSeconds: number;
   };
   admin?: { email: string; password: string };
+  /** Tokens of the shop's identity provider accepted beside the service's own. */
+  external?: ExternalIdentityConfig;
 }
 
 export function readAuthConfig(env: Env, { strict, why }: Deployment): AuthConfig {
@@ -52,5 +55,6 @@ export function readAuthConfig(env: Env, { strict, why }: Deployment): AuthConfi
   return {
     jwt: { secret, expiresInSeconds },
     admin: adminEmail && adminPassword ? { email: adminEmail.toLowerCase(), password: adminPassword } : undefined,
+    external: readExternalIdentity(env),
   };
 }

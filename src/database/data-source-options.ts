@@ -11,6 +11,7 @@ import { Withdrawals1764600000000 } from './migrations/1764600000000-withdrawals
 import { TokenGeneration1764700000000 } from './migrations/1764700000000-token-generation';
 import { CouponVersion1764800000000 } from './migrations/1764800000000-coupon-version';
 import { RequestStamp1764900000000 } from './migrations/1764900000000-request-stamp';
+import { ExternalIdentity1765000000000 } from './migrations/1765000000000-external-identity';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -25,6 +26,7 @@ export const MIGRATIONS = [
   TokenGeneration1764700000000,
   CouponVersion1764800000000,
   RequestStamp1764900000000,
+  ExternalIdentity1765000000000,
 ];
 
 /**

@@ -7,11 +7,16 @@ export class UserEntity {
   @PrimaryGeneratedColumn()
   id: number;
 
-  @Column({ type: 'text', unique: true })
-  email: string;
+  /** Null for a customer of the shop's identity provider (externalSubject), who never logs in here. */
+  @Column({ type: 'text', unique: true, nullable: true })
+  email: string | null;
 
-  @Column({ name: 'password_hash', type: 'text', select: false })
-  passwordHash: string;
+  @Column({ name: 'password_hash', type: 'text', select: false, nullable: true })
+  passwordHash: string | null;
+
+  /** The `sub` of the shop's identity provider that names this user (AUTH_JWKS_URL), if any. */
+  @Column({ name: 'external_subject', type: 'text', unique: true, nullable: true })
+  externalSubject: string | null;
 
   @Column({ type: 'text', nullable: true })
   name: string | null;

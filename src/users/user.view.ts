@@ -4,7 +4,8 @@ import type { UserEntity } from './user.entity';
 
 export class UserView {
   @ApiProperty({ example: 7 }) id: number;
-  @ApiProperty({ example: 'jane@example.com' }) email: string;
+  /** Null for a customer of the shop's identity provider. */
+  @ApiProperty({ type: String, nullable: true, example: 'jane@example.com' }) email: string | null;
   @ApiPropertyOptional({ type: String, nullable: true, example: 'Jane' }) name: string | null;
   @ApiProperty({ enum: ['user', 'admin'], example: 'user' }) role: Role;
 }

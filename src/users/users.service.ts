@@ -60,7 +60,7 @@ export class UsersService {
     // someone registered this address before the admin was configured: promoting them would hand
     // the admin role (and the account's password) to whoever that was
     if (existing.role !== 'admin') throw new AdminTakeoverRefused(email);
-    if (!(await passwordMatches(existing.passwordHash))) await this.users.update({ id: existing.id }, { passwordHash });
+    if (!existing.passwordHash || !(await passwordMatches(existing.passwordHash))) await this.users.update({ id: existing.id }, { passwordHash });
   }
 }
 

@@ -348,7 +348,7 @@ export interface components {
             /** @example 7 */
             id: number;
             /** @example jane@example.com */
-            email: string;
+            email: string | null;
             /** @example Jane */
             name?: string | null;
             /**

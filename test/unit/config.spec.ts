@@ -61,6 +61,10 @@ describe('configuration', () => {
     [{ ...dev, LOG_LEVEL: 'loud' }, /^Invalid configuration: LOG_LEVEL/],
     [{ ...dev, DATABASE_URL: 'mysql://x/y' }, /^Invalid configuration: DATABASE_URL/],
     [{ ...dev, ADMIN_EMAIL: 'a@b.c' }, /^Invalid configuration: ADMIN_PASSWORD/],
+    [{ ...dev, AUTH_JWKS_URL: 'https://id.shop/jwks', AUTH_ISSUER: 'https://id.shop/' }, /^Invalid configuration: AUTH_AUDIENCE must be set together with/],
+    [{ ...dev, AUTH_ISSUER: 'https://id.shop/', AUTH_AUDIENCE: 'coupons' }, /^Invalid configuration: AUTH_JWKS_URL must be set together with/],
+    [{ ...dev, AUTH_JWKS_URL: 'id.shop/jwks', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }, /^Invalid configuration: AUTH_JWKS_URL must be a URL/],
+    [{ ...dev, AUTH_JWKS_URL: 'file:///etc/jwks', AUTH_ISSUER: 'i', AUTH_AUDIENCE: 'a' }, /^Invalid configuration: AUTH_JWKS_URL must be an http or https URL/],
   ])('refuses %j with one line naming the variable', (env, message) => {
     expect(() => loadAppConfig(env)).toThrow(message);
   });
