@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ApiKeysModule } from '../api-keys/api-keys.module';
 import { UsersModule } from '../users/users.module';
 import { AccountController } from './account.controller';
 import { AdminBootstrap } from './admin-bootstrap.service';
@@ -20,6 +21,7 @@ import { JWT_ALGORITHM, TokenService } from './token.service';
 @Module({
   imports: [
     UsersModule,
+    ApiKeysModule,
     PassportModule,
     JwtKeyModule,
     JwtModule.registerAsync({

@@ -5,10 +5,14 @@
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** The authenticated user of a request, as read from a verified token. */
+/**
+ * The authenticated caller of a request, as read from a verified token. A service key (`keyId`)
+ * reaches only the routes its scopes name, where it acts as an admin would (id 0: no user).
+ */
 export interface AuthUser {
   id: number;
   role: Role;
+  keyId?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse,
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { ErrorCode } from '../common/errors/error-code';
 import { CouponPageResponse } from './coupons.responses';
-import { RequireRole } from '../common/decorators/auth.decorators';
+import { KeyScope, RequireRole } from '../common/decorators/auth.decorators';
 import { Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
 import { CouponView } from './coupon.view';
@@ -19,8 +19,9 @@ export class CouponsController {
   constructor(private readonly coupons: CouponsService) {}
 
   @Post()
-  @ApiOperation({ summary: 'Create a coupon (admin)' })
+  @ApiOperation({ summary: 'Create a coupon (admin, or a key with coupons:write)' })
   @RequireRole('admin')
+  @KeyScope('coupons:write')
   @ApiCreatedResponse({ type: CouponView })
   create(@Body() dto: CreateCouponDto): Promise<CouponView> {
     return this.coupons.create(dto);
@@ -28,6 +29,7 @@ export class CouponsController {
 
   @Get()
   @ApiOperation({ summary: 'List coupons' })
+  @KeyScope('coupons:read')
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.RATE_LIMITED)
@@ -37,6 +39,7 @@ export class CouponsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'One coupon' })
+  @KeyScope('coupons:read')
   @ReadRateLimit()
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.RATE_LIMITED)
@@ -45,8 +48,9 @@ export class CouponsController {
   }
 
   @Patch(':id')
-  @ApiOperation({ summary: 'Change a coupon (admin)' })
+  @ApiOperation({ summary: 'Change a coupon (admin, or a key with coupons:write)' })
   @RequireRole('admin')
+  @KeyScope('coupons:write')
   @ApiOkResponse({ type: CouponView })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.QUANTITY_BELOW_ISSUED)
   update(@IdParam() id: number, @Body() dto: UpdateCouponDto): Promise<CouponView> {
@@ -54,9 +58,10 @@ export class CouponsController {
   }
 
   @Delete(':id')
-  @ApiOperation({ summary: 'Delete a coupon nobody holds (admin)' })
+  @ApiOperation({ summary: 'Delete a coupon nobody holds (admin, or a key with coupons:write)' })
   @HttpCode(204)
   @RequireRole('admin')
+  @KeyScope('coupons:write')
   @ApiNoContentResponse({ description: 'deleted' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.COUPON_HAS_ISSUES)
   async remove(@IdParam() id: number): Promise<void> {

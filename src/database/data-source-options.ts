@@ -12,6 +12,7 @@ import { TokenGeneration1764700000000 } from './migrations/1764700000000-token-g
 import { CouponVersion1764800000000 } from './migrations/1764800000000-coupon-version';
 import { RequestStamp1764900000000 } from './migrations/1764900000000-request-stamp';
 import { ExternalIdentity1765000000000 } from './migrations/1765000000000-external-identity';
+import { ApiKeys1765100000000 } from './migrations/1765100000000-api-keys';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -27,6 +28,7 @@ export const MIGRATIONS = [
   CouponVersion1764800000000,
   RequestStamp1764900000000,
   ExternalIdentity1765000000000,
+  ApiKeys1765100000000,
 ];
 
 /**

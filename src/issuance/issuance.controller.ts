@@ -13,7 +13,7 @@ import {
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import type { FastifyReply } from 'fastify';
 import type { AuthUser } from '../common/auth-user';
-import { CurrentUser, RequireRole } from '../common/decorators/auth.decorators';
+import { CurrentUser, KeyScope, RequireRole } from '../common/decorators/auth.decorators';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, PageQuery } from '../common/pagination';
 import { IdParam } from '../common/decorators/id-param.decorator';
@@ -84,9 +84,10 @@ export class IssuanceController {
   }
 
   @Delete('issues/:issueId')
-  @ApiOperation({ summary: 'Revoke an issue (admin)' })
+  @ApiOperation({ summary: 'Revoke an issue (admin, or a key with coupons:write)' })
   @HttpCode(204)
   @RequireRole('admin')
+  @KeyScope('coupons:write')
   @ApiNoContentResponse({ description: 'revoked: the unit is in stock again' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND, ErrorCode.ISSUE_NOT_FOUND, ErrorCode.ALREADY_REDEEMED)
   revoke(@IdParam() couponId: number, @IdParam('issueId') issueId: number): Promise<void> {
@@ -94,8 +95,9 @@ export class IssuanceController {
   }
 
   @Get('issues')
-  @ApiOperation({ summary: "The coupon's issue history (admin)" })
+  @ApiOperation({ summary: "The coupon's issue history (admin, or a key with coupons:read)" })
   @RequireRole('admin')
+  @KeyScope('coupons:read')
   @ApiOkResponse({ type: IssueHistoryPageResponse, description: 'newest first' })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   async history(@IdParam() couponId: number, @Query() page: PageQuery): Promise<Page<CouponIssueHistoryView>> {
@@ -103,8 +105,9 @@ export class IssuanceController {
   }
 
   @Get('stats')
-  @ApiOperation({ summary: "The coupon's counts (admin)" })
+  @ApiOperation({ summary: "The coupon's counts (admin, or a key with coupons:read)" })
   @RequireRole('admin')
+  @KeyScope('coupons:read')
   @ApiOkResponse({ type: IssuanceStatsResponse })
   @ApiErrors(ErrorCode.COUPON_NOT_FOUND)
   stats(@IdParam() couponId: number): Promise<IssuanceStats> {

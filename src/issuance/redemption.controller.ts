@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthUser } from '../common/auth-user';
 import { ApiErrors } from '../common/decorators/api-errors.decorator';
-import { CurrentUser } from '../common/decorators/auth.decorators';
+import { CurrentUser, KeyScope } from '../common/decorators/auth.decorators';
 import { ErrorCode } from '../common/errors/error-code';
 import { HolderActionRateLimit } from '../rate-limit/rate-limit.decorators';
 import { RedeemDto } from './dto/redeem.dto';
@@ -16,7 +16,8 @@ export class RedemptionController {
   constructor(private readonly redemptions: RedemptionService) {}
 
   @Post('redeem')
-  @ApiOperation({ summary: 'Redeem a coupon by its code, once' })
+  @ApiOperation({ summary: 'Redeem a coupon by its code, once (its holder, an admin, or a key with issues:redeem)' })
+  @KeyScope('issues:redeem')
   @HttpCode(200)
   @HolderActionRateLimit()
   @ApiOkResponse({ type: IssueView, description: 'redeemed now, or earlier with the same orderRef: status REDEEMED' })

@@ -21,6 +21,14 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  /** By key id (never its secret) and the scope used. */
+  readonly apiKeyRequests = new Counter({
+    name: 'coupon_api_key_requests_total',
+    help: 'Requests admitted with a service key, by key id and scope',
+    labelNames: ['key', 'scope'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

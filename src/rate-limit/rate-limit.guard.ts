@@ -6,12 +6,13 @@ import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 
 /**
- * Counts per user where the route is authenticated (the global AuthGuard ran first), per client
+ * Counts per user (or service key) where the route is authenticated (the global AuthGuard ran first), per client
  * address otherwise (an IPv6 client by its /64), and answers 429 RATE_LIMITED with Retry-After in seconds.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   protected async getTracker(req: { user?: AuthUser; ip: string }): Promise<string> {
+    if (req.user?.keyId !== undefined) return `key:${req.user.keyId}`;
     return req.user ? `user:${req.user.id}` : `ip:${clientKey(req.ip)}`;
   }
 

@@ -133,7 +133,7 @@ export interface paths {
         /** List coupons */
         get: operations["CouponsController_list"];
         put?: never;
-        /** Create a coupon (admin) */
+        /** Create a coupon (admin, or a key with coupons:write) */
         post: operations["CouponsController_create"];
         delete?: never;
         options?: never;
@@ -152,11 +152,11 @@ export interface paths {
         get: operations["CouponsController_get"];
         put?: never;
         post?: never;
-        /** Delete a coupon nobody holds (admin) */
+        /** Delete a coupon nobody holds (admin, or a key with coupons:write) */
         delete: operations["CouponsController_remove"];
         options?: never;
         head?: never;
-        /** Change a coupon (admin) */
+        /** Change a coupon (admin, or a key with coupons:write) */
         patch: operations["CouponsController_update"];
         trace?: never;
     };
@@ -189,7 +189,7 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** Revoke an issue (admin) */
+        /** Revoke an issue (admin, or a key with coupons:write) */
         delete: operations["IssuanceController_revoke"];
         options?: never;
         head?: never;
@@ -203,7 +203,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The coupon's issue history (admin) */
+        /** The coupon's issue history (admin, or a key with coupons:read) */
         get: operations["IssuanceController_history"];
         put?: never;
         post?: never;
@@ -220,7 +220,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The coupon's counts (admin) */
+        /** The coupon's counts (admin, or a key with coupons:read) */
         get: operations["IssuanceController_stats"];
         put?: never;
         post?: never;
@@ -273,7 +273,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Redeem a coupon by its code, once */
+        /** Redeem a coupon by its code, once (its holder, an admin, or a key with issues:redeem) */
         post: operations["RedemptionController_redeem"];
         delete?: never;
         options?: never;
@@ -327,6 +327,41 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service keys, newest first, without their secrets (admin) */
+        get: operations["ApiKeysController_list"];
+        put?: never;
+        /** Make a service key with scopes (admin); its secret is shown this once */
+        post: operations["ApiKeysController_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api-keys/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a service key: refused by every instance from then on (admin) */
+        delete: operations["ApiKeysController_remove"];
         options?: never;
         head?: never;
         patch?: never;
@@ -664,6 +699,66 @@ export interface components {
              * @example order-2026-0001
              */
             orderRef?: string;
+        };
+        CreateApiKeyDto: {
+            /**
+             * @description what uses it, for people
+             * @example checkout
+             */
+            name: string;
+            /**
+             * @example [
+             *       "issues:redeem"
+             *     ]
+             */
+            scopes: ("issues:redeem" | "coupons:read" | "coupons:write" | "events:read")[];
+        };
+        CreatedApiKeyView: {
+            /** @example 3 */
+            id: number;
+            /** @example checkout */
+            name: string;
+            /**
+             * @example [
+             *       "issues:redeem"
+             *     ]
+             */
+            scopes: ("issues:redeem" | "coupons:read" | "coupons:write" | "events:read")[];
+            /**
+             * @description the secret: shown this once, stored only as a digest
+             * @example csk_3q2-7wEvWj0n3bqQ3fvYr0pI2c2v0bq3b1Q9x4k5yZk
+             */
+            key: string;
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+        };
+        ApiKeyView: {
+            /** @example 3 */
+            id: number;
+            /** @example checkout */
+            name: string;
+            /**
+             * @example [
+             *       "issues:redeem"
+             *     ]
+             */
+            scopes: ("issues:redeem" | "coupons:read" | "coupons:write" | "events:read")[];
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @example null
+             */
+            lastUsedAt: string | null;
+        };
+        ApiKeyPageResponse: {
+            items: components["schemas"]["ApiKeyView"][];
         };
         /** @enum {string} */
         ErrorCode: "VALIDATION_FAILED" | "UNAUTHORIZED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "NOT_FOUND" | "COUPON_NOT_FOUND" | "NOT_REQUESTED" | "ISSUE_NOT_FOUND" | "EMAIL_TAKEN" | "SOLD_OUT" | "ALREADY_ISSUED" | "NOT_OPEN" | "ALREADY_REDEEMED" | "ISSUE_EXPIRED" | "QUANTITY_BELOW_ISSUED" | "COUPON_HAS_ISSUES" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMITED" | "UNAVAILABLE" | "INTERNAL";
@@ -1081,6 +1176,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description RATE_LIMITED */
             429: {
                 headers: {
@@ -1140,7 +1244,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1215,6 +1323,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description COUPON_NOT_FOUND */
             404: {
                 headers: {
@@ -1280,7 +1397,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1359,7 +1480,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1703,7 +1828,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1783,7 +1912,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1849,7 +1982,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description FORBIDDEN */
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2047,6 +2184,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description ISSUE_NOT_FOUND */
             404: {
                 headers: {
@@ -2177,6 +2323,194 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+        };
+    };
+    ApiKeysController_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyPageResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiKeysController_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateApiKeyDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKeyView"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNSUPPORTED_MEDIA_TYPE */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    ApiKeysController_remove: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description FORBIDDEN */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
