@@ -5,6 +5,7 @@ import type { IssuanceStrategyName } from './config/issuance.config';
 import { AppConfigModule } from './config/config.module';
 import { CouponsModule } from './coupons/coupons.module';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
 import { IssueQueueModule } from './issuance/queue/issue-queue.module';
@@ -40,6 +41,7 @@ export class AppModule {
         UsersModule,
         CouponsModule,
         IssuanceModule,
+        EventsModule,
         HealthModule,
         ...worker,
       ],

@@ -13,4 +13,6 @@ export const ADVISORY_LOCK = {
    * PostgreSQL until its install in Redis, so no write commits unseen in between.
    */
   rowsOfCoupon: 727_003,
+  /** One key: whoever holds it gives events their feed positions (EventFeed), one run at a time. */
+  eventPositions: 727_004,
 } as const;

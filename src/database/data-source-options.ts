@@ -13,6 +13,7 @@ import { CouponVersion1764800000000 } from './migrations/1764800000000-coupon-ve
 import { RequestStamp1764900000000 } from './migrations/1764900000000-request-stamp';
 import { ExternalIdentity1765000000000 } from './migrations/1765000000000-external-identity';
 import { ApiKeys1765100000000 } from './migrations/1765100000000-api-keys';
+import { Events1765200000000 } from './migrations/1765200000000-events';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -29,6 +30,7 @@ export const MIGRATIONS = [
   RequestStamp1764900000000,
   ExternalIdentity1765000000000,
   ApiKeys1765100000000,
+  Events1765200000000,
 ];
 
 /**

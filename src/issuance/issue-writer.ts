@@ -28,7 +28,8 @@ const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal }
  * One statement for a whole batch: checks the coupon is open, inserts every row (ON CONFLICT:
  * a user who already holds one is a no-op, not an aborted batch), and moves the counter by exactly
  * the rows inserted. The CHECK (issued_quantity <= total_quantity) makes overselling impossible
- * whatever was decided upstream. `open` is null when the coupon does not exist. When the coupon
+ * whatever was decided upstream, and records each issue's event (coupon_events) in the same
+ * statement. `open` is null when the coupon does not exist. When the coupon
  * is closed it also says which of the users hold one already: a holder is told ALREADY_ISSUED
  * before NOT_OPEN, as in decideBatch and reserve.lua (and a redelivered job of a coupon paused
  * since then settles its holders as issued, instead of giving their units back).
@@ -55,6 +56,8 @@ const WRITE_ISSUES_SQL = `
      ORDER BY g.n
     ON CONFLICT (coupon_id, user_id) DO NOTHING
     RETURNING id, coupon_id, user_id, code, issued_at
+  ), recorded AS (
+    INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code) SELECT 'issue.issued', coupon_id, user_id, id, code FROM issued
   ), counted AS (
     UPDATE coupons SET issued_quantity = issued_quantity + (SELECT count(*) FROM issued), updated_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM issued)

@@ -10,7 +10,8 @@ import { expiresAtSql, ISSUE_COLUMNS, IssueRow, IssueView, toIssueView } from '.
  * One conditional UPDATE decides a redemption: it sets redeemed_at only where it is still NULL
  * and the issue has not expired. Under any concurrency PostgreSQL lets one such UPDATE through per
  * row: the others wait on the row lock, then find redeemed_at set (READ COMMITTED re-checks the
- * condition on the row as committed) and change nothing. `$3` is the holder; NULL for an admin,
+ * condition on the row as committed) and change nothing; the one that wins records the event.
+ * `$3` is the holder; NULL for an admin,
  * who redeems on a holder's behalf (a checkout back end).
  */
 const REDEEM_SQL = `
@@ -22,7 +23,10 @@ const REDEEM_SQL = `
     UPDATE coupon_issues i SET redeemed_at = now(), order_ref = $2
       FROM target t
      WHERE i.id = t.id AND i.redeemed_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())
-    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, i.redeemed_at, t.expires_at
+    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, i.redeemed_at, i.order_ref, t.expires_at
+  ), recorded AS (
+    INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code, order_ref)
+    SELECT 'issue.redeemed', coupon_id, user_id, id, code, order_ref FROM redeemed
   )
   SELECT (SELECT id FROM target) AS target_id, r.id AS redeemed_id, r.coupon_id, r.user_id, r.code, r.issued_at, r.redeemed_at, r.expires_at
     FROM (SELECT 1) AS one LEFT JOIN redeemed r ON true`;

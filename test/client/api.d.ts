@@ -281,6 +281,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The events after a point of the feed (admin, or a key with events:read); follow nextAfter from 0 to see each once */
+        get: operations["EventsController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -699,6 +716,44 @@ export interface components {
              * @example order-2026-0001
              */
             orderRef?: string;
+        };
+        EventView: {
+            /**
+             * @description the event's place in the feed: increasing, each event once
+             * @example 1207
+             */
+            id: number;
+            /**
+             * @example issue.issued
+             * @enum {string}
+             */
+            type: "issue.issued" | "issue.redeemed" | "issue.given_back" | "issue.revoked";
+            /**
+             * Format: date-time
+             * @example 2026-12-01T09:30:00.000Z
+             */
+            occurredAt: string;
+            /** @example 42 */
+            couponId: number;
+            /** @example 7 */
+            userId: number;
+            /** @example 9001 */
+            issueId: number;
+            /** @example K7Q2-M9XD-4HFA */
+            code: string;
+            /**
+             * @description issue.redeemed: the order it was redeemed for
+             * @example null
+             */
+            orderRef: string | null;
+        };
+        EventPageResponse: {
+            items: components["schemas"]["EventView"][];
+            /**
+             * @description pass as ?after= for the next events (the same value when there were none)
+             * @example 1207
+             */
+            nextAfter: number;
         };
         CreateApiKeyDto: {
             /**
@@ -2231,6 +2286,69 @@ export interface operations {
             };
             /** @description RATE_LIMITED */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAVAILABLE */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    EventsController_list: {
+        parameters: {
+            query?: {
+                /** @description nextAfter of the previous page; 0 from the start */
+                after?: number;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPageResponse"];
+                };
+            };
+            /** @description VALIDATION_FAILED */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description UNAUTHORIZED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /**
+             * @description FORBIDDEN
+             *
+             *     FORBIDDEN
+             */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,52 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { ADVISORY_LOCK } from '../database/advisory-locks';
+import { EventRow } from './event.view';
+
+/** Events placed by one run at most; the rest wait for the next. */
+const PLACED_PER_RUN = 10_000;
+
+/**
+ * Gives positions to the events every transaction that could still write an earlier one has ended:
+ * those written by a transaction older than the oldest still open (`pg_snapshot_xmin`). Event ids
+ * are taken when rows are inserted, not when they commit, so a feed read by id could hand out an
+ * event while one with a smaller id was still to commit, and skip it. Positions are given in one
+ * run at a time (the advisory lock, held to commit), each above every position given before, so
+ * what a reader sees is always a prefix of the feed and nothing is placed behind a reader.
+ */
+const PLACE_SQL = `
+  WITH placeable AS (
+    SELECT id FROM coupon_events
+     WHERE position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
+     ORDER BY id LIMIT ${PLACED_PER_RUN}
+  ), numbered AS (
+    SELECT id, row_number() OVER (ORDER BY id) AS n FROM placeable
+  ), last AS (
+    SELECT coalesce(max(position), 0) AS position FROM coupon_events
+  )
+  UPDATE coupon_events e SET position = last.position + numbered.n FROM numbered, last WHERE e.id = numbered.id`;
+
+const READ_SQL = `
+  SELECT position, type, occurred_at, coupon_id, user_id, issue_id, code, order_ref
+    FROM coupon_events WHERE position > $1 ORDER BY position LIMIT $2`;
+
+/** The event feed (GET /events, the webhooks' source): every event once, in one order, none skipped. */
+@Injectable()
+export class EventFeed {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** Places what can be placed now (unless another process is doing it), then reads after `after`. */
+  async read(after: number, limit: number): Promise<EventRow[]> {
+    await this.place();
+    return this.db.query<EventRow[]>(READ_SQL, [after, limit]);
+  }
+
+  /** One run of placing; skipped when another process runs one now (its events show next time). */
+  async place(): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const [{ locked }] = await tx.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK.eventPositions}) AS locked`);
+      if (locked) await tx.query(PLACE_SQL);
+    });
+  }
+}
