@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/config.module';
 import { CouponsModule } from './coupons/coupons.module';
 import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
+import { WebhookDeliveryModule, WebhooksModule } from './webhooks/webhooks.module';
 import { HealthModule } from './health/health.module';
 import { IssuanceModule } from './issuance/issuance.module';
 import { IssueQueueModule } from './issuance/queue/issue-queue.module';
@@ -42,6 +43,9 @@ export class AppModule {
         CouponsModule,
         IssuanceModule,
         EventsModule,
+        WebhooksModule,
+        // webhooks are sent where the background work runs: here, or (queue) in QueueWorkerModule
+        ...(config.issuance.strategy === 'queue' ? [] : [WebhookDeliveryModule]),
         HealthModule,
         ...worker,
       ],

@@ -7,6 +7,7 @@ import { type Env, oneOf } from './env-readers';
 import { HttpConfig, readHttpConfig } from './http.config';
 import { IssuanceConfig, readIssuanceConfig } from './issuance.config';
 import { RateLimitConfig, readRateLimitConfig } from './rate-limit.config';
+import { readWebhookConfig, WebhookConfig } from './webhook.config';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -31,6 +32,7 @@ export abstract class AppConfig {
   auth: AuthConfig;
   issuance: IssuanceConfig;
   rateLimit: RateLimitConfig;
+  webhooks: WebhookConfig;
 }
 
 /** Validates the environment; throws ConfigError (one line, naming the variable) on the first problem. */
@@ -52,6 +54,7 @@ export function loadAppConfig(env: Env): AppConfig {
     auth,
     issuance,
     rateLimit: readRateLimitConfig(env),
+    webhooks: readWebhookConfig(env, deployment),
   };
 }
 

@@ -5,10 +5,11 @@ import { DatabaseConfig } from './database.config';
 import { HttpConfig } from './http.config';
 import { IssuanceConfig } from './issuance.config';
 import { RateLimitConfig } from './rate-limit.config';
+import { WebhookConfig } from './webhook.config';
 
 /**
  * Provides the configuration validated at start-up: each area's slice on its own (AuthConfig,
- * DatabaseConfig, HttpConfig, IssuanceConfig, RateLimitConfig), for the consumers of that area,
+ * DatabaseConfig, HttpConfig, IssuanceConfig, RateLimitConfig, WebhookConfig), for the consumers of that area,
  * and the whole (AppConfig) for what composes them.
  */
 @Global()
@@ -22,6 +23,7 @@ export class AppConfigModule {
       { provide: HttpConfig, useValue: config.http },
       { provide: IssuanceConfig, useValue: config.issuance },
       { provide: RateLimitConfig, useValue: config.rateLimit },
+      { provide: WebhookConfig, useValue: config.webhooks },
     ];
     return { module: AppConfigModule, providers: slices, exports: slices.map((s) => s.provide) };
   }

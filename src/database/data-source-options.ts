@@ -14,6 +14,7 @@ import { RequestStamp1764900000000 } from './migrations/1764900000000-request-st
 import { ExternalIdentity1765000000000 } from './migrations/1765000000000-external-identity';
 import { ApiKeys1765100000000 } from './migrations/1765100000000-api-keys';
 import { Events1765200000000 } from './migrations/1765200000000-events';
+import { Webhooks1765300000000 } from './migrations/1765300000000-webhooks';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -31,6 +32,7 @@ export const MIGRATIONS = [
   ExternalIdentity1765000000000,
   ApiKeys1765100000000,
   Events1765200000000,
+  Webhooks1765300000000,
 ];
 
 /**

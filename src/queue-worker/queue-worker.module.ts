@@ -12,17 +12,18 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RedisEndpoint } from '../config/endpoints';
 import { createWorkerConnection, REDIS_ENDPOINT, RedisModule } from '../redis/redis.module';
+import { WebhookDeliveryModule } from '../webhooks/webhooks.module';
 import { QueueWorker } from './queue-worker';
 
 /**
  * Boots the consumer side of the `queue` strategy: the processor that writes accepted requests and
  * the sweeper that keeps the promise of a 202 (both in `issuance/queue/`, beside the one producer
  * they share, IssueQueueModule), the Redis connection their blocking reads need, and QueueWorker,
- * which starts and stops them. `worker.ts` boots `forWorkerProcess()` (no HTTP, no guards, no
+ * which starts and stops them; and the webhooks' delivery, the other background work. `worker.ts` boots `forWorkerProcess()` (no HTTP, no guards, no
  * controllers); an API process with RUN_WORKER imports the module beside the rest of the application.
  */
 @Module({
-  imports: [IssuanceCoreModule, ReservationModule, IssueQueueModule],
+  imports: [IssuanceCoreModule, ReservationModule, IssueQueueModule, WebhookDeliveryModule],
   providers: [
     {
       // BullMQ's blocking reads need a connection that waits instead of failing fast

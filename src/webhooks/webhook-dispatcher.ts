@@ -1,0 +1,70 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { WebhookConfig } from '../config/webhook.config';
+import { EventFeed } from '../events/event-feed';
+import { toEventView } from '../events/event.view';
+import { refusalOf } from './webhook-address';
+import { ClaimedDelivery, WebhookDeliveries } from './webhook-deliveries';
+import { postWebhook } from './webhook-post';
+import { signatureHeader } from './webhook-signature';
+
+const EVERY_MS = 250;
+/** Deliveries one process sends at once. */
+const AT_ONCE = 50;
+const MAX_RETRY_MS = 3_600_000;
+
+/**
+ * Sends the webhooks, wherever the strategy runs its background work (the API process, or the
+ * `queue`'s workers): every quarter second it places new events in the feed, fans them out to the
+ * endpoints that want them, claims due deliveries under a lease, and POSTs each, signed. A 2xx
+ * within 5 s is delivered; anything else is retried, WEBHOOK_RETRY_BASE_MS doubling up to an hour.
+ * Nothing is held locked over the network, and a process killed mid-delivery loses nothing: its
+ * leases run out and another process (or it, restarted) sends those again, with the same event id.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly feed: EventFeed,
+    private readonly deliveries: WebhookDeliveries,
+    private readonly config: WebhookConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.tick()
+        .catch((error: Error) => this.logger.warn(`webhook delivery: ${error.message}`))
+        .finally(() => (this.running = undefined));
+    }, EVERY_MS);
+    this.timer.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  async tick(): Promise<void> {
+    await this.feed.place();
+    await this.deliveries.fanOut();
+    const due = await this.deliveries.claim(AT_ONCE);
+    await Promise.all(due.map((d) => this.deliver(d)));
+  }
+
+  private async deliver(d: ClaimedDelivery): Promise<void> {
+    const refused = await refusalOf(d.url, this.config.allowPrivate);
+    const body = JSON.stringify(toEventView(d));
+    const outcome = refused
+      ? { error: `refused: ${refused}` }
+      : await postWebhook(
+          d.url,
+          body,
+          { 'coupon-event-id': String(d.event_id), 'coupon-signature': signatureHeader(d.secret, body) },
+          this.config.allowPrivate,
+        );
+    const retryInMs = Math.min(this.config.retryBaseMs * 2 ** Math.min(d.attempts - 1, 30), MAX_RETRY_MS);
+    await this.deliveries.finish(d, outcome, retryInMs);
+  }
+}

@@ -1,0 +1,23 @@
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { WebhookDeliveries } from './webhook-deliveries';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { WebhooksController } from './webhooks.controller';
+import { WebhooksService } from './webhooks.service';
+
+/** The admin's routes for webhook endpoints (in every API process). */
+@Module({
+  controllers: [WebhooksController],
+  providers: [WebhooksService],
+})
+export class WebhooksModule {}
+
+/**
+ * Sending them: in the process that runs the strategy's background work (the API for `pessimistic`
+ * and `redis`, QueueWorkerModule's for `queue`). It needs nothing but PostgreSQL.
+ */
+@Module({
+  imports: [EventsModule],
+  providers: [WebhookDeliveries, WebhookDispatcher],
+})
+export class WebhookDeliveryModule {}

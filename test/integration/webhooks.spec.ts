@@ -1,0 +1,91 @@
+import { until } from '../support/burst';
+import { signatureHolds, WebhookReceiver } from '../support/webhook-receiver';
+import { startTestApp, TestApp } from '../support/test-app';
+
+describe('webhooks', () => {
+  let t: TestApp;
+  let admin: string;
+  beforeAll(async () => {
+    t = await startTestApp('pessimistic', { WEBHOOK_RETRY_BASE_MS: '100' });
+    admin = await t.adminToken();
+  });
+  afterAll(async () => {
+    await t.sql.query('DELETE FROM webhooks');
+    await t.close();
+  });
+
+  it('a receiver that fails, then times out, then recovers: every event delivered, signed, duplicates only with the same event id', async () => {
+    const receiver = new WebhookReceiver([500, 503, 'hang']);
+    const url = await receiver.start();
+    try {
+      const made = await t.http('POST', '/webhooks', { token: admin, body: { url, events: ['issue.issued', 'issue.given_back'] } });
+      expect(made.status).toBe(201);
+      const { id: webhookId, secret } = made.body;
+      expect(secret).toMatch(/^whsec_/);
+      const couponId = await t.createCoupon(admin, 10, 'hooked');
+      const users = await t.users(4);
+      for (const u of users) expect((await t.http('POST', `/coupons/${couponId}/issue`, { token: u.token })).status).toBe(201);
+      expect((await t.http('DELETE', `/coupons/${couponId}/issue`, { token: users[0].token })).status).toBe(204);
+      const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM coupon_events WHERE coupon_id = $1`, [couponId]);
+      expect(rows[0].n).toBe(5);
+
+      await until(async () => (receiver.delivered().size === 5 ? true : undefined), { timeoutMs: 60_000, what: 'five events delivered' });
+      for (const r of receiver.received) expect(signatureHolds(secret, r)).toBe(true);
+      const bodies = receiver.received.map((r) => JSON.parse(r.body));
+      expect(bodies.every((b, i) => String(b.id) === receiver.received[i].eventId)).toBe(true); // a repeat is the same event
+      expect(
+        bodies
+          .filter((b) => b.couponId === couponId)
+          .map((b) => b.type)
+          .sort(),
+      ).toEqual(expect.arrayContaining(['issue.given_back', 'issue.issued', 'issue.issued', 'issue.issued', 'issue.issued']));
+      expect(signatureHolds('whsec_another', receiver.received[0])).toBe(false);
+
+      const attempts = (await t.http('GET', `/webhooks/${webhookId}/deliveries?limit=100`, { token: admin })).body.items;
+      expect(attempts.map((a: { status: number | null }) => a.status)).toEqual(expect.arrayContaining([500, 503, null, 200]));
+      expect(attempts.find((a: { status: number | null }) => a.status === null).error).toMatch(/within 5 s/);
+    } finally {
+      await receiver.stop();
+    }
+  }, 90_000);
+
+  it('refuses a bad URL or event type with 400, and lists and removes endpoints', async () => {
+    for (const body of [
+      { url: 'ftp://example.com/hook', events: ['issue.issued'] },
+      { url: 'not a url', events: ['issue.issued'] },
+      { url: 'https://example.com/hook', events: ['issue.exploded'] },
+      { url: 'https://example.com/hook', events: [] },
+    ])
+      expect((await t.http('POST', '/webhooks', { token: admin, body })).status).toBe(400);
+    const made = (await t.http('POST', '/webhooks', { token: admin, body: { url: 'http://127.0.0.1:9/hook', events: ['issue.revoked'] } })).body;
+    expect((await t.http('GET', '/webhooks', { token: admin })).body.items).toContainEqual({
+      id: made.id,
+      url: made.url,
+      events: ['issue.revoked'],
+      createdAt: made.createdAt,
+    });
+    expect((await t.http('DELETE', `/webhooks/${made.id}`, { token: admin })).status).toBe(204);
+    expect((await t.http('GET', `/webhooks/${made.id}/deliveries`, { token: admin })).status).toBe(404);
+    const [user] = await t.users(1);
+    expect((await t.http('GET', '/webhooks', { token: user.token })).status).toBe(403);
+  });
+
+  it('outside development/test (WEBHOOK_ALLOW_PRIVATE=false), a URL whose host is internal is refused with 400', async () => {
+    const strict = await startTestApp('pessimistic', { WEBHOOK_ALLOW_PRIVATE: 'false' });
+    try {
+      const token = await strict.adminToken();
+      for (const url of [
+        'http://127.0.0.1:8080/hook',
+        'http://localhost/hook',
+        'http://169.254.169.254/latest/meta-data',
+        'http://[::1]/hook',
+        'http://10.1.2.3/hook',
+      ]) {
+        const answer = await strict.http('POST', '/webhooks', { token, body: { url, events: ['issue.issued'] } });
+        expect([url, answer.status, answer.body.message]).toEqual([url, 400, expect.stringMatching(/refused/)]);
+      }
+    } finally {
+      await strict.close();
+    }
+  });
+});
