@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { EventsModule } from '../events/events.module';
+import { EventFeedModule } from '../events/events.module';
 import { WebhookDeliveries } from './webhook-deliveries';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WebhooksController } from './webhooks.controller';
@@ -17,7 +17,7 @@ export class WebhooksModule {}
  * and `redis`, QueueWorkerModule's for `queue`). It needs nothing but PostgreSQL.
  */
 @Module({
-  imports: [EventsModule],
+  imports: [EventFeedModule],
   providers: [WebhookDeliveries, WebhookDispatcher],
 })
 export class WebhookDeliveryModule {}

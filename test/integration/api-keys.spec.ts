@@ -57,6 +57,10 @@ describe('service keys', () => {
     expect(await status(write, 'DELETE', `/coupons/${created.body.id}`)).toBe(204);
 
     expect(await status(redeem, 'GET', `/coupons/${id}`)).toBe(403);
+    const events = (await makeKey(['events:read'])).key;
+    expect(await status(events, 'GET', '/events?limit=1')).toBe(200);
+    expect(await status(read, 'GET', '/events?limit=1')).toBe(403);
+    expect(await status(events, 'GET', '/coupons')).toBe(403);
     const redeemed = await t.http('POST', '/issues/redeem', { token: redeem, body: { code, orderRef: 'order-1' } });
     expect([redeemed.status, redeemed.body.status]).toEqual([200, 'REDEEMED']); // any holder's code: the checkout
     expect(await status(write, 'DELETE', `/coupons/${id}/issues/${issueId}`)).toBe(409); // redeemed: stays

@@ -49,6 +49,24 @@ describe('webhooks', () => {
     }
   }, 90_000);
 
+  it('with the queue strategy, the worker sends them', async () => {
+    const queued = await startTestApp('queue');
+    const receiver = new WebhookReceiver();
+    const url = await receiver.start();
+    try {
+      const token = await queued.adminToken();
+      const { id: webhookId } = (await queued.http('POST', '/webhooks', { token, body: { url, events: ['issue.issued'] } })).body;
+      const couponId = await queued.createCoupon(token, 3, 'queued and hooked');
+      const [user] = await queued.users(1);
+      expect((await queued.http('POST', `/coupons/${couponId}/issue`, { token: user.token })).status).toBe(202);
+      await until(async () => (receiver.received.some((r) => JSON.parse(r.body).couponId === couponId) ? true : undefined), { what: 'the issue delivered' });
+      await queued.http('DELETE', `/webhooks/${webhookId}`, { token });
+    } finally {
+      await receiver.stop();
+      await queued.close();
+    }
+  });
+
   it('refuses a bad URL or event type with 400, and lists and removes endpoints', async () => {
     for (const body of [
       { url: 'ftp://example.com/hook', events: ['issue.issued'] },
