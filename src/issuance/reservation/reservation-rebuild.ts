@@ -146,7 +146,7 @@ export class ReservationRebuild {
       reply = await ask();
     }
     if (reply === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
-    if (reply === 'OK') return;
+    if (reply === 'ALLOWED') return;
     if (change === 'delete')
       throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${couponId} has ${reply} issued or accepted requests and cannot be deleted`);
     throw new DomainError(ErrorCode.QUANTITY_BELOW_ISSUED, `totalQuantity ${change.total} is below the ${reply} already issued or accepted`);

@@ -24,7 +24,7 @@ export interface ReservationScripts {
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
-  couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'OK' | 'MISSING' | number>;
+  couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'ALLOWED' | 'MISSING' | number>;
 }
 
 /** The provider token of the loaded scripts (ReservationModule). */
