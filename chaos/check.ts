@@ -1,3 +1,4 @@
+import type { EventMismatch } from './event-audit';
 import { Entry, FaultRecord, History } from './history';
 
 /**
@@ -24,6 +25,8 @@ export interface FinalState {
   redis: Map<number, { taken: number; holders: Set<number>; pending: number } | undefined>;
   /** Coupons with requests still pending, or give-backs unfinished, when the checker stopped waiting. */
   stillPending: number[];
+  /** Issues whose changes and events (coupon_events) disagree. */
+  events: EventMismatch[];
 }
 
 export interface Violation {
@@ -164,6 +167,8 @@ export function check(history: History, final: FinalState): Violation[] {
   }
   for (const couponId of final.stillPending)
     out.push({ rule: 'settles', couponId, detail: 'requests still pending, or give-backs unfinished, long after the last fault' });
+  // every change has its event and every event its change, whatever crashed ("in the same transaction as the change")
+  for (const m of final.events) out.push({ rule: 'events-match', couponId: m.couponId, userId: m.userId, detail: `issue ${m.issueId}: ${m.what}` });
   return out;
 }
 

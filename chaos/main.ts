@@ -18,6 +18,7 @@ import { ensureLoadTestUsers } from '../load/load-test-users';
 import { signAccessToken } from '../src/auth/token.service';
 import { couponKeys } from '../src/issuance/reservation/coupon-keys';
 import { check, FinalState, storyOf, Violation, ALLOWED } from './check';
+import { eventMismatches } from './event-audit';
 import { Driver } from './driver';
 import { FaultKind, faultKinds, makeSchedule, Schedule, Strategy } from './schedule';
 import { System } from './system';
@@ -209,7 +210,7 @@ async function finalState(system: System, strategy: Strategy): Promise<FinalStat
         );
       }
     }
-    return { coupons, rows, cancellations, cancelledCodes, redis: redisView, stillPending };
+    return { coupons, rows, cancellations, cancelledCodes, redis: redisView, stillPending, events: await eventMismatches(db) };
   } finally {
     await db.end();
     redis?.disconnect();
