@@ -1,6 +1,8 @@
 import type { Job } from 'bullmq';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
+import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { IssueWriter } from '../../src/issuance/issue-writer';
 import type { IssueJob } from '../../src/issuance/queue/issue-queue';
 import { until } from '../support/burst';
 import { couponFacts } from '../support/invariants';
@@ -28,8 +30,17 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     return t.redis.del(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning);
   };
 
-  /** The user asks while the queue is paused; returns the job that carries the request, as stored. */
-  async function askQueued(id: number, token: string, userId: number, meanwhile: () => Promise<void> = async () => undefined): Promise<Job<IssueJob>> {
+  /**
+   * The user asks while the queue is paused; returns the job that carries the request, as stored.
+   * `takeJob`: the job leaves the queue, for the test to hand to the processor itself.
+   */
+  async function askQueued(
+    id: number,
+    token: string,
+    userId: number,
+    meanwhile: () => Promise<void> = async () => undefined,
+    takeJob = false,
+  ): Promise<Job<IssueJob>> {
     const queue = singleShardQueue();
     await queue.pause();
     try {
@@ -37,6 +48,7 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
       const jobId = await until(async () => (await t.redis.hget(couponKeys(id).pending, String(userId)))?.split(':')[1]);
       const job = await until(async () => (await queue.getJob(jobId)) ?? undefined);
       await meanwhile();
+      if (takeJob) await job.remove();
       return job;
     } finally {
       await queue.resume();
@@ -57,6 +69,66 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
     expect((await stateOf(id, u.token)).code).toBe('NOT_REQUESTED');
+  });
+
+  it("withdrawn and asked again between a worker's commit and its settle: the worker settles only its own request, and the new one ends ISSUED", async () => {
+    // seen by npm run chaos under load: the stale settle took the new request's pending record as
+    // its own, on a row the withdrawal had already taken back; the user held nothing, Redis a unit
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId, undefined, true);
+    const store = t.app.get(ReservationStore, { strict: false });
+    const settle = store.settle.bind(store);
+    const spy = jest.spyOn(store, 'settle').mockImplementationOnce(async (couponId, written) => {
+      expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204); // takes back the row just written
+      const queue = singleShardQueue();
+      await queue.pause(); // the new request waits for its own job
+      try {
+        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
+        return await settle(couponId, written);
+      } finally {
+        await queue.resume();
+        await queue.close();
+        (await queue.client).disconnect();
+      }
+    });
+    try {
+      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    } finally {
+      spy.mockRestore();
+    }
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+  });
+
+  it('withdrawn and asked again while its write was being refused: the refusal releases only its own request, and the new one ends ISSUED', async () => {
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId, undefined, true);
+    const writer = t.app.get(IssueWriter);
+    const spy = jest.spyOn(writer, 'writeEach').mockImplementationOnce(async () => {
+      expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+      const queue = singleShardQueue();
+      await queue.pause();
+      try {
+        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
+      } finally {
+        await queue.resume();
+        await queue.close();
+        (await queue.client).disconnect();
+      }
+      return [{ ok: true, value: { kind: 'refused', refusal: 'SOLD_OUT' } }]; // PostgreSQL's answer to the first request
+    });
+    try {
+      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    } finally {
+      spy.mockRestore();
+    }
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
   });
 
   it("PostgreSQL's clock a minute ahead of Redis': a give-back recorded before the user asked again does not take the new row", async () => {

@@ -109,19 +109,29 @@ export class IssueProcessor {
     // each request's stamp, on the coupon's Redis clock: the job's copy, else Redis' (a job queued
     // before jobs carried them), else the job's own time (the clock of the API that queued it)
     const requests = carried
-      .map((userId, i) => ({ userId, requestStamp: requestStamps?.[i] ?? marks[i].acceptedAt ?? enqueuedAt }))
+      .map((userId, i) => ({ userId, requestStamp: requestStamps?.[i] ?? marks[i].acceptedAt ?? enqueuedAt, mark: marks[i].mark }))
       .filter((_, i) => marks[i].mine);
     const userIds = requests.map((r) => r.userId);
-    const results = await Promise.all(requests.map((request) => this.writes.submit(couponId, request)));
+    const results = await Promise.all(requests.map(({ userId, requestStamp }) => this.writes.submit(couponId, { userId, requestStamp })));
     const written: Written[] = [];
     for (const [i, result] of results.entries()) {
       const refusal = refusalOf(result);
-      if (refusal) await this.reservations.release(couponId, userIds[i], refusalError(couponId, refusal).code);
+      if (refusal) await this.refused(couponId, requests[i], refusalError(couponId, refusal).code);
       else written.push({ userId: userIds[i], inserted: result.kind === 'issued', requestStamp: requests[i].requestStamp });
     }
     const kept = await this.cancellation.settleWritten(couponId, written);
     this.settled.inc({ result: 'issued' }, kept.size);
     if (kept.size < userIds.length) this.settled.inc({ result: 'rejected' }, userIds.length - kept.size);
+  }
+
+  /**
+   * A refused request's unit goes back, and why is recorded; only while it is still the request
+   * pending (its mark as read): the user may have withdrawn it and asked anew meanwhile, and that
+   * new request keeps its unit and its promise.
+   */
+  private async refused(couponId: number, request: { userId: number; mark?: string }, code: string): Promise<void> {
+    if (request.mark) await this.reservations.releaseIfStill(couponId, request.userId, request.mark, code);
+    else await this.reservations.release(couponId, request.userId, code);
   }
 
   /**

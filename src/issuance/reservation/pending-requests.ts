@@ -61,15 +61,16 @@ export class PendingRequests {
    * marked with another job (the job redelivered after it was done, or replaced by the sweeper's),
    * whose write would take a unit PostgreSQL must keep for someone else; with no state at all
    * (Redis lost it), every request is the job's, as promised. `acceptedAt`: ms, the coupon's Redis
-   * clock (reserve.lua). Without `jobId` (a write asked for outside any job), every request is mine.
+   * clock (reserve.lua); `mark`, as stored (for compare-and-set). Without `jobId` (a write asked for
+   * outside any job), every request is mine.
    */
-  async forJob(couponId: number, userIds: number[], jobId?: string): Promise<{ mine: boolean; acceptedAt?: number }[]> {
+  async forJob(couponId: number, userIds: number[], jobId?: string): Promise<{ mine: boolean; acceptedAt?: number; mark?: string }[]> {
     if (!userIds.length) return [];
     const k = couponKeys(couponId);
     const [known, marks] = await Promise.all([this.redis.exists(k.meta), this.redis.hmget(k.pending, ...userIds.map(String))]);
     return marks.map((mark) => {
       const [at, markedFor] = mark?.split(':') ?? [];
-      return { mine: !jobId || !known || markedFor === jobId, acceptedAt: at ? Number(at) : undefined };
+      return { mine: !jobId || !known || markedFor === jobId, acceptedAt: at ? Number(at) : undefined, mark: mark ?? undefined };
     });
   }
 

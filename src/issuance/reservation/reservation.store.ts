@@ -168,8 +168,8 @@ export class ReservationStore {
       if (!open.length) return outcomes as SettleOutcome[];
       for (let from = 0; from < open.length; from += SETTLE_CHUNK) {
         const chunk = open.slice(from, from + SETTLE_CHUNK);
-        const triples = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0', w.withdrawnAt ?? 0]);
-        const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...triples);
+        const quads = chunk.flatMap((w) => [w.userId, w.inserted ? '1' : '0', w.withdrawnAt ?? 0, w.requestStamp ?? '']);
+        const replies = await this.scripts.couponSettle(k.meta, k.holders, k.pending, k.withdrawn, k.returning, Date.now(), ...quads);
         chunk.forEach((w, j) => (outcomes[w.i] = replies[j]));
       }
       if (outcomes.includes('WAIT')) await sleep(SETTLE_RECHECK_MS);

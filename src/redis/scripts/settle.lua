@@ -2,10 +2,14 @@
 -- write that re-creates a row (a redelivered job, the redis strategy making good a lost write),
 -- and a queued request can be withdrawn while its job runs; this is where either is caught.
 -- KEYS[1] meta hash   KEYS[2] holders set   KEYS[3] pending hash   KEYS[4] withdrawn set   KEYS[5] returning hash
--- ARGV[1] now (ms), then triples: user id, '1' when this write inserted the row ('0': it was there),
---         and when PostgreSQL recorded the user's withdrawal since their request (ms; '0': none)
+-- ARGV[1] now (ms), then quads: user id, '1' when this write inserted the row ('0': it was there),
+--         when PostgreSQL recorded the user's withdrawal since their request (ms; '0': none), and
+--         the stamp of the request written ('': not known)
 -- Returns one outcome per user:
---   KEEP       the user holds the coupon: the request is settled (no longer pending)
+--   KEEP       the user holds the coupon: the request written is settled (no longer pending). Only
+--              that request: a pending record with another stamp is a newer request of the user
+--              (they withdrew and asked again meanwhile, and the row written may be gone with the
+--              withdrawal), which its own job settles
 --   WITHDRAWN  the user withdrew while pending: the caller takes the row back, then releases the unit.
 --              On Redis' mark, or on PostgreSQL's record when Redis lost the mark (its state gone,
 --              or the request still pending as it was accepted before the withdrawal); not when the
@@ -27,8 +31,16 @@ local function standsInPostgres(user, withdrawnAt)
   local stamp = redis.call('HGET', KEYS[3], user) -- 'acceptedAt[:jobId]'
   return not stamp or tonumber(string.match(stamp, '^%d+')) <= withdrawnAt
 end
-for i = 2, #ARGV, 3 do
-  local user, inserted, withdrawnAt = ARGV[i], ARGV[i + 1] == '1', tonumber(ARGV[i + 2])
+-- the request written, if it is still the one pending (or the caller does not know which it was)
+local function settled(user, stamp)
+  if stamp ~= '' then
+    local current = redis.call('HGET', KEYS[3], user)
+    if current and string.match(current, '^%d+') ~= stamp then return end
+  end
+  redis.call('HDEL', KEYS[3], user)
+end
+for i = 2, #ARGV, 4 do
+  local user, inserted, withdrawnAt, stamp = ARGV[i], ARGV[i + 1] == '1', tonumber(ARGV[i + 2]), ARGV[i + 3]
   local outcome = 'KEEP'
   if (anyWithdrawn and redis.call('SISMEMBER', KEYS[4], user) == 1) or standsInPostgres(user, withdrawnAt) then
     outcome = 'WITHDRAWN'
@@ -44,7 +56,7 @@ for i = 2, #ARGV, 3 do
       outcome = 'ABSENT'
     end
   end
-  if outcome == 'KEEP' then redis.call('HDEL', KEYS[3], user) end
+  if outcome == 'KEEP' then settled(user, stamp) end
   outcomes[#outcomes + 1] = outcome
 end
 return outcomes
