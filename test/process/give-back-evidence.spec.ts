@@ -131,6 +131,33 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
   });
 
+  it('a job read after Redis lost the coupon, refused, while its user asks again: the new request keeps its unit and ends ISSUED', async () => {
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId, undefined, true);
+    await loseRedisState(id); // the request is lost with it (allowed); its job is elsewhere, and runs
+    const spy = jest.spyOn(t.app.get(IssueWriter), 'writeEach').mockImplementationOnce(async () => {
+      const queue = singleShardQueue();
+      await queue.pause();
+      try {
+        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202); // rebuilds the state
+      } finally {
+        await queue.resume();
+        await queue.close();
+        (await queue.client).disconnect();
+      }
+      return [{ ok: true, value: { kind: 'refused', refusal: 'SOLD_OUT' } }];
+    });
+    try {
+      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    } finally {
+      spy.mockRestore();
+    }
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+  });
+
   it("PostgreSQL's clock a minute ahead of Redis': a give-back recorded before the user asked again does not take the new row", async () => {
     const id = await t.createCoupon(admin, 2, 'evidence');
     const [u] = await t.users(1);

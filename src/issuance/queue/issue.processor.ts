@@ -127,11 +127,11 @@ export class IssueProcessor {
   /**
    * A refused request's unit goes back, and why is recorded; only while it is still the request
    * pending (its mark as read): the user may have withdrawn it and asked anew meanwhile, and that
-   * new request keeps its unit and its promise.
+   * new request keeps its unit and its promise. Without a mark (Redis had lost the request when
+   * the job read it), Redis holds no unit of this request: any it holds now is another's.
    */
   private async refused(couponId: number, request: { userId: number; mark?: string }, code: string): Promise<void> {
     if (request.mark) await this.reservations.releaseIfStill(couponId, request.userId, request.mark, code);
-    else await this.reservations.release(couponId, request.userId, code);
   }
 
   /**
