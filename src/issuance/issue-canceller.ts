@@ -5,6 +5,7 @@ import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { retryTransaction } from '../database/retry-transaction';
+import { CANCEL_SQL, LEFT_SQL, REMOVE_RECREATED_SQL } from './cancel-statements';
 import type { CancelReason, CancelRefusal } from './refusal';
 
 /** Whose issue of the coupon leaves, and why; `issueId` pins the exact issue (a revocation). */
@@ -15,49 +16,6 @@ export interface CancelRequest {
 }
 
 export type CancelResult = { kind: 'cancelled'; issueId: number } | { kind: 'refused'; refusal: CancelRefusal };
-
-/**
- * One statement for a batch of cancellations of one coupon: the unredeemed issues leave
- * coupon_issues, are recorded in coupon_issue_cancellations (and their events in coupon_events),
- * and the counter goes down by exactly the rows that left. `redeemed_at IS NULL` is re-checked on the row as committed (READ COMMITTED
- * re-evaluates a waiting DELETE), so a redemption and a give-back of one issue never both win.
- */
-const CANCEL_SQL = `
-  WITH asked AS (
-    SELECT * FROM unnest($2::int[], $3::bigint[], $4::text[]) AS a(user_id, issue_id, reason)
-  ), gone AS (
-    DELETE FROM coupon_issues i USING asked a
-     WHERE i.coupon_id = $1 AND i.user_id = a.user_id AND (a.issue_id IS NULL OR i.id = a.issue_id) AND i.redeemed_at IS NULL
-    RETURNING i.id, i.coupon_id, i.user_id, i.code, i.issued_at, i.request_stamp, a.reason
-  ), logged AS (
-    INSERT INTO coupon_issue_cancellations (issue_id, coupon_id, user_id, code, issued_at, request_stamp, reason)
-    SELECT id, coupon_id, user_id, code, issued_at, request_stamp, reason FROM gone
-  ), recorded AS (
-    INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code)
-    SELECT CASE reason WHEN 'REVOKED' THEN 'issue.revoked' ELSE 'issue.given_back' END, coupon_id, user_id, id, code FROM gone
-  ), counted AS (
-    UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
-     WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)
-  )
-  SELECT id, user_id FROM gone`;
-
-/**
- * A re-created, unredeemed row leaves, and the counter with it (its give-back is recorded already).
- * The row had its own issued event, so its leaving has one too, of the same kind as the give-back
- * or revocation it repeats: every issue a consumer saw issued, it sees end.
- */
-const REMOVE_RECREATED_SQL = `
-  WITH gone AS (DELETE FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2 AND redeemed_at IS NULL RETURNING id, code),
-  recorded AS (
-    INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code)
-    SELECT (SELECT CASE reason WHEN 'REVOKED' THEN 'issue.revoked' ELSE 'issue.given_back' END FROM coupon_issue_cancellations
-             WHERE coupon_id = $1 AND user_id = $2 ORDER BY cancelled_at DESC, issue_id DESC LIMIT 1), $1, $2, id, code FROM gone
-  )
-  UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
-   WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)`;
-
-/** What is left of the users' issues after the statement (a fresh snapshot): why the rest were refused. */
-const LEFT_SQL = `SELECT id, user_id, redeemed_at IS NOT NULL AS redeemed FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`;
 
 /** Per-process bounds: cancellations of one coupon per statement, and waiting for one. */
 const MAX_BATCH = 500;
@@ -117,6 +75,28 @@ export class IssueCanceller {
       [couponId, userId, withdrawnAt],
     );
     return this.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
+  }
+
+  /**
+   * A withdrawn request's row, taken back by the worker that wrote it, unless the row is a newer
+   * request's by now (`taken-up`: row and unit left alone): its user asked again and the withdrawal
+   * is no longer on record (reserve.lua's REVIVED deletes it before the new 202), or the row was
+   * asked for after the withdrawal (its stamp is later). The record is locked for the take-back,
+   * so a revive waits for it, or it for the revive.
+   */
+  async cancelWithdrawn(couponId: number, userId: number): Promise<CancelResult | { kind: 'taken-up' }> {
+    return this.underIssuerLock(couponId, async (tx) => {
+      const [record] = await tx.query<{ at: number }[]>(
+        `SELECT round(extract(epoch FROM withdrawn_at) * 1000)::bigint AS at FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2 FOR UPDATE`,
+        [couponId, userId],
+      );
+      const [row] = await tx.query<{ stamp: number | null }[]>(`SELECT request_stamp AS stamp FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`, [
+        couponId,
+        userId,
+      ]);
+      if (row && (!record || (row.stamp !== null && Number(record.at) < Number(row.stamp)))) return { kind: 'taken-up' as const };
+      return (await this.cancelIn(tx, couponId, [{ userId, reason: 'GIVEN_BACK' }]))[0];
+    });
   }
 
   /** A withdrawal taken back by its user asking again (reserve.lua's REVIVED): no longer on record. */

@@ -3,6 +3,7 @@ import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { IssueWriter } from '../../src/issuance/issue-writer';
+import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import type { IssueJob } from '../../src/issuance/queue/issue-queue';
 import { until } from '../support/burst';
 import { couponFacts } from '../support/invariants';
@@ -156,6 +157,33 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     await untilIdle(t, admin, id);
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+  });
+
+  it("withdrawn before its write, asked again (revived) and settled on that row, then the first job settles late: the row stays the new request's", async () => {
+    // seen by npm run chaos on a Redis Cluster (seed 2204): the late settle read the withdrawal on
+    // record before the revive deleted it, found nothing pending (the new request was settled), and
+    // took back the row the new request was settled on
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId, undefined, true);
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204); // nothing written yet
+    const canceller = t.app.get(IssueCanceller, { strict: false });
+    const withdrawnSince = canceller.withdrawnSince.bind(canceller);
+    const spy = jest.spyOn(canceller, 'withdrawnSince').mockImplementationOnce(async (couponId, written) => {
+      const read = await withdrawnSince(couponId, written); // the withdrawal, still on record
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202); // revived
+      await until(async () => ((await stateOf(id, u.token)).status === 'ISSUED' ? true : undefined), { what: 'the new request settled on the row' });
+      return read;
+    });
+    try {
+      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    } finally {
+      spy.mockRestore();
+    }
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
   });
 
   it("PostgreSQL's clock a minute ahead of Redis': a give-back recorded before the user asked again does not take the new row", async () => {

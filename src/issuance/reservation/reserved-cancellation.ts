@@ -132,7 +132,9 @@ export class ReservedCancellation {
    * (written again), or it was redeemed. `standingAt`: a time the withdrawal stood (release.lua).
    */
   private async takeBackWithdrawn(couponId: number, userId: number, standingAt: number, kept: Set<number>): Promise<void> {
-    const result = await this.canceller.cancel(couponId, { userId, reason: 'GIVEN_BACK' });
+    const result = await this.canceller.cancelWithdrawn(couponId, userId);
+    // asked again since: the withdrawal is over, and the row (or the one its new request gets) is theirs
+    if (result.kind === 'taken-up') return;
     if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
       // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
       kept.add(userId);
