@@ -1,4 +1,4 @@
-import type { Job } from 'bullmq';
+import type { Job, Queue } from 'bullmq';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
@@ -31,30 +31,50 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     return t.redis.del(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning);
   };
 
+  /** `work` while the queue is paused (as when the workers are busy): jobs added meanwhile wait for it. */
+  async function whileQueuePaused<T>(work: (queue: Queue) => Promise<T>): Promise<T> {
+    const queue = singleShardQueue();
+    await queue.pause();
+    try {
+      return await work(queue);
+    } finally {
+      await queue.resume();
+      await queue.close();
+      (await queue.client).disconnect();
+    }
+  }
+
   /**
    * The user asks while the queue is paused; returns the job that carries the request, as stored.
    * `takeJob`: the job leaves the queue, for the test to hand to the processor itself.
    */
-  async function askQueued(
+  function askQueued(
     id: number,
     token: string,
     userId: number,
     meanwhile: () => Promise<void> = async () => undefined,
     takeJob = false,
   ): Promise<Job<IssueJob>> {
-    const queue = singleShardQueue();
-    await queue.pause();
-    try {
+    return whileQueuePaused(async (queue) => {
       expect((await t.http('POST', `/coupons/${id}/issue`, { token })).status).toBe(202);
       const jobId = await until(async () => (await t.redis.hget(couponKeys(id).pending, String(userId)))?.split(':')[1]);
       const job = await until(async () => (await queue.getJob(jobId)) ?? undefined);
       await meanwhile();
       if (takeJob) await job.remove();
       return job;
+    });
+  }
+
+  /** The user asks again, and gets a 202 whose own job waits (the queue paused). */
+  const askAgainWhileQueued = (id: number, token: string) =>
+    whileQueuePaused(async () => expect((await t.http('POST', `/coupons/${id}/issue`, { token })).status).toBe(202));
+
+  /** The processor handed `job` (as BullMQ would), with `spy` in place for this one run. */
+  async function processWith(job: Job<IssueJob>, spy: { mockRestore(): void }): Promise<void> {
+    try {
+      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
     } finally {
-      await queue.resume();
-      await queue.close();
-      (await queue.client).disconnect();
+      spy.mockRestore();
     }
   }
 
@@ -82,22 +102,13 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     const settle = store.settle.bind(store);
     const spy = jest.spyOn(store, 'settle').mockImplementationOnce(async (couponId, written) => {
       expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204); // takes back the row just written
-      const queue = singleShardQueue();
-      await queue.pause(); // the new request waits for its own job
-      try {
+      // the new request waits for its own job while the first one settles
+      return whileQueuePaused(async () => {
         expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
-        return await settle(couponId, written);
-      } finally {
-        await queue.resume();
-        await queue.close();
-        (await queue.client).disconnect();
-      }
+        return settle(couponId, written);
+      });
     });
-    try {
-      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
-    } finally {
-      spy.mockRestore();
-    }
+    await processWith(job, spy);
     await untilIdle(t, admin, id);
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
@@ -111,22 +122,10 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     const writer = t.app.get(IssueWriter);
     const spy = jest.spyOn(writer, 'writeEach').mockImplementationOnce(async () => {
       expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
-      const queue = singleShardQueue();
-      await queue.pause();
-      try {
-        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202);
-      } finally {
-        await queue.resume();
-        await queue.close();
-        (await queue.client).disconnect();
-      }
+      await askAgainWhileQueued(id, u.token);
       return [{ ok: true, value: { kind: 'refused', refusal: 'SOLD_OUT' } }]; // PostgreSQL's answer to the first request
     });
-    try {
-      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
-    } finally {
-      spy.mockRestore();
-    }
+    await processWith(job, spy);
     await untilIdle(t, admin, id);
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
@@ -138,22 +137,10 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     const job = await askQueued(id, u.token, u.userId, undefined, true);
     await loseRedisState(id); // the request is lost with it (allowed); its job is elsewhere, and runs
     const spy = jest.spyOn(t.app.get(IssueWriter), 'writeEach').mockImplementationOnce(async () => {
-      const queue = singleShardQueue();
-      await queue.pause();
-      try {
-        expect((await t.http('POST', `/coupons/${id}/issue`, { token: u.token })).status).toBe(202); // rebuilds the state
-      } finally {
-        await queue.resume();
-        await queue.close();
-        (await queue.client).disconnect();
-      }
+      await askAgainWhileQueued(id, u.token); // rebuilds the state
       return [{ ok: true, value: { kind: 'refused', refusal: 'SOLD_OUT' } }];
     });
-    try {
-      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
-    } finally {
-      spy.mockRestore();
-    }
+    await processWith(job, spy);
     await untilIdle(t, admin, id);
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
@@ -175,11 +162,7 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
       await until(async () => ((await stateOf(id, u.token)).status === 'ISSUED' ? true : undefined), { what: 'the new request settled on the row' });
       return read;
     });
-    try {
-      await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
-    } finally {
-      spy.mockRestore();
-    }
+    await processWith(job, spy);
     await untilIdle(t, admin, id);
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
