@@ -1,4 +1,4 @@
-import type { LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { lookup } from 'node:dns';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
@@ -21,10 +21,16 @@ const externalOnly: LookupFunction = (hostname, options, callback) =>
     callback(null, list[0].address, list[0].family);
   });
 
-/** POSTs the body; the status, or why there was none. Never throws. */
+/**
+ * POSTs the body; the status, or why there was none. Never throws. Unless `allowPrivate`, an
+ * internal address is refused here, where the connection is made: a host named by its address
+ * (Node looks nothing up for it), or one whose name resolves inside (externalOnly).
+ */
 export function postWebhook(url: string, body: string, headers: Record<string, string>, allowPrivate: boolean): Promise<{ status?: number; error?: string }> {
+  const target = new URL(url);
+  const literal = target.hostname.replace(/^\[|\]$/g, '');
+  if (!allowPrivate && isIP(literal) && isInternalAddress(literal)) return Promise.resolve({ error: `${literal} is an internal address` });
   return new Promise((resolve) => {
-    const target = new URL(url);
     const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
     const request = send(
       target,

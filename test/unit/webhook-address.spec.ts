@@ -39,6 +39,7 @@ describe('webhook addresses (SSRF)', () => {
     const { port } = server.address() as AddressInfo;
     try {
       expect(await postWebhook(`http://localhost:${port}/x`, '{}', {}, false)).toEqual({ error: expect.stringMatching(/internal address/) });
+      expect(await postWebhook(`http://127.0.0.1:${port}/x`, '{}', {}, false)).toEqual({ error: expect.stringMatching(/internal address/) }); // no lookup for an address
       expect(await postWebhook(`http://localhost:${port}/x`, '{}', {}, true)).toEqual({ status: 200 });
     } finally {
       server.close();
