@@ -17,9 +17,10 @@ import { fromBearer } from './jwt.strategy';
  * Global guard: every route needs a valid Bearer token unless marked @Public(): the service's own
  * (HS256, passport-jwt, see JwtStrategy) or, when configured, one of the shop's identity provider
  * (RS256/ES256, see ExternalTokens), or a service key (`csk_…`, see ServiceKeyAccess) on a route
- * marked @KeyScope. A route marked @RequireRole('admin') needs that role too (401 before 403). The token's user must still exist, the token must not be older than their last
- * revocation (log-out, password change, role change), and the role checked is the one they hold
- * now, not the one the token was signed with.
+ * marked @KeyScope. A route marked @RequireRole('admin') needs that role too (401 before 403).
+ * The token's user must still exist, the token must not be older than their last revocation
+ * (log-out, password change, role change), and the role checked is the one they hold now, not
+ * the one the token was signed with.
  */
 @Injectable()
 export class AuthGuard extends PassportAuthGuard('jwt') {

@@ -1,5 +1,8 @@
 /** The statements that take issues back (IssueCanceller), each with its events (coupon_events). */
 
+/** The event of an issue taken back, by the cancellation's reason. */
+const endedEventType = (reason: string) => `CASE ${reason} WHEN 'REVOKED' THEN 'issue.revoked' ELSE 'issue.given_back' END`;
+
 /**
  * One statement for a batch of cancellations of one coupon: the unredeemed issues leave
  * coupon_issues, are recorded in coupon_issue_cancellations (and their events in coupon_events),
@@ -19,7 +22,7 @@ export const CANCEL_SQL = `
     SELECT id, coupon_id, user_id, code, issued_at, request_stamp, reason FROM gone
   ), recorded AS (
     INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code)
-    SELECT CASE reason WHEN 'REVOKED' THEN 'issue.revoked' ELSE 'issue.given_back' END, coupon_id, user_id, id, code FROM gone
+    SELECT ${endedEventType('reason')}, coupon_id, user_id, id, code FROM gone
   ), counted AS (
     UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM gone)
@@ -35,7 +38,7 @@ export const REMOVE_RECREATED_SQL = `
   WITH gone AS (DELETE FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2 AND redeemed_at IS NULL RETURNING id, code),
   recorded AS (
     INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code)
-    SELECT (SELECT CASE reason WHEN 'REVOKED' THEN 'issue.revoked' ELSE 'issue.given_back' END FROM coupon_issue_cancellations
+    SELECT (SELECT ${endedEventType('reason')} FROM coupon_issue_cancellations
              WHERE coupon_id = $1 AND user_id = $2 ORDER BY cancelled_at DESC, issue_id DESC LIMIT 1), $1, $2, id, code FROM gone
   )
   UPDATE coupons SET issued_quantity = issued_quantity - (SELECT count(*) FROM gone), updated_at = now()

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
+import { epochMs } from '../database/sql-time';
 import { retryTransaction } from '../database/retry-transaction';
 import { CANCEL_SQL, LEFT_SQL, REMOVE_RECREATED_SQL } from './cancel-statements';
 import type { CancelReason, CancelRefusal } from './refusal';
@@ -87,7 +88,7 @@ export class IssueCanceller {
   async cancelWithdrawn(couponId: number, userId: number): Promise<CancelResult | { kind: 'taken-up' }> {
     return this.underIssuerLock(couponId, async (tx) => {
       const [record] = await tx.query<{ at: number }[]>(
-        `SELECT round(extract(epoch FROM withdrawn_at) * 1000)::bigint AS at FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2 FOR UPDATE`,
+        `SELECT ${epochMs('withdrawn_at')} AS at FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2 FOR UPDATE`,
         [couponId, userId],
       );
       const [row] = await tx.query<{ stamp: number | null }[]>(`SELECT request_stamp AS stamp FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`, [
@@ -112,7 +113,7 @@ export class IssueCanceller {
   async withdrawnSince(couponId: number, written: { userId: number; requestStamp?: number }[]): Promise<Map<number, number>> {
     if (!written.length) return new Map();
     const rows = await this.db.query<{ user_id: number; at: number }[]>(
-      `SELECT w.user_id, round(extract(epoch FROM w.withdrawn_at) * 1000)::bigint AS at FROM coupon_withdrawals w
+      `SELECT w.user_id, ${epochMs('w.withdrawn_at')} AS at FROM coupon_withdrawals w
          JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
         WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
       [couponId, written.map((w) => w.userId), written.map((w) => w.requestStamp ?? 0)],

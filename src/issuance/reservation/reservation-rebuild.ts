@@ -7,6 +7,7 @@ import { ErrorCode } from '../../common/errors/error-code';
 import type { CouponEntity } from '../../coupons/coupon.entity';
 import type { CouponChange, CouponsService } from '../../coupons/coupons.service';
 import { ADVISORY_LOCK } from '../../database/advisory-locks';
+import { epochMs } from '../../database/sql-time';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
 import { couponKeys } from './coupon-keys';
@@ -99,7 +100,7 @@ export class ReservationRebuild {
         await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
       }
       const [{ latest }] = await tx.query<{ latest: string | null }[]>(
-        `SELECT round(extract(epoch FROM max(withdrawn_at)) * 1000)::bigint AS latest FROM coupon_withdrawals WHERE coupon_id = $1`,
+        `SELECT ${epochMs('max(withdrawn_at)')} AS latest FROM coupon_withdrawals WHERE coupon_id = $1`,
         [couponId],
       );
       await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...couponFields(coupon), String(STAGE_CHUNK), latest ?? '');
