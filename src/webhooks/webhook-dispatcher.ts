@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { WebhookConfig } from '../config/webhook.config';
 import { EventFeed } from '../events/event-feed';
 import { toEventView } from '../events/event.view';
@@ -20,7 +20,7 @@ const MAX_RETRY_MS = 3_600_000;
  * leases run out and another process (or it, restarted) sends those again, with the same event id.
  */
 @Injectable()
-export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -40,7 +40,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     this.timer.unref();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before any module closes: the last tick finishes while PostgreSQL is still there to record it. */
+  async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
   }
