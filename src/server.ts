@@ -3,6 +3,7 @@ import { Logger } from '@nestjs/common';
 import { createApp } from './bootstrap/create-app';
 import type { AppConfig } from './config/app-config';
 import { startEmbeddedPostgres } from './database/embedded/quick-start-postgres';
+import { exitIfStopHangs } from './bootstrap/shutdown-deadline';
 
 /** Starts the API on a port main.ts has already reserved (and releases it when ready to listen). */
 export async function startServer(config: AppConfig, host: string, release: () => Promise<void>): Promise<void> {
@@ -11,6 +12,7 @@ export async function startServer(config: AppConfig, host: string, release: () =
   await release();
   await app.listen({ port: config.http.port, host });
   new Logger('Main').log(`listening on :${config.http.port} with ISSUANCE_STRATEGY=${config.issuance.strategy}`);
+  exitIfStopHangs('api');
   if (!stopEmbedded) {
     app.enableShutdownHooks(); // SIGTERM/SIGINT: a graceful close (bootstrap/graceful-close.ts)
     return;

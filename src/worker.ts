@@ -5,6 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { DataSource } from 'typeorm';
 import { createRootLogger, nestLogger } from './bootstrap/logger';
 import { logFatalErrors } from './bootstrap/crash-log';
+import { exitIfStopHangs } from './bootstrap/shutdown-deadline';
 import { loadAppConfigOrExit } from './config/app-config';
 import { dataSourceOptions } from './database/data-source-options';
 import { runMigrationsExclusively } from './database/run-migrations';
@@ -36,6 +37,7 @@ async function main(): Promise<void> {
   }
   const app = await NestFactory.createApplicationContext(QueueWorkerModule.forWorkerProcess(config), { logger, abortOnError: false });
   app.enableShutdownHooks();
+  exitIfStopHangs('worker');
 }
 
 main().catch((error) => {

@@ -1,7 +1,6 @@
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { until } from '../support/burst';
-import { kill, startApiProcess } from '../support/service-process';
+import { type ApiProcess, kill, startApiProcess } from '../support/service-process';
 
 /**
  * The real process's stdout: one JSON object per line; every line written while a request is
@@ -11,17 +10,16 @@ import { kill, startApiProcess } from '../support/service-process';
 describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)', () => {
   const password = `pw-${randomBytes(8).toString('hex')}`;
   const email = `log-admin-${randomBytes(4).toString('hex')}@example.test`;
-  let api: { child: ChildProcess; baseUrl: string };
-  let output = '';
+  let api: ApiProcess;
 
   beforeAll(async () => {
     api = await startApiProcess({ LOG_LEVEL: 'debug', DB_LOGGING: 'true', ADMIN_EMAIL: email, ADMIN_PASSWORD: password });
-    api.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   });
   afterAll(() => kill(api.child, 'SIGTERM'));
 
   const lines = () =>
-    output
+    api
+      .output()
       .split('\n')
       .filter(Boolean)
       .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -55,8 +53,8 @@ describe('structured logs (a real API process, LOG_LEVEL=debug, DB_LOGGING=true)
       expect.objectContaining({ req: { method: 'GET', url: '/coupons/987654321' }, res: { statusCode: 404 } }),
     );
     for (const line of all) expect(line).toMatchObject({ level: expect.any(String), time: expect.any(String) });
-    expect(output).not.toContain(password);
-    expect(output).not.toContain(accessToken);
-    expect(output).not.toContain(accessToken.split('.')[2]); // not even the signature alone
+    expect(api.output()).not.toContain(password);
+    expect(api.output()).not.toContain(accessToken);
+    expect(api.output()).not.toContain(accessToken.split('.')[2]); // not even the signature alone
   });
 });

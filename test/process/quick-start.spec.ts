@@ -1,11 +1,10 @@
-import type { ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
 import { cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { EMBEDDED_PG } from '../../src/config/endpoints';
 import { httpClient, untilReady } from '../support/http';
-import { kill, startApiProcess } from '../support/service-process';
+import { type ApiProcess, kill, startApiProcess } from '../support/service-process';
 
 /**
  * `npm install && npm start` on a machine with nothing configured: no DATABASE_URL, no Redis, and
@@ -58,13 +57,13 @@ const embeddedPostgresListens = () =>
 describe('quick start: npm start with nothing configured, from a private directory (embedded PostgreSQL)', () => {
   const { privateDir, project } = projectInPrivateDirectory();
   const dataLink = join(project, '.data', 'postgres');
-  let api: { child: ChildProcess; baseUrl: string } | undefined;
-  let output = '';
+  let api: ApiProcess | undefined;
+  /** The log of the process started last, still readable once it has stopped. */
+  let output = () => '';
 
   const start = async () => {
-    output = '';
     api = await startApiProcess(nothingConfigured, project);
-    api.child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    output = api.output;
     const http = httpClient(api.baseUrl);
     await untilReady(http, 60_000);
     return http;
@@ -109,7 +108,9 @@ describe('quick start: npm start with nothing configured, from a private directo
     // SIGTERM: the app closes its connections, then its PostgreSQL stops; nothing complains
     expect(await stop()).toEqual({ code: 0, signal: null });
     expect(await embeddedPostgresListens()).toBe(false);
-    const complaints = output.split('\n').filter((line) => /"level":"(warn|error|fatal)"/.test(line));
+    const complaints = output()
+      .split('\n')
+      .filter((line) => /"level":"(warn|error|fatal)"/.test(line));
     expect(complaints).toEqual([]);
 
     http = await start();

@@ -37,14 +37,26 @@ export function startWorkerProcess(env: Record<string, string> = {}): ChildProce
   return startServiceProcess('worker', { ISSUANCE_STRATEGY: 'queue', ...env }, 'ignore');
 }
 
+/** What an API process has written to stdout is kept up to this much (its tail). */
+const OUTPUT_KEPT = 4 * 1024 * 1024;
+
+export interface ApiProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** Its stdout since it started (the log lines). Always read, so that a full pipe never blocks the process. */
+  output: () => string;
+}
+
 /**
- * `npm start` as a real process on a free port, its stdout piped for the test to read; from a copy
+ * `npm start` as a real process on a free port, its stdout kept for the test to read; from a copy
  * of the project when `projectRoot` is given (where an embedded database keeps its `.data/`),
  * ready once `/health/live` answers.
  */
-export async function startApiProcess(env: Record<string, string> = {}, projectRoot?: string): Promise<{ child: ChildProcess; baseUrl: string }> {
+export async function startApiProcess(env: Record<string, string> = {}, projectRoot?: string): Promise<ApiProcess> {
   const port = await listenablePort();
   const child = startServiceProcess('main', { PORT: String(port), ...env }, 'pipe', projectRoot);
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-OUTPUT_KEPT)));
   const baseUrl = `http://127.0.0.1:${port}`;
   for (let waited = 0; ; waited += 100) {
     if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode} during start-up`);
@@ -52,7 +64,7 @@ export async function startApiProcess(env: Record<string, string> = {}, projectR
       (r) => r.ok,
       () => false,
     );
-    if (ok) return { child, baseUrl };
+    if (ok) return { child, baseUrl, output: () => output };
     if (waited > 90_000) throw new Error('the API did not answer /health/live within 90 s');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

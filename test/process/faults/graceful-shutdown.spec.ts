@@ -8,7 +8,7 @@ import { countStatuses } from '../../support/invariants';
 import { untilIdle, untilWorkersConnected } from '../../support/queue-state';
 import { holdCouponRow, untilLockWaiters } from '../../support/row-lock';
 import { untilRequestsReceived } from '../../support/server-sockets';
-import { kill, startApiProcess, startWorkerProcess } from '../../support/service-process';
+import { type ApiProcess, kill, startApiProcess, startWorkerProcess } from '../../support/service-process';
 import { startTestApp } from '../../support/test-app';
 
 /**
@@ -39,7 +39,7 @@ function postOnNewConnection(baseUrl: string, path: string, token: string): { se
 }
 
 describe('graceful shutdown of a real API process (SIGTERM)', () => {
-  let api: { child: ChildProcess; baseUrl: string } | undefined;
+  let api: ApiProcess | undefined;
   let worker: ChildProcess | undefined;
   afterEach(async () => {
     if (api) await kill(api.child);
@@ -51,6 +51,10 @@ describe('graceful shutdown of a real API process (SIGTERM)', () => {
     new Promise<{ code: number | null; signal: string | null; at: number }>((resolve) =>
       child.once('exit', (code, signal) => resolve({ code, signal, at: performance.now() })),
     );
+  /** Nest closes everything, then ends the process with the signal it got; else its log says why. */
+  const expectStoppedCleanly = ({ code, signal }: { code: number | null; signal: string | null }) => {
+    if (code !== 0 && signal !== 'SIGTERM') throw new Error(`the API ended with ${code ?? signal}; its log ends:\n${api!.output().slice(-4000)}`);
+  };
 
   // In both, the write of a reserved or decided request waits on the coupon row's lock.
   it.each(['pessimistic', 'redis'] as const)('%s: finishes the requests in flight before exiting, and drops nothing it said yes to', async (strategy) => {
@@ -87,9 +91,8 @@ describe('graceful shutdown of a real API process (SIGTERM)', () => {
       const answeredAt = performance.now();
       expect(answered.filter((a) => a.error)).toEqual([]); // none dropped without an answer
       expect(countStatuses(answered)).toEqual({ 201: 30, 409: 10 });
-      // Nest closes everything, then ends the process with the signal it got
       const exit = await exited;
-      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+      expectStoppedCleanly(exit);
       expect(exit.at - answeredAt).toBeLessThan(5000); // not held open by idle keep-alive sockets
       await expectHistoryHolds(t.sql, id, answered);
     } finally {
@@ -108,7 +111,7 @@ describe('graceful shutdown of a real API process (SIGTERM)', () => {
       const users = await t.users(200);
       // its writes wait on the row lock as long as it is held (no lock timeout settling them first)
       const patient = { DB_LOCK_TIMEOUT_MS: '600000', DB_STATEMENT_TIMEOUT_MS: '600000' };
-      api = await startApiProcess({ ISSUANCE_STRATEGY: 'queue', RUN_WORKER: 'true', RATE_LIMIT_ISSUE_PER_SECOND: '0', ...patient });
+      api = await startApiProcess({ ISSUANCE_STRATEGY: 'queue', RUN_WORKER: 'true', RATE_LIMIT_ISSUE_PER_SECOND: '0', LOG_LEVEL: 'warn', ...patient });
       const exited = exitOf(api.child);
       await untilWorkersConnected(1);
 
@@ -126,7 +129,7 @@ describe('graceful shutdown of a real API process (SIGTERM)', () => {
       const streamed = await stream;
       // the worker gives up the jobs it cannot finish within its 10 s; the process then exits
       const exit = await exited;
-      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+      expectStoppedCleanly(exit);
       expect(exit.at - signalledAt).toBeLessThan(20_000);
       // no answer means the port was closed (refused), or the connection was still waiting in the
       // backlog or had sent nothing yet (reset); Fastify answers 503 to a request that starts
