@@ -15,6 +15,7 @@ import { ExternalIdentity1765000000000 } from './migrations/1765000000000-extern
 import { ApiKeys1765100000000 } from './migrations/1765100000000-api-keys';
 import { Events1765200000000 } from './migrations/1765200000000-events';
 import { Webhooks1765300000000 } from './migrations/1765300000000-webhooks';
+import { EventsPlacedOnCommit1765400000000 } from './migrations/1765400000000-events-placed-on-commit';
 
 // bigint (ids of coupon_issues, count(*)) as a JS number: ids stay far below 2^53.
 types.setTypeParser(types.builtins.INT8, (value: string) => Number(value));
@@ -33,6 +34,7 @@ export const MIGRATIONS = [
   ApiKeys1765100000000,
   Events1765200000000,
   Webhooks1765300000000,
+  EventsPlacedOnCommit1765400000000,
 ];
 
 /**

@@ -8,18 +8,17 @@ import { EventRow } from './event.view';
 const PLACED_PER_RUN = 10_000;
 
 /**
- * Gives positions to the events every transaction that could still write an earlier one has ended:
- * those written by a transaction older than the oldest still open (`pg_snapshot_xmin`). Event ids
- * are taken when rows are inserted, not when they commit, so a feed read by id could hand out an
- * event while one with a smaller id was still to commit, and skip it. Positions are given in one
- * run at a time (the advisory lock, held to commit), each above every position given before, so
- * what a reader sees is always a prefix of the feed and nothing is placed behind a reader.
+ * Gives positions to the events committed so far that have none, in one run at a time (the
+ * advisory lock, held to commit), each above every position given before. Event ids are taken
+ * when rows are inserted, not when they commit, so a feed read by id could hand out an event while
+ * one with a smaller id was still to commit, and skip it; a position is given only to what has
+ * committed, so an event that commits late simply comes later in the feed. What a reader sees is
+ * always a prefix of the feed, nothing is placed behind a reader, and no transaction left open
+ * elsewhere (a forgotten psql session) holds the feed back.
  */
 const PLACE_SQL = `
   WITH placeable AS (
-    SELECT id FROM coupon_events
-     WHERE position IS NULL AND tx < pg_snapshot_xmin(pg_current_snapshot())
-     ORDER BY id LIMIT ${PLACED_PER_RUN}
+    SELECT id FROM coupon_events WHERE position IS NULL ORDER BY id LIMIT ${PLACED_PER_RUN}
   ), numbered AS (
     SELECT id, row_number() OVER (ORDER BY id) AS n FROM placeable
   ), last AS (

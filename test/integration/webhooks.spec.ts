@@ -29,7 +29,7 @@ describe('webhooks', () => {
       const { rows } = await t.sql.query(`SELECT count(*)::int AS n FROM coupon_events WHERE coupon_id = $1`, [couponId]);
       expect(rows[0].n).toBe(5);
 
-      await until(async () => (receiver.delivered().size === 5 ? true : undefined), { timeoutMs: 60_000, what: 'five events delivered' });
+      await until(async () => (receiver.delivered(couponId).size === 5 ? true : undefined), { timeoutMs: 60_000, what: 'five events delivered' });
       for (const r of receiver.received) expect(signatureHolds(secret, r)).toBe(true);
       const bodies = receiver.received.map((r) => JSON.parse(r.body));
       expect(bodies.every((b, i) => String(b.id) === receiver.received[i].eventId)).toBe(true); // a repeat is the same event

@@ -42,9 +42,14 @@ export class WebhookReceiver {
     await new Promise((resolve) => this.server?.close(resolve));
   }
 
-  /** Event ids acknowledged with a 2xx. */
-  delivered(): Set<string> {
-    return new Set(this.received.filter((r) => typeof r.answered === 'number' && r.answered < 300).map((r) => r.eventId));
+  /**
+   * Event ids acknowledged with a 2xx; only those of `couponId` when given (an endpoint also gets
+   * the events of other tests' coupons that were placed in the feed after it was registered).
+   */
+  delivered(couponId?: number): Set<string> {
+    const acknowledged = this.received.filter((r) => typeof r.answered === 'number' && r.answered < 300);
+    const wanted = couponId === undefined ? acknowledged : acknowledged.filter((r) => (JSON.parse(r.body) as { couponId: number }).couponId === couponId);
+    return new Set(wanted.map((r) => r.eventId));
   }
 }
 

@@ -3,9 +3,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * Every issue, redemption, give-back and revocation, recorded by the statement that makes the
  * change (a transactional outbox: no change without its event, no event without its change).
- * `tx` is the writing transaction; `position`, the event's place in the feed (its public id), is
- * given once every transaction that could still commit an earlier event has ended (EventFeed),
- * so a consumer following the feed never skips an event that committed late.
+ * `position`, the event's place in the feed (its public id), is given once the event has committed
+ * (EventFeed), so a consumer following the feed never skips an event that committed late. (`tx`,
+ * the writing transaction, went in 1765400000000.)
  */
 export class Events1765200000000 implements MigrationInterface {
   name = 'Events1765200000000';
