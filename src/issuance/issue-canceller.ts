@@ -79,13 +79,14 @@ export class IssueCanceller {
   }
 
   /**
-   * A withdrawn request's row, taken back by the worker that wrote it, unless the row is a newer
-   * request's by now (`taken-up`: row and unit left alone): its user asked again and the withdrawal
-   * is no longer on record (reserve.lua's REVIVED deletes it before the new 202), or the row was
-   * asked for after the withdrawal (its stamp is later). The record is locked for the take-back,
-   * so a revive waits for it, or it for the revive.
+   * A withdrawn request's row, taken back by the worker that wrote it; row and unit are left alone
+   * when the row was asked for after the withdrawal (`taken-up`: its stamp is later), or when the
+   * withdrawal is not on record (`unrecorded`): its user asked again (reserve.lua's REVIVED deletes
+   * the record before the new 202), or the API that marked it in Redis has not recorded it (it
+   * died, or is about to). The record is locked for the take-back, so a revive waits for it, or it
+   * for the revive.
    */
-  async cancelWithdrawn(couponId: number, userId: number): Promise<CancelResult | { kind: 'taken-up' }> {
+  async cancelWithdrawn(couponId: number, userId: number): Promise<CancelResult | { kind: 'taken-up' | 'unrecorded' }> {
     return this.underIssuerLock(couponId, async (tx) => {
       const [record] = await tx.query<{ at: number }[]>(
         `SELECT ${epochMs('withdrawn_at')} AS at FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2 FOR UPDATE`,
@@ -95,7 +96,8 @@ export class IssueCanceller {
         couponId,
         userId,
       ]);
-      if (row && (!record || (row.stamp !== null && Number(record.at) < Number(row.stamp)))) return { kind: 'taken-up' as const };
+      if (row && !record) return { kind: 'unrecorded' as const };
+      if (row && row.stamp !== null && Number(record.at) < Number(row.stamp)) return { kind: 'taken-up' as const };
       return (await this.cancelIn(tx, couponId, [{ userId, reason: 'GIVEN_BACK' }]))[0];
     });
   }

@@ -169,6 +169,24 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
   });
 
+  it('a withdrawal marked in Redis that its API never recorded (it died between the two steps): the request settles as issued, not pending for ever', async () => {
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const job = await askQueued(id, u.token, u.userId, undefined, true);
+    // the withdrawal's first step alone (give-back.lua marks it); no 204, nothing recorded in PostgreSQL
+    const store = t.app.get(ReservationStore, { strict: false });
+    expect((await store.beginGiveBack(id, u.userId, { withdrawPending: true })).step).toBe('WITHDRAWING');
+    await t.app.get(IssueProcessor, { strict: false }).process(job.data, job.timestamp, job.id);
+    // before: the request stayed pending with its mark, and the sweeper handed it to a worker every 2 s
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+    // theirs, to give back like any other
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204);
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 0, counter: 0 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 0, pending: 0 });
+  });
+
   it("PostgreSQL's clock a minute ahead of Redis': a give-back recorded before the user asked again does not take the new row", async () => {
     const id = await t.createCoupon(admin, 2, 'evidence');
     const [u] = await t.users(1);

@@ -87,6 +87,16 @@ export class PendingRequests {
     return this.redis.hget(couponKeys(couponId).rejected, String(userId));
   }
 
+  /**
+   * The written request settled as issued, though Redis marks it withdrawn, when PostgreSQL has no
+   * record of that withdrawal (keep-unrecorded-withdrawal.lua). False when the mark is gone or the
+   * user's pending request is another one by now.
+   */
+  async keepUnrecordedWithdrawal(couponId: number, userId: number, requestStamp?: number): Promise<boolean> {
+    const k = couponKeys(couponId);
+    return (await this.scripts.couponKeepUnrecordedWithdrawal(k.pending, k.withdrawn, userId, requestStamp === undefined ? '' : String(requestStamp))) === 1;
+  }
+
   /** A request settled without a row of its own (its row was one its user has given back since). */
   async forget(couponId: number, userId: number): Promise<void> {
     await this.redis.hdel(couponKeys(couponId).pending, String(userId));

@@ -22,6 +22,7 @@ export interface ReservationScripts {
   couponEndGiveBack(returning: string, userId: number, tombstones: string): Promise<number>;
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleOutcome | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
+  couponKeepUnrecordedWithdrawal(pending: string, withdrawn: string, userId: number, requestStamp: string): Promise<number>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
   couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'ALLOWED' | 'MISSING' | number>;
@@ -41,6 +42,7 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
       couponEndGiveBack: { file: 'end-give-back.lua', keys: 1 },
       couponSettle: { file: 'settle.lua', keys: 5 },
       couponRestoreHolder: { file: 'restore-holder.lua', keys: 3 },
+      couponKeepUnrecordedWithdrawal: { file: 'keep-unrecorded-withdrawal.lua', keys: 2 },
       couponInstall: { file: 'install-state.lua', keys: 4 },
       couponUpdateMeta: { file: 'update-meta.lua', keys: 1 },
       couponGuardChange: { file: 'guard-change.lua', keys: 1 },

@@ -100,7 +100,7 @@ export class ReservedCancellation {
       } else if (outcome === 'WITHDRAWN') {
         // judged on Redis' mark: the withdrawal stood when the request written (requestStamp) was
         // pending, and any later ask of the user is stamped after it (reserve.lua)
-        await this.takeBackWithdrawn(couponId, userId, withdrawn.get(userId) ?? requestStamp ?? Date.now(), kept);
+        await this.takeBackWithdrawn(couponId, { userId, requestStamp }, withdrawn.get(userId) ?? requestStamp ?? Date.now(), kept);
       } else if (await this.canceller.removeIfGivenBack(couponId, userId, requestStamp)) {
         await this.pending.forget(couponId, userId); // ABSENT, and given back since
       } else {
@@ -131,10 +131,15 @@ export class ReservedCancellation {
    * A withdrawn request's row leaves and its unit goes back; unless its user asked again since
    * (written again), or it was redeemed. `standingAt`: a time the withdrawal stood (release.lua).
    */
-  private async takeBackWithdrawn(couponId: number, userId: number, standingAt: number, kept: Set<number>): Promise<void> {
+  private async takeBackWithdrawn(couponId: number, { userId, requestStamp }: Omit<Written, 'inserted'>, standingAt: number, kept: Set<number>): Promise<void> {
     const result = await this.canceller.cancelWithdrawn(couponId, userId);
     // asked again since: the withdrawal is over, and the row (or the one its new request gets) is theirs
     if (result.kind === 'taken-up') return;
+    if (result.kind === 'unrecorded') {
+      // Redis' mark alone, and no record: settled as issued (its user had no 204), unless they asked again
+      if (await this.pending.keepUnrecordedWithdrawal(couponId, userId, requestStamp)) kept.add(userId);
+      return;
+    }
     if (result.kind === 'refused' && result.refusal === 'ALREADY_REDEEMED') {
       // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
       kept.add(userId);
