@@ -5,6 +5,7 @@ import { couponNotFound, DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { DEFAULT_PAGE_SIZE, Page, toPage } from '../common/pagination';
 import { PgCode, pgCode } from '../database/postgres-errors';
+import { changeAlone } from './coupon-change-lock';
 import { CouponEntity } from './coupon.entity';
 import { CouponViewCache } from './coupon-view.cache';
 import { CouponView, toCouponView } from './coupon.view';
@@ -93,9 +94,12 @@ export class CouponsService {
    * `totalQuantity >= issuedQuantity` and the write (the CHECK constraint backs it anyway).
    */
   async update(id: number, dto: UpdateCouponDto): Promise<CouponView> {
-    if (dto.totalQuantity !== undefined) await this.guard?.beforeTotal(id, dto.totalQuantity);
-    const coupon = await this.afterGuard(id, () => this.updateRow(id, dto));
-    await this.notify({ kind: 'updated', couponId: id, coupon });
+    const coupon = await this.alone(id, async () => {
+      if (dto.totalQuantity !== undefined) await this.guard?.beforeTotal(id, dto.totalQuantity);
+      const updated = await this.afterGuard(id, () => this.updateRow(id, dto));
+      await this.notify({ kind: 'updated', couponId: id, coupon: updated });
+      return updated;
+    });
     return toCouponView(coupon);
   }
 
@@ -125,19 +129,29 @@ export class CouponsService {
    * reserved or pending, and the foreign key while rows exist, even under a race.
    */
   async remove(id: number): Promise<void> {
-    await this.guard?.beforeDelete(id);
-    const deleted = await this.afterGuard(id, async () => {
-      try {
-        return ((await this.coupons.delete({ id, issuedQuantity: 0 })).affected ?? 0) > 0;
-      } catch (error) {
-        if (pgCode(error) !== PgCode.FOREIGN_KEY_VIOLATION) throw error;
-        return false;
-      }
+    await this.alone(id, async () => {
+      await this.guard?.beforeDelete(id);
+      const deleted = await this.afterGuard(id, async () => {
+        try {
+          return ((await this.coupons.delete({ id, issuedQuantity: 0 })).affected ?? 0) > 0;
+        } catch (error) {
+          if (pgCode(error) !== PgCode.FOREIGN_KEY_VIOLATION) throw error;
+          return false;
+        }
+      });
+      if (deleted) return void (await this.notify({ kind: 'deleted', couponId: id }));
+      await this.resync(id);
+      await this.get(id); // 404 when it does not exist
+      throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${id} has issued coupons and cannot be deleted`);
     });
-    if (deleted) return void (await this.notify({ kind: 'deleted', couponId: id }));
-    await this.resync(id);
-    await this.get(id); // 404 when it does not exist
-    throw new DomainError(ErrorCode.COUPON_HAS_ISSUES, `Coupon ${id} has issued coupons and cannot be deleted`);
+  }
+
+  /**
+   * Where a guard keeps Redis in step (redis, queue), one change of a coupon at a time, guard to
+   * listeners (coupon-change-lock.ts); PostgreSQL's row lock alone serialises them otherwise.
+   */
+  private alone<T>(id: number, change: () => Promise<T>): Promise<T> {
+    return this.guard ? changeAlone(this.dataSource, id, change) : change();
   }
 
   /** A change the guard let through: if PostgreSQL then refuses or fails it, the listeners follow the row as it is. */

@@ -15,4 +15,10 @@ export const ADVISORY_LOCK = {
   rowsOfCoupon: 727_003,
   /** One key: whoever holds it gives events their feed positions (EventFeed), one run at a time. */
   eventPositions: 727_004,
+  /**
+   * First of two keys (the second is the coupon id): an admin change of the coupon holds it
+   * exclusive from its guard in Redis to its listeners' step (coupon-change-lock.ts); a rebuild of
+   * the coupon's Redis state holds it shared, so it never reads PostgreSQL in the middle of one.
+   */
+  changesOfCoupon: 727_005,
 } as const;

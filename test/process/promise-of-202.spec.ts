@@ -1,6 +1,7 @@
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueCanceller } from '../../src/issuance/issue-canceller';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
+import { ReservationRebuild } from '../../src/issuance/reservation/reservation-rebuild';
 import { until } from '../support/burst';
 import { countStatuses, couponFacts } from '../support/invariants';
 import { holdCouponRow, untilLockWaiters } from '../support/row-lock';
@@ -86,6 +87,35 @@ describe('queue strategy: a 202 is kept whatever happens after it', () => {
       expect((await t.http('POST', `/coupons/${couponId}/issue`, { token: late.token })).body.code).toBe('SOLD_OUT');
     });
     await expectAllIssued(id, users);
+  });
+
+  it("two PATCHes of the total at once, a raise committing between a lowering's guard and its commit: no 202 beyond the total that stands", async () => {
+    // seen by npm run chaos (seed 3114): the raise's listener put its total back in Redis, a
+    // newcomer was accepted against it, then the lower total committed and the newcomer's write
+    // was refused, REJECTED SOLD_OUT after a 202
+    const rebuild = t.app.get(ReservationRebuild, { strict: false });
+    const guardChange = rebuild.guardChange.bind(rebuild);
+    const [newcomer] = await t.users(1);
+    let raised: Promise<{ status: number }> | undefined;
+    let late: { status: number } | undefined;
+    const { id, users } = await backlog(35, 30, async (couponId) => {
+      const spy = jest.spyOn(rebuild, 'guardChange').mockImplementationOnce(async (cid, change) => {
+        await guardChange(cid, change); // 30 in force in Redis, not yet in PostgreSQL
+        raised = t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { totalQuantity: 31 } });
+        await Promise.race([raised, untilLockWaiters(t.sql, 1)]); // now it waits for this change to end
+        late = await t.http('POST', `/coupons/${couponId}/issue`, { token: newcomer.token });
+      });
+      try {
+        expect((await t.http('PATCH', `/coupons/${couponId}`, { token: admin, body: { totalQuantity: 30 } })).status).toBe(200);
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await raised!).status).toBe(200);
+    });
+    const accepted = late!.status === 202 ? [...users, newcomer] : users;
+    await expectAllIssued(id, accepted);
+    const { total } = await couponFacts(t.sql, id);
+    expect(accepted.length).toBeLessThanOrEqual(total);
   });
 
   it('DELETE is refused while requests are pending (409 COUPON_HAS_ISSUES), and every 202 is issued', async () => {

@@ -76,10 +76,12 @@ export class ReservationRebuild {
    * The lock is an advisory one, held for a few Redis round trips by a rare operation; every
    * request keeps going meanwhile (Redis answers), only the coupon's writes wait.
    */
-  private async load(couponId: number, mode: 'if-missing' | 'replace'): Promise<void> {
+  private async load(couponId: number, mode: 'if-missing' | 'replace', { withinChange = false } = {}): Promise<void> {
     const keys = couponKeys(couponId);
     const staged = keys.staged(randomBytes(6).toString('hex'));
     await this.db.transaction('READ COMMITTED', async (tx) => {
+      // never between an admin change's guard and its commit (coupon-change-lock.ts), unless for that change
+      if (!withinChange) await tx.query('SELECT pg_advisory_xact_lock_shared($1, $2)', [ADVISORY_LOCK.changesOfCoupon, couponId]);
       await tx.query('SELECT pg_advisory_xact_lock($1, $3), pg_advisory_xact_lock($2, $3)', [
         ADVISORY_LOCK.issuersOfCoupon,
         ADVISORY_LOCK.rowsOfCoupon,
@@ -143,7 +145,8 @@ export class ReservationRebuild {
     const ask = () => (change === 'delete' ? this.scripts.couponGuardChange(meta, 'delete') : this.scripts.couponGuardChange(meta, 'total', change.total));
     let reply = await ask();
     if (reply === 'MISSING') {
-      await this.rebuild(couponId, 'if-missing'); // 404 for a coupon that does not exist
+      // this change holds the coupon's change lock: its own rebuild, not one of the requests' (they wait for the lock)
+      await this.load(couponId, 'if-missing', { withinChange: true }); // 404 for a coupon that does not exist
       reply = await ask();
     }
     if (reply === 'MISSING') throw unavailable(`reservation state of coupon ${couponId} could not be rebuilt`);
