@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/errors/domain.error';
+import type { ReservationDecision } from '../reservation/reservation-scripts';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
 import { DatabaseConfig } from '../../config/database.config';
 import { RateLimitConfig } from '../../config/rate-limit.config';
@@ -84,7 +85,15 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   }
 
   async issue(couponId: number, userId: number): Promise<IssueOutcome> {
-    const decision = await this.reservations.reserve(couponId, userId, { perSecond: this.limits.issuePerSecond });
+    let decision: ReservationDecision;
+    try {
+      decision = await this.reservations.reserve(couponId, userId, { perSecond: this.limits.issuePerSecond });
+    } catch (error) {
+      // a timeout, a dropped connection: the script may have run with its answer lost (a paused
+      // Redis runs it later), reserving a unit that no write will follow: PostgreSQL decides it
+      if (!(error instanceof DomainError)) await this.recordUnsettled(couponId, userId);
+      throw error;
+    }
     if (decision === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
     if (decision !== 'GRANTED' && decision !== 'REVIVED') throw refusalError(couponId, decision);
     let result: WriteResult;
