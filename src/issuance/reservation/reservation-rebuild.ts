@@ -98,14 +98,20 @@ export class ReservationRebuild {
       }
       const issued = await tx.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1`, [couponId]);
       const holders = issued.map((r) => r.user_id);
-      for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
-        await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
-      }
       const [{ latest }] = await tx.query<{ latest: string | null }[]>(
         `SELECT ${epochMs('max(withdrawn_at)')} AS latest FROM coupon_withdrawals WHERE coupon_id = $1`,
         [couponId],
       );
-      await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...couponFields(coupon), String(STAGE_CHUNK), latest ?? '');
+      // the staged holders can be lost before the install (Redis flushed, or restarted short of
+      // them): the install then refuses (-1), and they are staged again
+      for (let attempt = 1; ; attempt++) {
+        for (let i = 0; i < holders.length; i += STAGE_CHUNK) {
+          await this.redis.sadd(staged, ...holders.slice(i, i + STAGE_CHUNK).map(String));
+        }
+        const fields = [...couponFields(coupon), String(STAGE_CHUNK), latest ?? '', String(holders.length)];
+        if ((await this.scripts.couponInstall(keys.meta, keys.holders, staged, keys.pending, mode, ...fields)) !== -1) return;
+        if (attempt === 3) throw unavailable(`the holders of coupon ${couponId} were lost while being loaded into Redis`);
+      }
     });
   }
 

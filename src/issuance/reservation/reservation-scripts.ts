@@ -23,6 +23,7 @@ export interface ReservationScripts {
   couponSettle(...keysThenArgs: (string | number)[]): Promise<(SettleOutcome | 'WAIT')[]>;
   couponRestoreHolder(meta: string, holders: string, pending: string, userId: number): Promise<number>;
   couponKeepUnrecordedWithdrawal(pending: string, withdrawn: string, userId: number, requestStamp: string): Promise<number>;
+  couponReleaseOrphan(meta: string, holders: string, pending: string, returning: string, withdrawn: string, userId: number): Promise<number>;
   couponInstall(meta: string, holders: string, staged: string, pending: string, mode: string, ...fieldsThenChunk: string[]): Promise<number>;
   couponUpdateMeta(meta: string, ...fields: string[]): Promise<number>;
   couponGuardChange(meta: string, change: 'total' | 'delete', total?: number): Promise<'ALLOWED' | 'MISSING' | number>;
@@ -43,6 +44,7 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
       couponSettle: { file: 'settle.lua', keys: 5 },
       couponRestoreHolder: { file: 'restore-holder.lua', keys: 3 },
       couponKeepUnrecordedWithdrawal: { file: 'keep-unrecorded-withdrawal.lua', keys: 2 },
+      couponReleaseOrphan: { file: 'release-orphan.lua', keys: 5 },
       couponInstall: { file: 'install-state.lua', keys: 4 },
       couponUpdateMeta: { file: 'update-meta.lua', keys: 1 },
       couponGuardChange: { file: 'guard-change.lua', keys: 1 },

@@ -10,13 +10,19 @@
 -- ARGV[8] the latest withdrawal PostgreSQL recorded for the coupon (ms, or ''): meta's withdrawnAt
 --         keeps at least that (and what it held), so a request accepted after the rebuild is stamped
 --         after every withdrawal on record, whatever this Redis' clock did meanwhile (a failover)
--- Returns 1 when installed, 0 when kept.
+-- ARGV[9] how many holders were staged in KEYS[3]: fewer there means they were lost on the way
+--         (Redis flushed, or restarted from a file short of them), and nothing is installed
+-- Returns 1 when installed, 0 when kept, -1 when the staged holders are not all there (stage them again).
 if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
   local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
   if redis.call('SCARD', KEYS[2]) == taken then
     redis.call('DEL', KEYS[3])
     return 0
   end
+end
+if redis.call('SCARD', KEYS[3]) ~= tonumber(ARGV[9]) then
+  redis.call('DEL', KEYS[3])
+  return -1
 end
 local pending = redis.call('HKEYS', KEYS[4])
 local chunk = tonumber(ARGV[7])
