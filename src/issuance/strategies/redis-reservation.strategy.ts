@@ -90,8 +90,10 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
       decision = await this.reservations.reserve(couponId, userId, { perSecond: this.limits.issuePerSecond });
     } catch (error) {
       // a timeout, a dropped connection: the script may have run with its answer lost (a paused
-      // Redis runs it later), reserving a unit that no write will follow: PostgreSQL decides it
-      if (!(error instanceof DomainError)) await this.recordUnsettled(couponId, userId);
+      // Redis runs it later), reserving a unit that no write will follow: PostgreSQL decides it.
+      // Not awaited: Redis is failing, and the 503 is not held up by a second wait for it (a record
+      // that never lands leaves the unit to OrphanHolderRepair)
+      if (!(error instanceof DomainError)) void this.recordUnsettled(couponId, userId);
       throw error;
     }
     if (decision === 'ALREADY_ISSUED') return this.confirmHeld(couponId, userId);
