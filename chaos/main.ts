@@ -157,15 +157,16 @@ async function finalState(system: System, strategy: Strategy): Promise<FinalStat
     // queue: accepted requests not yet written; redis: reservations whose write had an unknown
     // outcome, not yet decided from PostgreSQL (UnsettledWriteRepair); both: give-backs whose last
     // step was cut off, finished by GiveBackRepair once their tombstone's deadline has passed
-    // and Redis listing holders PostgreSQL has no row for, with nothing under way (a reservation
-    // whose write never came): released by OrphanHolderRepair once the coupon has been still for its grace
+    // and Redis' holders out of line with the rows: one with no row and nothing under way (a
+    // reservation whose write never came) is released by HoldersRepair once the coupon has been
+    // still for its grace; a row Redis lost in a failover is listed again by it at once
     const pendingOf = async (id: number) => {
       if (!redis || strategy === 'pessimistic') return 0;
       const k = couponKeys(id);
       const counts = await Promise.all([redis.hlen(k.pending), redis.hlen(k.returning)]).catch(() => [-1]);
       const listed = await redis.scard(k.holders).catch(() => -1);
       const rows = (await db.query<{ n: number }>('SELECT issued_quantity AS n FROM coupons WHERE id = $1', [id])).rows[0]?.n ?? 0;
-      return counts.reduce((a, b) => a + Math.abs(b), 0) + (listed > rows ? 1 : 0);
+      return counts.reduce((a, b) => a + Math.abs(b), 0) + (listed !== rows ? 1 : 0);
     };
     const deadline = Date.now() + SETTLE_WITHIN_MS;
     let stillPending: number[] = [];

@@ -5,7 +5,7 @@ import { IssueWriter } from '../../src/issuance/issue-writer';
 import { IssuanceStrategy } from '../../src/issuance/strategies/issuance.strategy';
 import { UnsettledWriteRepair } from '../../src/issuance/reservation/unsettled-write-repair';
 import { GiveBackRepair } from '../../src/issuance/reservation/give-back-repair';
-import { OrphanHolderRepair } from '../../src/issuance/reservation/orphan-holder-repair';
+import { HoldersRepair } from '../../src/issuance/reservation/holders-repair';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
 import { RESERVATION_SCRIPTS, type ReservationScripts } from '../../src/issuance/reservation/reservation-scripts';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -157,27 +157,50 @@ describe('redis strategy: what the repairs finish after a caller or a connection
       expect((await t.http('GET', `/coupons/${id}/issue`, { token: u.token })).body.status).toBe('ISSUED');
     });
   });
-  it('a unit Redis holds for nobody (no row, nothing pending: its API died before writing) goes back to stock once the coupon has been still past the grace', async () => {
-    const id = await create(3);
-    const [holder, orphan, pending, next] = await t.users(4);
-    expect((await t.http('POST', `/coupons/${id}/issue`, { token: holder.token })).status).toBe(201);
-    const k = couponKeys(id);
-    // reserved, and never written: the process that reserved it was SIGKILLed before its write
-    await redis.sadd(k.holders, String(orphan.userId), String(pending.userId));
-    await redis.hincrby(k.meta, 'taken', 2);
-    await redis.hset(k.pending, String(pending.userId), String(Date.now())); // its outcome still to be decided: left alone
-    const repair = t.app.get(OrphanHolderRepair, { strict: false });
-    const now = Date.now();
-    await repair.repair(now); // the coupon's rows as they are now
-    expect(await repair.repair(now + 1)).toBe(0); // still, and unexplained: seen, not yet released
-    expect(await repair.repair(now + repair.graceMs - 1)).toBe(0);
-    expect(await repair.repair(now + repair.graceMs + 1)).toBe(1);
-    expect(await redis.sismember(k.holders, String(orphan.userId))).toBe(0);
-    expect(await redis.sismember(k.holders, String(pending.userId))).toBe(1);
-    expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 2 });
-    expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
-    await redis.hdel(k.pending, String(pending.userId));
+  describe("Redis' holders out of line with the rows, once the coupon is still (HoldersRepair)", () => {
+    const repair = () => t.app.get(HoldersRepair, { strict: false });
+    // its passes run here, by hand, with the clock the test gives
+    beforeAll(() => repair().onApplicationShutdown());
+    afterAll(() => repair().onApplicationBootstrap());
+
+    it('a unit held for nobody (no row, nothing pending: its API died before writing) goes back to stock past the grace', async () => {
+      const id = await create(3);
+      const [holder, orphan, pending, next] = await t.users(4);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: holder.token })).status).toBe(201);
+      const k = couponKeys(id);
+      // reserved, and never written: the process that reserved it was SIGKILLed before its write
+      await redis.sadd(k.holders, String(orphan.userId), String(pending.userId));
+      await redis.hincrby(k.meta, 'taken', 2);
+      await redis.hset(k.pending, String(pending.userId), String(Date.now())); // its outcome still to be decided: left alone
+      const now = Date.now();
+      await repair().repair(now); // the coupon's rows as they are now
+      expect((await repair().repair(now + 1)).released).toBe(0); // still, and unexplained: seen, not yet released
+      expect((await repair().repair(now + repair().graceMs - 1)).released).toBe(0);
+      expect((await repair().repair(now + repair().graceMs + 1)).released).toBe(1);
+      expect(await redis.sismember(k.holders, String(orphan.userId))).toBe(0);
+      expect(await redis.sismember(k.holders, String(pending.userId))).toBe(1);
+      expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 2 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).status).toBe(201);
+      await redis.hdel(k.pending, String(pending.userId));
+    });
+
+    it('a row whose holder Redis lost (a master failed over before a replica had the reservation) is listed again', async () => {
+      // seen by npm run chaos on a Redis Cluster (seed 3604): 27 rows, 26 holders, for good
+      const id = await create(2);
+      const [lost, other, next] = await t.users(3);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: lost.token })).status).toBe(201);
+      const k = couponKeys(id);
+      await redis.srem(k.holders, String(lost.userId));
+      await redis.hincrby(k.meta, 'taken', -1);
+      const now = Date.now();
+      await repair().repair(now);
+      expect((await repair().repair(now + 1)).restored).toBe(1);
+      expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 1 });
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).status).toBe(201);
+      expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).body.code).toBe('SOLD_OUT');
+    });
   });
+
   it('a reconcile whose staged holders Redis loses before the install (flushed meanwhile) stages them again: no holder goes missing', async () => {
     // seen by npm run chaos (seed 3308, queue): the state installed with no holders (taken 0) over 7 rows, a flush having taken the staged set
     const id = await create(5);

@@ -92,7 +92,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
       // a timeout, a dropped connection: the script may have run with its answer lost (a paused
       // Redis runs it later), reserving a unit that no write will follow: PostgreSQL decides it.
       // Not awaited: Redis is failing, and the 503 is not held up by a second wait for it (a record
-      // that never lands leaves the unit to OrphanHolderRepair)
+      // that never lands leaves the unit to HoldersRepair)
       if (!(error instanceof DomainError)) void this.recordUnsettled(couponId, userId);
       throw error;
     }

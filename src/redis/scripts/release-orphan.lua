@@ -1,4 +1,4 @@
--- A holder PostgreSQL has no row for, and nothing under way explains: OrphanHolderRepair has seen
+-- A holder PostgreSQL has no row for, and nothing under way explains: HoldersRepair has seen
 -- them so for longer than any write can take, and holds the coupon's rows lock (no write of the
 -- coupon commits meanwhile). Their unit goes back to stock. Left alone when, by now, they have a
 -- request pending, a give-back under way or a withdrawal marked, or are no longer listed.
