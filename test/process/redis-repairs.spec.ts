@@ -192,9 +192,7 @@ describe('redis strategy: what the repairs finish after a caller or a connection
       const k = couponKeys(id);
       await redis.srem(k.holders, String(lost.userId));
       await redis.hincrby(k.meta, 'taken', -1);
-      const now = Date.now();
-      await repair().repair(now);
-      expect((await repair().repair(now + 1)).restored).toBe(1);
+      expect((await repair().repair()).restored).toBe(1); // on the first pass: fewer holders than rows is never in-flight work
       expect(await stats(id)).toMatchObject({ issuedRows: 1, redisReserved: 1 });
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: other.token })).status).toBe(201);
       expect((await t.http('POST', `/coupons/${id}/issue`, { token: next.token })).body.code).toBe('SOLD_OUT');

@@ -23,16 +23,18 @@ interface Disagreement {
 
 /**
  * The last net under the reservation state: Redis' holders brought back in line with PostgreSQL's
- * rows, both ways, on a coupon whose rows have stood still since the last pass (while writes commit,
- * reservations on their way to a row explain any difference).
+ * rows, both ways.
  *
- * - A holder listed with no row, no request pending, give-back under way or withdrawal marked holds
- *   a unit nobody will ever write (the API died between the reservation and its write; a reply
- *   lost and never recorded; a release acknowledged by a Redis master that then failed over). Seen
- *   so on every pass for longer than any write can take after its reservation (`graceMs`), it is
- *   released. Before, it stayed held back until an admin ran reconcile, and the coupon sold out short.
+ * - On a coupon whose rows have stood still since the last pass (while writes commit, reservations
+ *   on their way to a row explain any difference), a holder listed with no row, no request
+ *   pending, give-back under way or withdrawal marked holds a unit nobody will ever write (the API
+ *   died between the reservation and its write; a reply lost and never recorded; a release
+ *   acknowledged by a Redis master that then failed over). Seen so on every pass for longer than
+ *   any write can take after its reservation (`graceMs`), it is released. Before, it stayed held
+ *   back until an admin ran reconcile, and the coupon sold out short.
  * - A row whose holder Redis does not list (a reservation acknowledged by a master that failed over
- *   before a replica had it) is listed again at once: until then Redis counts one unit too few.
+ *   before a replica had it) is listed again, on the next pass when Redis lists fewer holders than
+ *   rows: until then Redis counts too few, and grants units PostgreSQL will refuse to write.
  *
  * Both act under the coupon's rows lock, after PostgreSQL is asked once more, so no write commits
  * in between. A coupon found in agreement is not read again until its counts change. Each process
@@ -109,7 +111,10 @@ export class HoldersRepair implements OnApplicationBootstrap, OnApplicationShutd
     const rows = Number(coupon?.rows ?? 0);
     this.rows.set(couponId, rows);
     const signature = [rows, ...counts].join(':');
-    if (rowsBefore.get(couponId) !== rows || this.agreed.get(couponId) === signature) return none;
+    // fewer holders than rows is wrong whatever is in flight (a row's holder is listed before its
+    // write and released after its removal): acted on at once, not when the coupon is still
+    const still = rowsBefore.get(couponId) === rows;
+    if ((!still && counts[0] >= rows) || this.agreed.get(couponId) === signature) return none;
     const [holders, pending, returning, withdrawn] = await Promise.all([
       this.redis.smembers(k.holders),
       this.redis.hkeys(k.pending),
@@ -122,7 +127,7 @@ export class HoldersRepair implements OnApplicationBootstrap, OnApplicationShutd
     const written = new Set(
       (await this.db.query<{ user_id: number }[]>('SELECT user_id FROM coupon_issues WHERE coupon_id = $1', [couponId])).map((r) => Number(r.user_id)),
     );
-    const orphans = [...listed].filter((u) => !written.has(u) && !underWay.has(u));
+    const orphans = still ? [...listed].filter((u) => !written.has(u) && !underWay.has(u)) : [];
     const forgotten = [...written].filter((u) => !listed.has(u) && !underWay.has(u));
     if (!orphans.length && !forgotten.length) this.agreed.set(couponId, signature);
     return { orphans, forgotten };
