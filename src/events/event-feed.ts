@@ -41,11 +41,18 @@ export class EventFeed {
     return this.db.query<EventRow[]>(READ_SQL, [after, limit]);
   }
 
-  /** One run of placing; skipped when another process runs one now (its events show next time). */
-  async place(): Promise<void> {
+  /**
+   * One run of placing; skipped when another process runs one now (its events show next time),
+   * unless `wait`: then after it, so that every event committed before the call has its position.
+   */
+  async place({ wait = false } = {}): Promise<void> {
     await this.db.transaction(async (tx) => {
-      const [{ locked }] = await tx.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK.eventPositions}) AS locked`);
-      if (locked) await tx.query(PLACE_SQL);
+      if (wait) await tx.query(`SELECT pg_advisory_xact_lock(${ADVISORY_LOCK.eventPositions})`);
+      else {
+        const [{ locked }] = await tx.query<{ locked: boolean }[]>(`SELECT pg_try_advisory_xact_lock(${ADVISORY_LOCK.eventPositions}) AS locked`);
+        if (!locked) return;
+      }
+      await tx.query(PLACE_SQL);
     });
   }
 }

@@ -7,6 +7,7 @@ import { WebhooksService } from './webhooks.service';
 
 /** The admin's routes for webhook endpoints (in every API process). */
 @Module({
+  imports: [EventFeedModule],
   controllers: [WebhooksController],
   providers: [WebhooksService],
 })

@@ -5,6 +5,7 @@ import { DomainError } from '../common/errors/domain.error';
 import { ErrorCode } from '../common/errors/error-code';
 import { Page, toPage } from '../common/pagination';
 import { WebhookConfig } from '../config/webhook.config';
+import { EventFeed } from '../events/event-feed';
 import type { EventType } from '../events/event.view';
 import { refusalOf } from './webhook-address';
 import { newWebhookSecret } from './webhook-signature';
@@ -20,12 +21,17 @@ export class WebhooksService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly config: WebhookConfig,
+    private readonly feed: EventFeed,
   ) {}
 
-  /** Receives the events from now on (those already in the feed are not sent). */
+  /**
+   * Receives the events from now on. Those committed before are placed in the feed first, so
+   * none of them is sent (an event placed after the endpoint's registration would be).
+   */
   async create(url: string, events: EventType[]): Promise<CreatedWebhookView> {
     const refused = await refusalOf(url, this.config.allowPrivate);
     if (refused) throw new DomainError(ErrorCode.VALIDATION_FAILED, `url is refused: ${refused}`);
+    await this.feed.place({ wait: true });
     const [row] = await this.db.query<WebhookRow[]>(
       `INSERT INTO webhooks (url, events, secret, fanned_through) VALUES ($1, $2, $3, (SELECT coalesce(max(position), 0) FROM coupon_events))
        RETURNING id, url, events, secret, created_at`,
