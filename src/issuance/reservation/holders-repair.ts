@@ -6,7 +6,7 @@ import { DatabaseConfig } from '../../config/database.config';
 import { ADVISORY_LOCK } from '../../database/advisory-locks';
 import { REDIS, type RedisClient } from '../../redis/redis.module';
 import { couponKeys } from './coupon-keys';
-import { couponsInUse } from './repair-reads';
+import { couponsInUse, holdersAmong } from './repair-reads';
 import { RESERVATION_SCRIPTS, type ReservationScripts } from './reservation-scripts';
 
 const REPAIR_EVERY_MS = 10_000;
@@ -138,11 +138,7 @@ export class HoldersRepair implements OnApplicationBootstrap, OnApplicationShutd
     const k = couponKeys(couponId);
     return this.db.transaction('READ COMMITTED', async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1, $2)', [ADVISORY_LOCK.rowsOfCoupon, couponId]);
-      const rows = await tx.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`, [
-        couponId,
-        [...orphans, ...forgotten],
-      ]);
-      const held = new Set(rows.map((r) => Number(r.user_id)));
+      const held = await holdersAmong(tx, couponId, [...orphans, ...forgotten]);
       let released = 0;
       let restored = 0;
       for (const userId of orphans) {

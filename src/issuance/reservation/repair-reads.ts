@@ -12,8 +12,8 @@ export async function couponsInUse(db: DataSource): Promise<number[]> {
   return rows.map((r) => Number(r.id));
 }
 
-/** Which of these users hold a row of the coupon now. */
-export async function holdersAmong(db: DataSource, couponId: number, userIds: number[]): Promise<Set<number>> {
+/** Which of these users hold a row of the coupon now (`db`: the data source, or a transaction's manager). */
+export async function holdersAmong(db: Pick<DataSource, 'query'>, couponId: number, userIds: number[]): Promise<Set<number>> {
   const rows = await db.query<{ user_id: number }[]>(`SELECT user_id FROM coupon_issues WHERE coupon_id = $1 AND user_id = ANY($2::int[])`, [
     couponId,
     userIds,
