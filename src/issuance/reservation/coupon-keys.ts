@@ -5,7 +5,7 @@
 export function couponKeys(couponId: number) {
   const tag = `coupon:{${couponId}}`;
   return {
-    /** hash: total, status, starts (ms or ''), ends (ms or ''), taken (= SCARD holders) */
+    /** hash: total, status, starts (ms or ''), ends (ms or ''), taken (= SCARD holders), server (the Redis it was installed on) */
     meta: `${tag}:meta`,
     /** set: user ids holding or reserving this coupon */
     holders: `${tag}:holders`,

@@ -50,5 +50,5 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
       couponGuardChange: { file: 'guard-change.lua', keys: 1 },
     },
     { STOCK_CHANNEL },
-    ['lib/coupon-clock.lua'],
+    ['lib/coupon-clock.lua', 'lib/coupon-server.lua'],
   );

@@ -4,10 +4,11 @@
 -- KEYS[1] meta hash
 -- ARGV[1] 'total' (ARGV[2] the new total) or 'delete'
 -- Returns 'ALLOWED' (a lower total takes effect at once; a coupon to delete takes no new request), the
--- units taken when they are more than the change allows, or 'MISSING' when no state is installed
--- (the caller rebuilds it from PostgreSQL and asks again).
-local meta = redis.call('HMGET', KEYS[1], 'total', 'taken')
-if not meta[1] then return 'MISSING' end
+-- units taken when they are more than the change allows, or 'MISSING' when no state is installed,
+-- or it was installed on another server (lib/coupon-server.lua): the caller rebuilds it from
+-- PostgreSQL and asks again.
+local meta = redis.call('HMGET', KEYS[1], 'total', 'taken', 'server')
+if not meta[1] or meta[3] ~= thisServer() then return 'MISSING' end
 local taken = tonumber(meta[2])
 if ARGV[1] == 'delete' then
   if taken > 0 then return taken end

@@ -13,9 +13,11 @@
 -- ARGV[9] how many holders were staged in KEYS[3]: fewer there means they were lost on the way
 --         (Redis flushed, or restarted from a file short of them), and nothing is installed
 -- Returns 1 when installed, 0 when kept, -1 when the staged holders are not all there (stage them again).
+-- The state records this server (lib/coupon-server.lua): one installed on another is not sound.
+local server = thisServer()
 if ARGV[1] == 'if-missing' and redis.call('EXISTS', KEYS[1]) == 1 then
-  local taken = tonumber(redis.call('HGET', KEYS[1], 'taken'))
-  if redis.call('SCARD', KEYS[2]) == taken then
+  local sound = redis.call('HMGET', KEYS[1], 'taken', 'server')
+  if redis.call('SCARD', KEYS[2]) == tonumber(sound[1]) and sound[2] == server then
     redis.call('DEL', KEYS[3])
     return 0
   end
@@ -37,7 +39,7 @@ end
 local withdrawnAt = math.max(tonumber(redis.call('HGET', KEYS[1], 'withdrawnAt')) or 0, tonumber(ARGV[8]) or 0)
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], 'total', ARGV[2], 'status', ARGV[3], 'starts', ARGV[4], 'ends', ARGV[5],
-  'version', ARGV[6], 'taken', redis.call('SCARD', KEYS[2]), 'withdrawnAt', withdrawnAt)
+  'version', ARGV[6], 'taken', redis.call('SCARD', KEYS[2]), 'withdrawnAt', withdrawnAt, 'server', server)
 -- rebuilt (reconcile, or a torn state): stock may differ from what any process saw
 redis.call('PUBLISH', STOCK_CHANNEL, KEYS[1])
 return 1

@@ -10,7 +10,8 @@
 -- ARGV[5] the window, ms (it starts at the user's first request, as a fixed window)
 -- (The key count is fixed, so every call names the same keys in the same places.)
 -- Returns GRANTED (reserved), REVIVED (a withdrawn request taken up again, see below), RATE_LIMITED, ALREADY_ISSUED, NOT_OPEN, SOLD_OUT, or MISSING when the
--- state is absent or torn (then the caller rebuilds it from PostgreSQL: fail closed, never guess).
+-- state is absent, torn, or was installed on another server (lib/coupon-server.lua): then the caller
+-- rebuilds it from PostgreSQL (fail closed, never guess).
 --
 -- The per-user rate limit is counted here rather than in a round trip of its own: one script per
 -- request is one write to Redis and one reply to parse, where two were a fifth of an issue's CPU.
@@ -22,8 +23,8 @@ if limit > 0 then
   if not redis.call('SET', KEYS[4], 1, 'PX', ARGV[5], 'NX') then hits = redis.call('INCR', KEYS[4]) end
   if hits > limit then return 'RATE_LIMITED' end
 end
-local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', 'taken', 'withdrawnAt')
-if not meta[1] then return 'MISSING' end
+local meta = redis.call('HMGET', KEYS[1], 'total', 'status', 'starts', 'ends', 'taken', 'withdrawnAt', 'server')
+if not meta[1] or meta[7] ~= thisServer() then return 'MISSING' end
 local taken = tonumber(meta[5])
 if redis.call('SCARD', KEYS[2]) ~= taken then return 'MISSING' end
 -- withdrawn (204), and asked again before a worker took the withdrawn request back: the unit they
