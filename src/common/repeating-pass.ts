@@ -1,3 +1,5 @@
+import { settledWithin } from './settled-within';
+
 /**
  * Runs a pass every `everyMs`, one at a time (a pass still running when the next is due is not
  * started twice), without keeping the process alive for it. `stop` waits for the pass in hand.
@@ -26,5 +28,11 @@ export class RepeatingPass {
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await this.running;
+  }
+
+  /** As stop, waiting for the pass in hand `deadlineMs` at most ('late': it goes on). */
+  stopWithin(deadlineMs: number): Promise<'done' | 'late'> {
+    clearInterval(this.timer);
+    return settledWithin(this.running, deadlineMs);
   }
 }

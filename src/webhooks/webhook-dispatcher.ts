@@ -1,4 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { RepeatingPass } from '../common/repeating-pass';
 import { WebhookConfig } from '../config/webhook.config';
 import { EventFeed } from '../events/event-feed';
 import { toEventView } from '../events/event.view';
@@ -24,8 +25,11 @@ const LAST_TICK_MS = 6_000;
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
+  private readonly passes = new RepeatingPass(
+    EVERY_MS,
+    () => this.tick(),
+    (error) => this.logger.warn(`webhook delivery: ${error.message}`),
+  );
 
   constructor(
     private readonly feed: EventFeed,
@@ -34,12 +38,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   ) {}
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      this.running ??= this.tick()
-        .catch((error: Error) => this.logger.warn(`webhook delivery: ${error.message}`))
-        .finally(() => (this.running = undefined));
-    }, EVERY_MS);
-    this.timer.unref();
+    this.passes.start();
   }
 
   /**
@@ -49,11 +48,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
    * deliveries' leases run out and they are sent again.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), LAST_TICK_MS)));
-    if ((await Promise.race([this.running, late])) === 'late') this.logger.warn(`stopping with a delivery run still under way after ${LAST_TICK_MS} ms`);
-    clearTimeout(timer);
+    if ((await this.passes.stopWithin(LAST_TICK_MS)) === 'late') this.logger.warn(`stopping with a delivery run still under way after ${LAST_TICK_MS} ms`);
   }
 
   async tick(): Promise<void> {

@@ -4,6 +4,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { unavailable } from '../../common/errors/domain.error';
 import { KeyedBatcher } from '../../common/keyed-batcher';
+import { settledWithin } from '../../common/settled-within';
 import { PendingRequests } from '../reservation/pending-requests';
 import { ReplicaConfirmation } from '../reservation/replica-confirmation';
 import { QueueShards } from './queue-shards';
@@ -118,6 +119,6 @@ export class IssueQueue implements OnApplicationShutdown {
 
   /** Bounded: closing waits for Redis, which may be the thing that is gone. */
   async close(withinMs = 2000): Promise<void> {
-    await Promise.race([Promise.all(this.queues.map((q) => q.close())), new Promise((resolve) => setTimeout(resolve, withinMs).unref())]);
+    await settledWithin(Promise.all(this.queues.map((q) => q.close())), withinMs);
   }
 }

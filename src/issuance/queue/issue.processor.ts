@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Worker } from 'bullmq';
 import type { Counter } from 'prom-client';
 import type { KeyedBatcher } from '../../common/keyed-batcher';
+import { settledWithin } from '../../common/settled-within';
 import { IssueCanceller } from '../issue-canceller';
 import { IssueWriter, WriteRequest, WriteResult } from '../issue-writer';
 import { IssueStore } from '../issue.store';
@@ -163,12 +164,7 @@ export class IssueProcessor {
    */
   async close(deadlineMs = 10_000): Promise<void> {
     if (!this.workers.length) return;
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), deadlineMs)));
-    const closed = Promise.all(this.workers.map((w) => w.close())).then(() => 'closed' as const);
-    const outcome = await Promise.race([closed, deadline]);
-    clearTimeout(timer);
-    if (outcome === 'late') {
+    if ((await settledWithin(Promise.all(this.workers.map((w) => w.close())), deadlineMs)) === 'late') {
       this.logger.warn(`jobs still in hand after ${deadlineMs} ms: stopping without them (they will be redelivered)`);
       for (const worker of this.workers) void worker.close(true).catch(() => undefined);
     }
