@@ -1,4 +1,5 @@
 import { until } from '../support/burst';
+import { WebhookHistoryPurge } from '../../src/webhooks/webhook-history-purge';
 import { signatureHolds, WebhookReceiver } from '../support/webhook-receiver';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -98,6 +99,37 @@ describe('webhooks', () => {
     expect((await t.http('GET', `/webhooks/${made.id}/deliveries`, { token: admin })).status).toBe(404);
     const [user] = await t.users(1);
     expect((await t.http('GET', '/webhooks', { token: user.token })).status).toBe(403);
+  });
+
+  it('the delivery history is kept 30 days: finished deliveries and attempts older than that are purged, the rest stays', async () => {
+    const { id } = (await t.http('POST', '/webhooks', { token: admin, body: { url: 'http://127.0.0.1:9/hook', events: ['issue.revoked'] } })).body;
+    const ago = (days: number) => `now() - interval '${days} days'`;
+    // made by hand, oldest first as deliveries make them; the one still retrying is not due before the test ends
+    await t.sql.query(
+      `INSERT INTO webhook_deliveries (webhook_id, event_id, attempts, created_at, delivered_at, given_up_at, next_at) VALUES
+         ($1, 1, 1, ${ago(40)}, ${ago(40)}, NULL, ${ago(40)}),
+         ($1, 2, 9, ${ago(40)}, NULL, ${ago(37)}, ${ago(37)}),
+         ($1, 3, 2, ${ago(31)}, NULL, NULL, now() + interval '1 hour'),
+         ($1, 4, 1, ${ago(1)}, ${ago(1)}, NULL, ${ago(1)})`,
+      [id],
+    );
+    await t.sql.query(
+      `INSERT INTO webhook_attempts (webhook_id, event_id, attempt, status, at) VALUES
+         ($1, 1, 1, 200, ${ago(40)}), ($1, 2, 1, 500, ${ago(40)}), ($1, 2, 9, 500, ${ago(37)}),
+         ($1, 3, 1, 503, ${ago(31)}), ($1, 3, 2, 503, ${ago(29)}), ($1, 4, 1, 200, ${ago(1)})`,
+      [id],
+    );
+    const purge = t.app.get(WebhookHistoryPurge, { strict: false });
+    expect(await purge.purge()).toEqual({ attempts: 4, deliveries: 2 });
+    const left = await t.sql.query(`SELECT event_id FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY event_id`, [id]);
+    expect(left.rows.map((r) => Number(r.event_id))).toEqual([3, 4]); // 3 is still being retried
+    const listed = (await t.http('GET', `/webhooks/${id}/deliveries?limit=100`, { token: admin })).body.items;
+    expect(listed.map((a: { eventId: number; attempt: number }) => [a.eventId, a.attempt]).sort()).toEqual([
+      [3, 2],
+      [4, 1],
+    ]);
+    expect(await purge.purge()).toEqual({ attempts: 0, deliveries: 0 }); // nothing more is due
+    expect((await t.http('DELETE', `/webhooks/${id}`, { token: admin })).status).toBe(204);
   });
 
   it('outside development/test (WEBHOOK_ALLOW_PRIVATE=false), a URL whose host is internal is refused with 400', async () => {
