@@ -18,6 +18,7 @@ import { ensureLoadTestUsers } from '../load/load-test-users';
 import { signAccessToken } from '../src/auth/token.service';
 import { couponKeys } from '../src/issuance/reservation/coupon-keys';
 import { check, FinalState, storyOf, Violation, ALLOWED } from './check';
+import { recordsOf } from './records';
 import { eventMismatches } from './event-audit';
 import { Driver } from './driver';
 import { FaultKind, faultKinds, makeSchedule, Schedule, Strategy } from './schedule';
@@ -124,6 +125,7 @@ async function runOne(o: Options, strategy: Strategy): Promise<{ violations: num
     const final = await finalState(system, strategy);
     const found = check(driver.history, final);
     const summary = report(strategy, schedule, driver, found, seconds);
+    if (found.length) for (const line of await recordsOf(system.databaseUrl, found)) console.log(`  ${line}`);
     // beside the services' logs, what the checker saw, to read a violation's whole story
     if (found.length || o.keep) writeFileSync(join(runDir, 'history.json'), JSON.stringify({ faults: driver.history.faults, entries: driver.history.entries }));
     if (!o.keep && !found.length) rmSync(runDir, { recursive: true, force: true });
