@@ -31,11 +31,16 @@ export const CANCEL_SQL = `
 
 /**
  * A re-created, unredeemed row leaves, and the counter with it (its give-back is recorded already).
- * The row had its own issued event, so its leaving has one too, of the same kind as the give-back
- * or revocation it repeats: every issue a consumer saw issued, it sees end.
+ * Only the row of that request (`$3`, its stamp; null: `redis`, whose rows carry none): a newer
+ * request's row, committed meanwhile, stays. The row had its own issued event, so its leaving has
+ * one too, of the same kind as the give-back or revocation it repeats: every issue a consumer saw
+ * issued, it sees end.
  */
 export const REMOVE_RECREATED_SQL = `
-  WITH gone AS (DELETE FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2 AND redeemed_at IS NULL RETURNING id, code),
+  WITH gone AS (
+    DELETE FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2 AND redeemed_at IS NULL AND ($3::bigint IS NULL OR request_stamp = $3)
+    RETURNING id, code
+  ),
   recorded AS (
     INSERT INTO coupon_events (type, coupon_id, user_id, issue_id, code)
     SELECT (SELECT ${endedEventType('reason')} FROM coupon_issue_cancellations

@@ -56,7 +56,7 @@ export class IssueCanceller {
         [couponId, userId, requestStamp ?? null],
       );
       if (!since.found) return false;
-      await tx.query(REMOVE_RECREATED_SQL, [couponId, userId]);
+      await tx.query(REMOVE_RECREATED_SQL, [couponId, userId, requestStamp ?? null]);
       return true;
     });
   }
@@ -84,7 +84,8 @@ export class IssueCanceller {
    * withdrawal is not on record (`unrecorded`): its user asked again (reserve.lua's REVIVED deletes
    * the record before the new 202), or the API that marked it in Redis has not recorded it (it
    * died, or is about to). The record is locked for the take-back, so a revive waits for it, or it
-   * for the revive.
+   * for the revive. Only the row judged here is taken (by its id): a row committed meanwhile is a
+   * newer request's (its user asked again; writers do not take the issuer lock), and stays.
    */
   async cancelWithdrawn(couponId: number, userId: number): Promise<CancelResult | { kind: 'taken-up' | 'unrecorded' }> {
     return this.underIssuerLock(couponId, async (tx) => {
@@ -92,13 +93,14 @@ export class IssueCanceller {
         `SELECT ${epochMs('withdrawn_at')} AS at FROM coupon_withdrawals WHERE coupon_id = $1 AND user_id = $2 FOR UPDATE`,
         [couponId, userId],
       );
-      const [row] = await tx.query<{ stamp: number | null }[]>(`SELECT request_stamp AS stamp FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`, [
-        couponId,
-        userId,
-      ]);
-      if (row && !record) return { kind: 'unrecorded' as const };
-      if (row && row.stamp !== null && Number(record.at) < Number(row.stamp)) return { kind: 'taken-up' as const };
-      return (await this.cancelIn(tx, couponId, [{ userId, reason: 'GIVEN_BACK' }]))[0];
+      const [row] = await tx.query<{ id: string; stamp: number | null }[]>(
+        `SELECT id, request_stamp AS stamp FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`,
+        [couponId, userId],
+      );
+      if (!row) return { kind: 'refused' as const, refusal: 'NOT_HELD' as const };
+      if (!record) return { kind: 'unrecorded' as const };
+      if (row.stamp !== null && Number(record.at) < Number(row.stamp)) return { kind: 'taken-up' as const };
+      return (await this.cancelIn(tx, couponId, [{ userId, issueId: Number(row.id), reason: 'GIVEN_BACK' }]))[0];
     });
   }
 

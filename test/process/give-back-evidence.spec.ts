@@ -1,4 +1,5 @@
 import type { Job, Queue } from 'bullmq';
+import { EntityManager } from 'typeorm';
 import { couponKeys } from '../../src/issuance/reservation/coupon-keys';
 import { IssueProcessor } from '../../src/issuance/queue/issue.processor';
 import { ReservationStore } from '../../src/issuance/reservation/reservation.store';
@@ -167,6 +168,59 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     expect((await stateOf(id, u.token)).status).toBe('ISSUED');
     expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+  });
+
+  it('withdrawn, taken back by its API, asked again, and the new row committed while the first job takes the withdrawn one back: the new row stays', async () => {
+    // npm run chaos seed 3901 (queue, cluster): the late take-back looked, found no row, and its
+    // DELETE (bound to the user, not to the row looked at) took the new request's row committed in
+    // between; then gave its unit back. The 202 ended NOT_REQUESTED
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const first = await askQueued(id, u.token, u.userId, undefined, true);
+    const [store, canceller, processor] = [ReservationStore, IssueCanceller, IssueProcessor].map((type) => t.app.get(type, { strict: false })) as [
+      ReservationStore,
+      IssueCanceller,
+      IssueProcessor,
+    ];
+    let withdrawnAt = 0;
+    const settle = store.settle.bind(store);
+    const marked = jest.spyOn(store, 'settle').mockImplementationOnce(async (couponId, written) => {
+      withdrawnAt = (await store.beginGiveBack(id, u.userId, { withdrawPending: true })).withdrawnAt!; // the withdrawal marked: this job takes its row back
+      return settle(couponId, written);
+    });
+    const cancelWithdrawn = canceller.cancelWithdrawn.bind(canceller);
+    const raced = jest.spyOn(canceller, 'cancelWithdrawn').mockImplementationOnce(async (couponId, userId) => {
+      // the withdrawal's API records it, takes the row back and returns the unit (its 204); the user asks again
+      expect(await canceller.withdraw(id, u.userId, withdrawnAt)).toMatchObject({ kind: 'cancelled' });
+      expect(await store.releaseWithdrawn(id, u.userId, withdrawnAt)).toBe(true);
+      const second = await askQueued(id, u.token, u.userId, undefined, true);
+      const query = EntityManager.prototype.query;
+      const between = jest.spyOn(EntityManager.prototype, 'query').mockImplementation(async function (this: EntityManager, sql: string, params?: unknown[]) {
+        const result: unknown = await query.call(this, sql, params);
+        if (sql.includes('AS stamp FROM coupon_issues')) {
+          between.mockRestore(); // the take-back has looked: the new request's job commits its row now
+          await processor.process(second.data, second.timestamp, second.id);
+        }
+        return result;
+      });
+      try {
+        return await cancelWithdrawn(couponId, userId);
+      } finally {
+        between.mockRestore();
+      }
+    });
+    try {
+      await processor.process(first.data, first.timestamp, first.id);
+    } finally {
+      marked.mockRestore();
+      raced.mockRestore();
+    }
+    await untilIdle(t, admin, id);
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+    const cancelled = await t.sql.query('SELECT count(*)::int AS n FROM coupon_issue_cancellations WHERE coupon_id = $1', [id]);
+    expect(cancelled.rows[0].n).toBe(1); // the withdrawn request's row, once
   });
 
   it('a withdrawal marked in Redis that its API never recorded (it died between the two steps): the request settles as issued, not pending for ever', async () => {

@@ -9,6 +9,8 @@ import { latestDeadline, newTombstone, TOMBSTONE_KEPT_MS } from './tombstones';
 import type { Written } from './written';
 import { GiveBackStep, RESERVATION_SCRIPTS, type ReservationScripts, SettleOutcome, ReservationDecision } from './reservation-scripts';
 
+type ReleaseMode = '' | 'withdrawn' | 'withdrawal-standing' | 'unless-pending';
+
 const SETTLE_RECHECK_MS = 20;
 const SETTLE_CHUNK = 5000; // users judged per settle.lua call (its arguments per command)
 
@@ -64,11 +66,11 @@ export class ReservationStore {
 
   /**
    * The unit of a withdrawn request goes back, unless its user asked again after withdrawing (then
-   * it is theirs again, pending: false). `standingAt` (ms, the coupon's Redis clock): a time the
-   * withdrawal was known to stand (a request accepted later is a new ask; see release.lua).
+   * it is theirs again, pending: false). `standingAt` (ms, Redis' clock): a time the withdrawal was
+   * known to stand (a later request is a new ask). `onlyWhileStanding`: see release.lua's modes.
    */
-  async releaseWithdrawn(couponId: number, userId: number, standingAt: number): Promise<boolean> {
-    return (await this.runRelease(couponId, userId, '', 'withdrawn', standingAt)) !== -1;
+  async releaseWithdrawn(couponId: number, userId: number, standingAt: number, { onlyWhileStanding = false } = {}): Promise<boolean> {
+    return (await this.runRelease(couponId, userId, '', onlyWhileStanding ? 'withdrawal-standing' : 'withdrawn', standingAt)) !== -1;
   }
 
   /**
@@ -80,8 +82,8 @@ export class ReservationStore {
     await this.runRelease(couponId, userId, '', 'unless-pending');
   }
 
-  /** release.lua: 1 released, 0 nothing held, -1 left alone by the mode (see there). */
-  private runRelease(couponId: number, userId: number, why: string, mode: '' | 'withdrawn' | 'unless-pending', standingAt = 0, mark = ''): Promise<number> {
+  /** release.lua: 1 released, 0 nothing held, -1 left alone by the mode (ReleaseMode, see there). */
+  private runRelease(couponId: number, userId: number, why: string, mode: ReleaseMode, standingAt = 0, mark = ''): Promise<number> {
     const k = couponKeys(couponId);
     return this.scripts.couponRelease(k.meta, k.holders, k.pending, k.rejected, k.withdrawn, k.returning, userId, why, mode, standingAt, mark);
   }

@@ -144,6 +144,11 @@ export class ReservedCancellation {
       // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
       kept.add(userId);
       await this.reservations.forgetWithdrawal(couponId, userId);
+    } else if (result.kind === 'refused') {
+      // the row was gone already: the withdrawal's API took it back, and gives its unit back (this
+      // does, only if that API died first). The user may have asked again since, and a row written
+      // for that request meanwhile holds the unit: chaos seed 3901 (queue, cluster) lost that 202
+      await this.reservations.releaseWithdrawn(couponId, userId, standingAt, { onlyWhileStanding: true });
     } else if (!(await this.reservations.releaseWithdrawn(couponId, userId, standingAt)) && this.rewrite) {
       await this.rewrite(couponId, userId);
     }

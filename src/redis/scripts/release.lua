@@ -6,6 +6,9 @@
 --                   or '' when the user gave it back (then nothing is recorded: they hold nothing, asked nothing)
 -- ARGV[3] '' always; 'withdrawn': only if the user's withdrawal still stands (they may have asked
 --         again since: then the unit is theirs again, pending, and nothing changes here; returns -1);
+--         'withdrawal-standing': as 'withdrawn', and also left alone (-1) when Redis shows the
+--         withdrawal no more (neither marked nor its request pending): its unit went back already,
+--         or the user asked again and that request was settled, and the unit is its row's;
 --         'unless-pending': not while the user has a request pending (its unit; returns -1)
 -- ARGV[4] with 'withdrawn': a time (ms) the withdrawal was known to stand. A request pending without
 --         the mark is the user's new ask when it was accepted after that time; accepted before it,
@@ -20,9 +23,10 @@
 local stamp = redis.call('HGET', KEYS[3], ARGV[1]) -- 'acceptedAt[:jobId]', or false
 local pendingNow = stamp ~= false
 if ARGV[5] ~= '' and stamp ~= ARGV[5] then return -1 end
-if ARGV[3] == 'withdrawn' and pendingNow and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0
-    and tonumber(string.match(stamp, '^%d+')) > tonumber(ARGV[4]) then
-  return -1
+if (ARGV[3] == 'withdrawn' or ARGV[3] == 'withdrawal-standing') and redis.call('SISMEMBER', KEYS[5], ARGV[1]) == 0 then
+  local asked = pendingNow and tonumber(string.match(stamp, '^%d+'))
+  if asked and asked > tonumber(ARGV[4]) then return -1 end
+  if ARGV[3] == 'withdrawal-standing' and not asked then return -1 end
 end
 if ARGV[3] == 'unless-pending' and pendingNow then return -1 end
 local released = 0
