@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { epochMs } from '../src/database/sql-time';
 import type { Violation } from './check';
 
 /**
@@ -9,7 +10,7 @@ import type { Violation } from './check';
 export async function recordsOf(databaseUrl: string, violations: Violation[]): Promise<string[]> {
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
-  const ms = (column: string) => `round(extract(epoch FROM ${column}) * 1000)::bigint AS ${column}`;
+  const ms = (column: string) => `${epochMs(column)} AS ${column}`;
   const queries: [string, string][] = [
     ['row', `SELECT id, request_stamp, ${ms('issued_at')}, redeemed_at IS NOT NULL AS redeemed FROM coupon_issues WHERE coupon_id = $1 AND user_id = $2`],
     [

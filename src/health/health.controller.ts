@@ -5,6 +5,7 @@ import { ApiErrors } from '../common/decorators/api-errors.decorator';
 import { Public } from '../common/decorators/auth.decorators';
 import { ErrorCode } from '../common/errors/error-code';
 import { unavailable } from '../common/errors/domain.error';
+import { settledWithin } from '../common/settled-within';
 import { DependencyProbe, IssuanceStrategy } from '../issuance/strategies/issuance.strategy';
 
 const PROBE_TIMEOUT_MS = 2000;
@@ -86,12 +87,9 @@ export class HealthController {
   }
 }
 
-function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${PROBE_TIMEOUT_MS} ms`)), PROBE_TIMEOUT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
+  if ((await settledWithin(promise, PROBE_TIMEOUT_MS)) === 'late') throw new Error(`${what} did not answer within ${PROBE_TIMEOUT_MS} ms`);
+  return promise;
 }
 
 /** Addresses of internal hosts (`10.0.0.5:6379`, `[::1]:5432`, `db.internal:5432`): not for a public body. */
