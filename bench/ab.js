@@ -8,9 +8,12 @@
 //   --route issue    POST /coupons/:id/issue, every request a different user, on a coupon that
 //                    cannot sell out (the bench's `sustained`), under --strategy (default redis)
 //   --route session  GET /auth/session: the HTTP stack, authentication and the user lookup (the ceiling)
+// Beside the service's own CPU, each round prints what Redis and PostgreSQL spent per answer: on
+// this machine they share its cores with the service, so a cost moved into them is still a cost.
+//   --commands       each Redis command's calls and time per answer (inside scripts too)
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
-const { mkdtempSync, rmSync } = require('node:fs');
+const { mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
 const { randomBytes } = require('node:crypto');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
@@ -28,6 +31,7 @@ const { values: opt } = parseArgs({
     duration: { type: 'string', default: '10' },
     connections: { type: 'string', default: '64' },
     users: { type: 'string', default: '100000' },
+    commands: { type: 'boolean', default: false }, // print each Redis command's calls and time per request
     'node-flags': { type: 'string' }, // Node's flags for the service (e.g. add --cpu-prof); default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
@@ -76,11 +80,47 @@ function start(root, database) {
 
 const stop = (child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))));
 
-/** Commands Redis has run so far (INFO commandstats: those inside scripts count too). */
-function redisCommands() {
-  if (!usesRedis) return 0;
+/** Commands Redis has run so far, by name (INFO commandstats: those inside scripts count too). */
+function redisCommandCounts() {
+  if (!usesRedis) return {};
   const stats = execFileSync('redis-cli', ['-p', String(redisPort), 'INFO', 'commandstats'], { encoding: 'utf8' });
-  return [...stats.matchAll(/calls=(\d+)/g)].reduce((sum, [, calls]) => sum + Number(calls), 0);
+  return Object.fromEntries(
+    [...stats.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)].map(([, name, calls, usec]) => [name, { calls: Number(calls), usec: Number(usec) }]),
+  );
+}
+
+/** Per request, each command's calls between two counts (--commands). */
+function commandsPerRequest(before, after, requests) {
+  const per = (name, field) => (after[name][field] - (before[name]?.[field] ?? 0)) / Math.max(1, requests);
+  return Object.keys(after)
+    .filter((name) => per(name, 'calls') >= 0.01)
+    .sort((x, y) => per(y, 'usec') - per(x, 'usec'))
+    .map((name) => `${name} ${per(name, 'calls').toFixed(2)} (${per(name, 'usec').toFixed(1)} µs)`)
+    .join(', ');
+}
+
+/** CPU Redis has spent so far, ms (INFO cpu: user + system of its main thread and children). */
+function redisCpuMs() {
+  if (!usesRedis) return 0;
+  const cpu = execFileSync('redis-cli', ['-p', String(redisPort), 'INFO', 'cpu'], { encoding: 'utf8' });
+  const seconds = (name) => Number(cpu.match(new RegExp(`^${name}:([\\d.]+)`, 'm'))[1]);
+  return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
+}
+
+/**
+ * CPU PostgreSQL's processes on this machine have spent so far, ms (each `postgres` process's own;
+ * the service's connections are pooled, so its backends live through a measurement).
+ */
+function postgresCpuMs() {
+  let ms = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'postgres') ms += processCpuMs(pid);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  return ms;
 }
 
 /** One saturation run of the route on a started build. */
@@ -94,11 +134,21 @@ async function measure(child, tokens) {
     method = 'POST';
   }
   await saturate({ url, method, tokens: tokens.slice(-5000), connections: Number(opt.connections), amount: 3000 }); // warm-up
-  const [before, commandsBefore] = [processCpuMs(child.pid), redisCommands()];
+  const [before, commandsBefore, redisCpuBefore, postgresBefore] = [processCpuMs(child.pid), redisCommandCounts(), redisCpuMs(), postgresCpuMs()];
   const load = await saturate({ url, method, tokens, connections: Number(opt.connections), durationS: Number(opt.duration) });
   const perRequest = (n) => n / Math.max(1, load.requests);
   // (with queue, the commands of requests accepted but not yet written are partly not counted yet)
-  return { ...load, cpuMsPerRequest: perRequest(processCpuMs(child.pid) - before), redisPerRequest: perRequest(redisCommands() - commandsBefore) };
+  const commandsAfter = redisCommandCounts();
+  const total = (counts) => Object.values(counts).reduce((sum, { calls }) => sum + calls, 0);
+  if (opt.commands)
+    console.log(`  Redis commands per request (and their time, inside scripts too): ${commandsPerRequest(commandsBefore, commandsAfter, load.requests)}`);
+  return {
+    ...load,
+    cpuMsPerRequest: perRequest(processCpuMs(child.pid) - before),
+    redisPerRequest: perRequest(total(commandsAfter) - total(commandsBefore)),
+    redisCpuMsPerRequest: perRequest(redisCpuMs() - redisCpuBefore),
+    postgresCpuMsPerRequest: perRequest(postgresCpuMs() - postgresBefore),
+  };
 }
 
 async function main() {
@@ -139,8 +189,8 @@ async function main() {
           const bad = load.requests - (load.statuses[opt.route === 'issue' ? (opt.strategy === 'queue' ? 202 : 201) : 200] ?? 0);
           console.log(
             `round ${round} ${name}: ${load.throughput} req/s, ${load.cpuMsPerRequest.toFixed(3)} CPU ms/req` +
-              (usesRedis ? `, ${load.redisPerRequest.toFixed(1)} Redis commands/req` : '') +
-              ` (p99 ${load.p99} ms, other answers: ${bad})`,
+              (usesRedis ? `, ${load.redisPerRequest.toFixed(1)} Redis commands/req, ${load.redisCpuMsPerRequest.toFixed(3)} Redis CPU ms/req` : '') +
+              `, ${load.postgresCpuMsPerRequest.toFixed(3)} PostgreSQL CPU ms/req (p99 ${load.p99} ms, other answers: ${bad})`,
           );
         } finally {
           await stop(child);

@@ -5,6 +5,7 @@ import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { epochMs } from '../database/sql-time';
+import { PreparedStatement } from '../database/prepared-statement';
 import { retryTransaction } from '../database/retry-transaction';
 import { CANCEL_SQL, LEFT_SQL, REMOVE_RECREATED_SQL } from './cancel-statements';
 import type { CancelReason, CancelRefusal } from './refusal';
@@ -20,6 +21,13 @@ export type CancelResult = { kind: 'cancelled'; issueId: number } | { kind: 'ref
 
 /** Per-process bounds: cancellations of one coupon per statement, and waiting for one. */
 const MAX_BATCH = 500;
+/** Run after every batch a worker writes (withdrawnSince): prepared once per connection. */
+const WITHDRAWN_SINCE = new PreparedStatement(
+  'withdrawn-since',
+  `SELECT w.user_id, ${epochMs('w.withdrawn_at')} AS at FROM coupon_withdrawals w
+     JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
+    WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
+);
 const MAX_QUEUED_PER_COUPON = 20_000;
 
 /**
@@ -116,12 +124,11 @@ export class IssueCanceller {
    */
   async withdrawnSince(couponId: number, written: { userId: number; requestStamp?: number }[]): Promise<Map<number, number>> {
     if (!written.length) return new Map();
-    const rows = await this.db.query<{ user_id: number; at: number }[]>(
-      `SELECT w.user_id, ${epochMs('w.withdrawn_at')} AS at FROM coupon_withdrawals w
-         JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
-        WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
-      [couponId, written.map((w) => w.userId), written.map((w) => w.requestStamp ?? 0)],
-    );
+    const rows = await WITHDRAWN_SINCE.run<{ user_id: number; at: number }>(this.db.manager, [
+      couponId,
+      written.map((w) => w.userId),
+      written.map((w) => w.requestStamp ?? 0),
+    ]);
     return new Map(rows.map((r) => [Number(r.user_id), Number(r.at)]));
   }
 

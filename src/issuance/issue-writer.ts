@@ -5,6 +5,7 @@ import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { ADVISORY_LOCK } from '../database/advisory-locks';
 import { PgCode, pgCode, pgConstraint } from '../database/postgres-errors';
+import { PreparedStatement } from '../database/prepared-statement';
 import { newIssueCodes } from './issue-code';
 import { expiresAtSql, IssueRow, IssueView, toIssueView } from './issue.view';
 import type { Refusal } from './refusal';
@@ -43,7 +44,9 @@ const refused = (refusal: Refusal): WriteResult => ({ kind: 'refused', refusal }
  * redelivered after the give-back, even with Redis' memory of it lost. The user is then reported
  * as holding (a no-op, as for a row already there) and their request settles with nothing.
  */
-const WRITE_ISSUES_SQL = `
+const WRITE_ISSUES = new PreparedStatement(
+  'write-issues',
+  `
   WITH coupon AS (
     SELECT ($4::boolean OR (status = 'ACTIVE' AND (starts_at IS NULL OR starts_at <= now()) AND (ends_at IS NULL OR ends_at > now()))) AS open, valid_days, redeem_until
       FROM coupons, (SELECT pg_advisory_xact_lock_shared(${ADVISORY_LOCK.rowsOfCoupon}, $1)) AS rows_lock
@@ -66,7 +69,8 @@ const WRITE_ISSUES_SQL = `
   )
   SELECT (SELECT open FROM coupon) AS open, (SELECT array_agg(user_id) FROM held_while_closed) AS held_while_closed,
          i.id, i.coupon_id, i.user_id, i.code, i.issued_at, NULL::timestamptz AS redeemed_at, ${expiresAtSql('i', 'c')} AS expires_at
-    FROM (SELECT 1) AS one LEFT JOIN issued i ON true LEFT JOIN coupon c ON true`;
+    FROM (SELECT 1) AS one LEFT JOIN issued i ON true LEFT JOIN coupon c ON true`,
+);
 
 type WriteRow = { open: boolean | null; held_while_closed: number[] | null } & Partial<IssueRow>;
 
@@ -159,7 +163,7 @@ export class IssueWriter {
     for (const r of requests) if (!stampOf.has(r.userId)) stampOf.set(r.userId, r.requestStamp ?? null);
     const ordered = [...stampOf.keys()].sort((a, b) => a - b);
     const stamps = ordered.map((userId) => stampOf.get(userId));
-    const rows = await runner.query<WriteRow[]>(WRITE_ISSUES_SQL, [couponId, ordered, newIssueCodes(ordered.length), accepted, stamps]);
+    const rows = await WRITE_ISSUES.run<WriteRow>(runner, [couponId, ordered, newIssueCodes(ordered.length), accepted, stamps]);
     const open = rows[0]?.open ?? null;
     const heldWhileClosed = new Set((rows[0]?.held_while_closed ?? []).map(Number));
     const issued = new Map<number, IssueView>();

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { unavailable } from '../common/errors/domain.error';
 import { ItemResult, KeyedBatcher } from '../common/keyed-batcher';
 import { isDatabaseUnavailable } from '../database/postgres-errors';
+import { PreparedStatement } from '../database/prepared-statement';
 import type { Role } from '../common/auth-user';
 
 /** All lookups share one lane: concurrent requests are answered by one query. */
@@ -34,6 +35,8 @@ export interface UserNow {
  */
 /** Users looked up by one query at most, and requests waiting for one at most (then 503). */
 const LOOKUP_BATCH = 5000;
+/** Run for every batch of authenticated requests: prepared once per connection. */
+const USERS_NOW = new PreparedStatement('users-now', 'SELECT id, role, token_generation FROM users WHERE id = ANY($1::int[])');
 const LOOKUP_MAX_WAITING = 100_000;
 
 @Injectable()
@@ -62,7 +65,7 @@ export class UserLookup {
   private async read(ids: number[]): Promise<ItemResult<UserNow | null>[]> {
     let rows: { id: number; role: Role; token_generation: number }[];
     try {
-      rows = await this.db.query('SELECT id, role, token_generation FROM users WHERE id = ANY($1::int[])', [[...new Set(ids)]]);
+      rows = await USERS_NOW.run(this.db.manager, [[...new Set(ids)]]);
     } catch (error) {
       if (!isDatabaseUnavailable(error)) throw error;
       return ids.map((id) => this.standIn(id, error as Error));

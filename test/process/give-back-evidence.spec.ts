@@ -223,6 +223,32 @@ describe('queue strategy: a give-back is matched to the request it ended, not to
     expect(cancelled.rows[0].n).toBe(1); // the withdrawn request's row, once
   });
 
+  it('the first job takes its withdrawn row back, and the user asks again and is settled on a new row before its unit goes back: the new holder stays listed', async () => {
+    // the take-back's release found neither the withdrawal's mark nor a request pending, and
+    // released the new request's holder: Redis counted one unit fewer than PostgreSQL's rows
+    const id = await t.createCoupon(admin, 2, 'evidence');
+    const [u] = await t.users(1);
+    const first = await askQueued(id, u.token, u.userId, undefined, true);
+    expect((await t.http('DELETE', `/coupons/${id}/issue`, { token: u.token })).status).toBe(204); // marked and recorded, nothing written yet
+    const [canceller, processor] = [IssueCanceller, IssueProcessor].map((type) => t.app.get(type, { strict: false })) as [IssueCanceller, IssueProcessor];
+    const cancelWithdrawn = canceller.cancelWithdrawn.bind(canceller);
+    const raced = jest.spyOn(canceller, 'cancelWithdrawn').mockImplementationOnce(async (couponId, userId) => {
+      const result = await cancelWithdrawn(couponId, userId);
+      expect(result).toMatchObject({ kind: 'cancelled' }); // the withdrawn row, taken back and committed
+      const second = await askQueued(id, u.token, u.userId, undefined, true); // revived
+      await processor.process(second.data, second.timestamp, second.id); // written on a row of its own, settled
+      return result;
+    });
+    try {
+      await processor.process(first.data, first.timestamp, first.id);
+    } finally {
+      raced.mockRestore();
+    }
+    expect((await stateOf(id, u.token)).status).toBe('ISSUED');
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 1, counter: 1 });
+    expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ redisReserved: 1, pending: 0 });
+  });
+
   it('a withdrawal marked in Redis that its API never recorded (it died between the two steps): the request settles as issued, not pending for ever', async () => {
     const id = await t.createCoupon(admin, 2, 'evidence');
     const [u] = await t.users(1);

@@ -67,7 +67,7 @@ export class IssueProcessor {
     @Inject(SETTLED_COUNTER) private readonly settled: Counter<'result'>,
   ) {
     this.writes = writer.batcher(WRITE_LIMITS);
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas, (couponId, userId) =>
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas, issues, (couponId, userId) =>
       this.process({ couponId, userIds: [userId] }),
     );
   }

@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { CancelRequest, IssueCanceller } from '../issue-canceller';
+import { IssueStore } from '../issue.store';
 import { cancelRefusalError } from '../refusal';
 import { PendingRequests } from './pending-requests';
 import { ReplicaConfirmation } from './replica-confirmation';
@@ -41,6 +42,7 @@ export class ReservedCancellation {
     private readonly pending: PendingRequests,
     private readonly canceller: IssueCanceller,
     private readonly replicas: ReplicaConfirmation,
+    private readonly issues: IssueStore,
     private readonly rewrite?: (couponId: number, userId: number) => Promise<void>,
   ) {}
 
@@ -144,13 +146,29 @@ export class ReservedCancellation {
       // redeemed before the withdrawal reached here: it stays theirs, and so does its unit
       kept.add(userId);
       await this.reservations.forgetWithdrawal(couponId, userId);
-    } else if (result.kind === 'refused') {
-      // the row was gone already: the withdrawal's API took it back, and gives its unit back (this
-      // does, only if that API died first). The user may have asked again since, and a row written
-      // for that request meanwhile holds the unit: chaos seed 3901 (queue, cluster) lost that 202
-      await this.reservations.releaseWithdrawn(couponId, userId, standingAt, { onlyWhileStanding: true });
-    } else if (!(await this.reservations.releaseWithdrawn(couponId, userId, standingAt)) && this.rewrite) {
-      await this.rewrite(couponId, userId);
+    } else {
+      // taken back here ('cancelled'), or gone already ('refused': the withdrawal's API took it back,
+      // and gives its unit back; this does it only if that API died first)
+      await this.releaseWithdrawn(couponId, userId, standingAt);
+    }
+  }
+
+  /**
+   * A withdrawn request's unit goes back once its row has left; only while Redis still shows the
+   * withdrawal (marked, or its request pending). Once it does not, the user may have asked again
+   * since, and their new request (pending, or settled on a row of its own) holds the unit: chaos
+   * seed 3901 lost that 202 (the take-back's row gone already), and the take-back's own release
+   * could drop the holder of a new request settled just before it. Or Redis lost the mark alone:
+   * then neither a request is pending nor a row is held, and the unit goes back as withdrawn
+   * (nobody can ask again meanwhile: without the mark, reserve.lua answers ALREADY_ISSUED).
+   */
+  private async releaseWithdrawn(couponId: number, userId: number, standingAt: number): Promise<void> {
+    if (await this.reservations.releaseWithdrawn(couponId, userId, standingAt, { onlyWhileStanding: true })) return;
+    if (await this.pending.isPending(couponId, userId)) {
+      // asked again since: that request is owed a row, and it may have been settled on the very row taken back
+      if (this.rewrite) await this.rewrite(couponId, userId);
+    } else if (!(await this.issues.findHeld(couponId, userId))) {
+      await this.reservations.releaseWithdrawn(couponId, userId, standingAt);
     }
   }
 

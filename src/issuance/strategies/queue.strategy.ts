@@ -45,7 +45,7 @@ export class QueueStrategy extends IssuanceStrategy implements OnModuleInit {
     private readonly canceller: IssueCanceller,
   ) {
     super();
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas, issues);
   }
 
   onModuleInit(): void {

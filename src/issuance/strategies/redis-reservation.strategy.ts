@@ -68,7 +68,7 @@ export class RedisReservationStrategy extends IssuanceStrategy implements OnModu
   ) {
     super();
     this.batcher = writer.batcher({ maxBatch: MAX_BATCH, maxQueued: MAX_QUEUED_PER_COUPON });
-    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas);
+    this.cancellation = new ReservedCancellation(reservations, pending, canceller, replicas, issues);
     this.unsettled = new UnsettledWriteRepair(db, reservations, pending, 2 * database.statementTimeoutMs);
   }
 
