@@ -11,6 +11,7 @@
 // Beside the service's own CPU, each round prints what Redis and PostgreSQL spent per answer: on
 // this machine they share its cores with the service, so a cost moved into them is still a cost.
 //   --commands       each Redis command's calls and time per answer (inside scripts too)
+//   --worker-apart   queue: the API with RUN_WORKER=false beside a worker process, each one's CPU apart
 'use strict';
 const { spawn, execFileSync } = require('node:child_process');
 const { mkdtempSync, readdirSync, readFileSync, rmSync } = require('node:fs');
@@ -32,6 +33,7 @@ const { values: opt } = parseArgs({
     connections: { type: 'string', default: '64' },
     users: { type: 'string', default: '100000' },
     commands: { type: 'boolean', default: false }, // print each Redis command's calls and time per request
+    'worker-apart': { type: 'boolean', default: false }, // queue: the worker in a process of its own, its CPU counted apart
     'node-flags': { type: 'string' }, // Node's flags for the service (e.g. add --cpu-prof); default: those of npm run start:prod
     pg: { type: 'string', default: process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432' },
   },
@@ -46,6 +48,8 @@ const redisPort = 21000 + Math.floor(Math.random() * 5000);
 const base = `http://127.0.0.1:${port}`;
 const admin = { email: 'ab-admin@example.test', password: 'ab-admin-password' };
 const usesRedis = opt.strategy === 'redis' || opt.strategy === 'queue';
+/** --worker-apart (queue): the API with RUN_WORKER=false beside a worker process, as deployed. */
+const apart = opt['worker-apart'] && opt.strategy === 'queue';
 /** Node's flags as `npm run start:prod` passes them (its memory bounds), or --node-flags. */
 const nodeFlags = serviceNodeFlags(opt['node-flags']);
 
@@ -75,7 +79,10 @@ function start(root, database) {
     REDIS_CLUSTER_NODES: '',
     API_PROCESSES: '1',
   };
-  return spawn(process.execPath, [...nodeFlags, join(root, 'dist', 'main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const run = (entry, extra = {}) =>
+    spawn(process.execPath, [...nodeFlags, join(root, 'dist', entry)], { env: { ...env, ...extra }, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (!apart) return { api: run('main.js') };
+  return { api: run('main.js', { RUN_WORKER: 'false' }), worker: run('worker.js') };
 }
 
 const stop = (child) => new Promise((done) => (child.exitCode !== null ? done() : (child.once('exit', done), child.kill('SIGTERM'))));
@@ -124,7 +131,7 @@ function postgresCpuMs() {
 }
 
 /** One saturation run of the route on a started build. */
-async function measure(child, tokens) {
+async function measure({ api: child, worker }, tokens) {
   let url = `${base}/auth/session`;
   let method = 'GET';
   if (opt.route === 'issue') {
@@ -135,6 +142,7 @@ async function measure(child, tokens) {
   }
   await saturate({ url, method, tokens: tokens.slice(-5000), connections: Number(opt.connections), amount: 3000 }); // warm-up
   const [before, commandsBefore, redisCpuBefore, postgresBefore] = [processCpuMs(child.pid), redisCommandCounts(), redisCpuMs(), postgresCpuMs()];
+  const workerBefore = worker ? processCpuMs(worker.pid) : 0;
   const load = await saturate({ url, method, tokens, connections: Number(opt.connections), durationS: Number(opt.duration) });
   const perRequest = (n) => n / Math.max(1, load.requests);
   // (with queue, the commands of requests accepted but not yet written are partly not counted yet)
@@ -145,6 +153,7 @@ async function measure(child, tokens) {
   return {
     ...load,
     cpuMsPerRequest: perRequest(processCpuMs(child.pid) - before),
+    workerCpuMsPerRequest: worker ? perRequest(processCpuMs(worker.pid) - workerBefore) : undefined,
     redisPerRequest: perRequest(total(commandsAfter) - total(commandsBefore)),
     redisCpuMsPerRequest: perRequest(redisCpuMs() - redisCpuBefore),
     postgresCpuMsPerRequest: perRequest(postgresCpuMs() - postgresBefore),
@@ -171,7 +180,7 @@ async function main() {
         if (usesRedis) execFileSync('redis-cli', ['-p', String(redisPort), 'FLUSHALL']);
         if (name === 'B' && round === 1) await sql('postgres', `CREATE DATABASE ${dbOf.B} TEMPLATE ${dbOf.A}`);
         if (tokens) await sql(dbOf[name], 'TRUNCATE coupon_issues, coupon_issue_cancellations, coupons CASCADE');
-        const child = start(builds[name], dbOf[name]);
+        const processes = start(builds[name], dbOf[name]);
         try {
           await waitHealthy(base); // the first start migrates the database
           if (!tokens) {
@@ -184,16 +193,17 @@ async function main() {
             );
             tokens = users.map((u) => u.token);
           }
-          const load = await measure(child, tokens);
+          const load = await measure(processes, tokens);
           runs[name].push(load);
           const bad = load.requests - (load.statuses[opt.route === 'issue' ? (opt.strategy === 'queue' ? 202 : 201) : 200] ?? 0);
           console.log(
             `round ${round} ${name}: ${load.throughput} req/s, ${load.cpuMsPerRequest.toFixed(3)} CPU ms/req` +
+              (apart ? ` (API) + ${load.workerCpuMsPerRequest.toFixed(3)} (worker)` : '') +
               (usesRedis ? `, ${load.redisPerRequest.toFixed(1)} Redis commands/req, ${load.redisCpuMsPerRequest.toFixed(3)} Redis CPU ms/req` : '') +
               `, ${load.postgresCpuMsPerRequest.toFixed(3)} PostgreSQL CPU ms/req (p99 ${load.p99} ms, other answers: ${bad})`,
           );
         } finally {
-          await stop(child);
+          await Promise.all(Object.values(processes).map(stop));
         }
       }
     }

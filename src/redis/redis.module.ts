@@ -90,7 +90,7 @@ export function createWorkerConnection(endpoint: RedisEndpoint, name: string): R
 }
 
 /** The servers whose settings matter: the one server, or every master of a cluster. */
-const serversOf = (redis: RedisClient): Redis[] => (redis instanceof Cluster ? redis.nodes('master') : [redis]);
+export const serversOf = (redis: RedisClient): Redis[] => (redis instanceof Cluster ? redis.nodes('master') : [redis]);
 
 /** How start-up names the Redis it runs on. */
 export const describeRedis = (redis: RedisClient): string =>

@@ -1,5 +1,5 @@
 import type { RedisClient } from '../../redis/redis.module';
-import { defineScripts } from '../../redis/scripts';
+import { defineFunctions, defineScripts } from '../../redis/scripts';
 import type { Refusal } from '../refusal';
 import { STOCK_CHANNEL } from '../sold-out/stock-signal';
 
@@ -32,11 +32,19 @@ export interface ReservationScripts {
 /** The provider token of the loaded scripts (ReservationModule). */
 export const RESERVATION_SCRIPTS = Symbol('RESERVATION_SCRIPTS');
 
-export const loadReservationScripts = (redis: RedisClient): ReservationScripts =>
-  defineScripts<ReservationScripts>(
+/** What every reservation script starts with: the channel it announces stock on, and the shared Lua. */
+const CONSTANTS = { STOCK_CHANNEL };
+const LIBRARY = ['lib/coupon-clock.lua', 'lib/coupon-server.lua'];
+
+/**
+ * The scripts, by EVALSHA; the reservation, run on every request, as a Redis function instead
+ * (defineFunctions), so that it reads the server's run id once per server process, not per
+ * request (lib/coupon-server.lua).
+ */
+export function loadReservationScripts(redis: RedisClient): ReservationScripts {
+  const scripts = defineScripts<Omit<ReservationScripts, 'couponReserve'>>(
     redis,
     {
-      couponReserve: { file: 'reserve.lua', keys: 5 },
       couponRelease: { file: 'release.lua', keys: 6 },
       couponMarkQueued: { file: 'mark-queued.lua', keys: 2 },
       couponGiveBack: { file: 'give-back.lua', keys: 5 },
@@ -49,6 +57,9 @@ export const loadReservationScripts = (redis: RedisClient): ReservationScripts =
       couponUpdateMeta: { file: 'update-meta.lua', keys: 1 },
       couponGuardChange: { file: 'guard-change.lua', keys: 1 },
     },
-    { STOCK_CHANNEL },
-    ['lib/coupon-clock.lua', 'lib/coupon-server.lua'],
+    CONSTANTS,
+    LIBRARY,
   );
+  const functions = defineFunctions<Pick<ReservationScripts, 'couponReserve'>>(redis, { couponReserve: { file: 'reserve.lua', keys: 5 } }, CONSTANTS, LIBRARY);
+  return Object.assign(scripts, functions);
+}

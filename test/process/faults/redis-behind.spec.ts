@@ -63,4 +63,24 @@ describe('queue: a Redis that came back behind PostgreSQL (a Redis of the testâ€
     expect((await t.http('GET', `/coupons/${id}/stats`, { token: admin })).body).toMatchObject({ issuedRows: 3, redisReserved: 3, pending: 0 });
     for (const holder of [a, b, c]) expect((await t.http('POST', `/coupons/${id}/issue`, { token: holder.token })).body.code).toBe('ALREADY_ISSUED');
   });
+
+  it("reads the server's run id once per server process, not per request, and a server that lost the reservation's function library is given it again", async () => {
+    const id = await t.createCoupon(admin, 100, 'run id once');
+    const direct = new Redis(redis.url);
+    const infoCalls = async () => Number(/cmdstat_info:calls=(\d+)/.exec(await direct.info('commandstats'))?.[1] ?? 0);
+    try {
+      expect(countStatuses(await fire(t.http, id, await t.users(5)))).toEqual({ 202: 5 }); // the run id read
+      const before = await infoCalls();
+      expect(countStatuses(await fire(t.http, id, await t.users(40)))).toEqual({ 202: 40 });
+      expect((await infoCalls()) - before).toBeLessThanOrEqual(2); // it was one INFO per reservation
+
+      await direct.call('FUNCTION', 'FLUSH'); // as a server restarted empty has none
+      expect(countStatuses(await fire(t.http, id, await t.users(20)))).toEqual({ 202: 20 });
+      expect(String(await direct.call('FUNCTION', 'LIST'))).toContain('service_');
+    } finally {
+      direct.disconnect();
+    }
+    await untilIdle(t, admin, id);
+    expect(await couponFacts(t.sql, id)).toMatchObject({ rows: 65, counter: 65 });
+  });
 });
