@@ -9,7 +9,7 @@ interface PgClient {
  * A statement PostgreSQL parses and plans once per pooled connection (a named prepared statement
  * of node-postgres), then only binds and runs. TypeORM's query() sends the text every time, and
  * PostgreSQL parses and plans it anew; for the statements run once per batch, many times a
- * second, that was a third of their cost (pg_stat_statements; see bench/README.md). Its text is
+ * second, that was much of their cost (pg_stat_statements; see bench/README.md). Its text is
  * fixed: on every connection the name stands for that text alone.
  */
 export class PreparedStatement {
