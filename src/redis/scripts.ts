@@ -13,11 +13,16 @@ export interface ScriptFile {
 }
 
 /**
- * What every script starts with: `constants` declared (`local NAME = 'value'`), so a name the
- * scripts share with TypeScript, such as a pub/sub channel, is written once; then the `library`
- * files (Lua functions the scripts share, in SCRIPTS_DIR), so a rule is written once.
+ * What every script of a set starts with: `constants` declared (`local NAME = 'value'`), so a name
+ * the scripts share with TypeScript, such as a pub/sub channel, is written once; then the
+ * `library` files (Lua functions the scripts share, in SCRIPTS_DIR), so a rule is written once.
  */
-function preludeOf(constants: Record<string, string>, library: string[]): string {
+export interface Prelude {
+  constants?: Record<string, string>;
+  library?: string[];
+}
+
+function preludeOf({ constants = {}, library = [] }: Prelude): string {
   return (
     Object.entries(constants)
       .map(([name, value]) => `local ${name} = ${JSON.stringify(value)}\n`)
@@ -32,15 +37,10 @@ const scriptText = (file: string) => readFileSync(join(SCRIPTS_DIR, file), 'utf8
  * a fixed number of keys: on a cluster ioredis routes a script by its first key, and all of them
  * must share its slot. Each starts with the prelude (preludeOf).
  */
-export function defineScripts<T>(
-  redis: RedisClient,
-  scripts: Record<keyof T & string, ScriptFile>,
-  constants: Record<string, string> = {},
-  library: string[] = [],
-): T {
-  const prelude = preludeOf(constants, library);
+export function defineScripts<T>(redis: RedisClient, scripts: Record<keyof T & string, ScriptFile>, prelude: Prelude = {}): T {
+  const start = preludeOf(prelude);
   for (const [name, { file, keys }] of Object.entries<ScriptFile>(scripts)) {
-    redis.defineCommand(name, { numberOfKeys: keys, lua: prelude + scriptText(file) });
+    redis.defineCommand(name, { numberOfKeys: keys, lua: start + scriptText(file) });
   }
   return redis as unknown as T;
 }
@@ -54,19 +54,14 @@ export function defineScripts<T>(
  * never call each other's; a server that lacks it (a new or emptied one) is given it on the
  * first call that finds it missing, on every master at once.
  */
-export function defineFunctions<T>(
-  redis: RedisClient,
-  scripts: Record<keyof T & string, ScriptFile>,
-  constants: Record<string, string> = {},
-  library: string[] = [],
-): T {
-  const prelude = preludeOf(constants, library);
+export function defineFunctions<T>(redis: RedisClient, scripts: Record<keyof T & string, ScriptFile>, prelude: Prelude = {}): T {
+  const start = preludeOf(prelude);
   const registered = (suffix: string) =>
     Object.entries<ScriptFile>(scripts)
       .map(([name, { file }]) => `redis.register_function('${name}${suffix}', function(KEYS, ARGV)\n${scriptText(file)}\nend)\n`)
       .join('');
-  const version = createHash('sha1').update(prelude).update(registered('')).digest('hex').slice(0, 12);
-  const code = `#!lua name=service_${version}\n${prelude}${registered(`_${version}`)}`;
+  const version = createHash('sha1').update(start).update(registered('')).digest('hex').slice(0, 12);
+  const code = `#!lua name=service_${version}\n${start}${registered(`_${version}`)}`;
   // every master, whether or not it is the one that lacked it (a master down now gets it on a later
   // call); once at a time, for all the calls that found it missing (a burst after Redis restarted empty)
   let loading: Promise<unknown> | undefined;

@@ -33,8 +33,7 @@ export interface ReservationScripts {
 export const RESERVATION_SCRIPTS = Symbol('RESERVATION_SCRIPTS');
 
 /** What every reservation script starts with: the channel it announces stock on, and the shared Lua. */
-const CONSTANTS = { STOCK_CHANNEL };
-const LIBRARY = ['lib/coupon-clock.lua', 'lib/coupon-server.lua'];
+const PRELUDE = { constants: { STOCK_CHANNEL }, library: ['lib/coupon-clock.lua', 'lib/coupon-server.lua'] };
 
 /**
  * The scripts, by EVALSHA; the reservation, run on every request, as a Redis function instead
@@ -57,9 +56,8 @@ export function loadReservationScripts(redis: RedisClient): ReservationScripts {
       couponUpdateMeta: { file: 'update-meta.lua', keys: 1 },
       couponGuardChange: { file: 'guard-change.lua', keys: 1 },
     },
-    CONSTANTS,
-    LIBRARY,
+    PRELUDE,
   );
-  const functions = defineFunctions<Pick<ReservationScripts, 'couponReserve'>>(redis, { couponReserve: { file: 'reserve.lua', keys: 5 } }, CONSTANTS, LIBRARY);
+  const functions = defineFunctions<Pick<ReservationScripts, 'couponReserve'>>(redis, { couponReserve: { file: 'reserve.lua', keys: 5 } }, PRELUDE);
   return Object.assign(scripts, functions);
 }
