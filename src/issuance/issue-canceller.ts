@@ -21,6 +21,8 @@ export type CancelResult = { kind: 'cancelled'; issueId: number } | { kind: 'ref
 
 /** Per-process bounds: cancellations of one coupon per statement, and waiting for one. */
 const MAX_BATCH = 500;
+const MAX_QUEUED_PER_COUPON = 20_000;
+
 /** Run after every batch a worker writes (withdrawnSince): prepared once per connection. */
 const WITHDRAWN_SINCE = new PreparedStatement(
   'withdrawn-since',
@@ -28,7 +30,6 @@ const WITHDRAWN_SINCE = new PreparedStatement(
      JOIN unnest($2::int[], $3::float8[]) AS a(user_id, asked_at) ON a.user_id = w.user_id
     WHERE w.coupon_id = $1 AND w.withdrawn_at >= to_timestamp(a.asked_at / 1000.0)`,
 );
-const MAX_QUEUED_PER_COUPON = 20_000;
 
 /**
  * Takes issues back in PostgreSQL: a holder's give-back, an admin's revocation, a withdrawn queued

@@ -22,15 +22,15 @@ export interface Prelude {
   library?: string[];
 }
 
+const scriptText = (file: string) => readFileSync(join(SCRIPTS_DIR, file), 'utf8');
+
 function preludeOf({ constants = {}, library = [] }: Prelude): string {
   return (
     Object.entries(constants)
       .map(([name, value]) => `local ${name} = ${JSON.stringify(value)}\n`)
-      .join('') + library.map((file) => readFileSync(join(SCRIPTS_DIR, file), 'utf8')).join('')
+      .join('') + library.map(scriptText).join('')
   );
 }
-
-const scriptText = (file: string) => readFileSync(join(SCRIPTS_DIR, file), 'utf8');
 
 /**
  * Defines the scripts as ioredis commands, called by EVALSHA (loaded once per server). Each takes
@@ -56,10 +56,9 @@ export function defineScripts<T>(redis: RedisClient, scripts: Record<keyof T & s
  */
 export function defineFunctions<T>(redis: RedisClient, scripts: Record<keyof T & string, ScriptFile>, prelude: Prelude = {}): T {
   const start = preludeOf(prelude);
+  const bodies = Object.entries<ScriptFile>(scripts).map(([name, { file }]) => [name, scriptText(file)] as const);
   const registered = (suffix: string) =>
-    Object.entries<ScriptFile>(scripts)
-      .map(([name, { file }]) => `redis.register_function('${name}${suffix}', function(KEYS, ARGV)\n${scriptText(file)}\nend)\n`)
-      .join('');
+    bodies.map(([name, body]) => `redis.register_function('${name}${suffix}', function(KEYS, ARGV)\n${body}\nend)\n`).join('');
   const version = createHash('sha1').update(start).update(registered('')).digest('hex').slice(0, 12);
   const code = `#!lua name=service_${version}\n${start}${registered(`_${version}`)}`;
   // every master, whether or not it is the one that lacked it (a master down now gets it on a later

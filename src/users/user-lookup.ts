@@ -35,9 +35,9 @@ export interface UserNow {
  */
 /** Users looked up by one query at most, and requests waiting for one at most (then 503). */
 const LOOKUP_BATCH = 5000;
+const LOOKUP_MAX_WAITING = 100_000;
 /** Run for every batch of authenticated requests: prepared once per connection. */
 const USERS_NOW = new PreparedStatement('users-now', 'SELECT id, role, token_generation FROM users WHERE id = ANY($1::int[])');
-const LOOKUP_MAX_WAITING = 100_000;
 
 @Injectable()
 export class UserLookup {

@@ -149,7 +149,7 @@ export class ReservedCancellation {
     } else {
       // taken back here ('cancelled'), or gone already ('refused': the withdrawal's API took it back,
       // and gives its unit back; this does it only if that API died first)
-      await this.releaseWithdrawn(couponId, userId, standingAt);
+      await this.returnWithdrawnUnit(couponId, userId, standingAt);
     }
   }
 
@@ -162,7 +162,7 @@ export class ReservedCancellation {
    * then neither a request is pending nor a row is held, and the unit goes back as withdrawn
    * (nobody can ask again meanwhile: without the mark, reserve.lua answers ALREADY_ISSUED).
    */
-  private async releaseWithdrawn(couponId: number, userId: number, standingAt: number): Promise<void> {
+  private async returnWithdrawnUnit(couponId: number, userId: number, standingAt: number): Promise<void> {
     if (await this.reservations.releaseWithdrawn(couponId, userId, standingAt, { onlyWhileStanding: true })) return;
     if (await this.pending.isPending(couponId, userId)) {
       // asked again since: that request is owed a row, and it may have been settled on the very row taken back
